@@ -1,0 +1,5 @@
+"""``python -m apex_tui``."""
+
+from apex_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Wire models, Connect codec and the async Apex client. Imports no Textual."""

@@ -27,6 +27,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 __all__ = [
+    "METHODS",
+    "STREAMING_METHODS",
     "Annotation",
     "ChatCompletionAudio",
     "ChatCompletionChunkResponse",
@@ -67,8 +69,6 @@ __all__ = [
     "GetStoredChatCompletionsRequest",
     "GetStoredChatCompletionsResponse",
     "Int64",
-    "METHODS",
-    "STREAMING_METHODS",
     "ParsedChat",
     "ParsedCompletion",
     "PromptTokensDetails",
@@ -194,8 +194,10 @@ class WireModel(BaseModel):
             elif field.default_factory is not None:
                 if value == field.default_factory():  # type: ignore[call-arg]
                     del data[key]
-            elif field.default is not None and value == field.default and type(value) is type(
-                field.default
+            elif (
+                field.default is not None
+                and value == field.default
+                and type(value) is type(field.default)
             ):
                 del data[key]
         return data

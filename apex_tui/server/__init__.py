@@ -1,1 +1,1 @@
-"""The local Apex-compatible server. Shares only the wire models and protocol helpers with the client."""
+"""The local Apex-compatible server; shares only the wire models and protocol helpers."""

@@ -1,1 +1,1 @@
-"""What the UI and the CLI share: chat sync, research tracking, configuration. Imports no Textual."""
+"""What the UI and CLI share: chat sync, research tracking, configuration. No Textual."""

@@ -6,7 +6,7 @@ and updates are sent once. Every reply is parsed through :mod:`apex_tui.api.mode
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from types import TracebackType
 from typing import Any
 
@@ -107,7 +107,7 @@ class ApexClient:
 
     def chat_completion_stream(
         self, request: ChatCompletionRequest, *, timeout: float | None = None
-    ) -> AsyncIterator[ChatCompletionChunkResponse]:
+    ) -> AsyncGenerator[ChatCompletionChunkResponse, None]:
         """Stream the answer chunk by chunk; see :meth:`ConnectTransport.stream`."""
         request = request.model_copy(update={"stream": True})
         return self._transport.stream(

@@ -11,7 +11,7 @@ import email.utils
 import json
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any, TypeVar
 
 import httpx
@@ -231,7 +231,7 @@ class ConnectTransport:
         *,
         timeout: float | None = None,
         text_of: Any = None,
-    ) -> AsyncIterator[M]:
+    ) -> AsyncGenerator[M, None]:
         """Server stream: one request envelope out, data envelopes in until the end envelope.
 
         Closing the generator (``aclose`` or task cancel) closes the HTTP response at once.

@@ -1,0 +1,213 @@
+"""Configuration: a TOML file in the platform's config dir, read with ``tomllib`` and written
+with ``tomli-w``. A malformed file is reported with its line and never overwritten silently;
+a file that holds a key is written with mode 0600."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Defaults",
+    "SearchDefaults",
+    "ServerSection",
+    "config_path",
+    "data_dir",
+    "get_value",
+    "load_config",
+    "save_config",
+    "set_value",
+    "state_dir",
+    "unset_value",
+]
+
+APP_DIR = "apex-tui"
+SECRET_KEYS = frozenset({"api_key", "server.upstream_key"})
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says where and what to do."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ServerSection(_Section):
+    """How the embedded local server runs (issue 2's engines)."""
+
+    engine: str = "offline"
+    upstream_url: str | None = None
+    upstream_key: str | None = None
+    upstream_model: str | None = None
+    tokens_per_second: float = 60.0
+
+
+class Defaults(_Section):
+    """What a new question is sent with unless a flag or the UI says otherwise."""
+
+    completion_type: str = "basic"
+    chat_type: str = "apex"
+    model: str | None = None
+    temperature: float = 0.7
+    top_p: float = 0.95
+    max_new_tokens: int = 4096
+    seed: int | None = None
+    system_prompt: str = ""
+
+
+class SearchDefaults(_Section):
+    n_miners: int = 5
+    n_results: int = 5
+    max_response_time: int = 30
+
+
+class Config(_Section):
+    api_key: str | None = None
+    base_url: str | None = None
+    use_https: bool | None = None
+    server: ServerSection = ServerSection()
+    defaults: Defaults = Defaults()
+    search: SearchDefaults = SearchDefaults()
+    theme: str = "apex-dark"
+    keymap: dict[str, str] = {}
+
+    def holds_secret(self) -> bool:
+        return bool(self.api_key or self.server.upstream_key)
+
+
+def _platform_dir(xdg_var: str, fallback: str, mac: str, win_var: str) -> Path:
+    value = os.environ.get(xdg_var)
+    if value:
+        return Path(value) / APP_DIR
+    if sys.platform == "win32":
+        return Path(os.environ.get(win_var) or Path.home() / "AppData" / "Roaming") / APP_DIR
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / mac / APP_DIR
+    return Path.home() / fallback / APP_DIR
+
+
+def config_dir() -> Path:
+    return _platform_dir("XDG_CONFIG_HOME", ".config", "Application Support", "APPDATA")
+
+
+def config_path() -> Path:
+    """``$XDG_CONFIG_HOME/apex-tui/config.toml`` (platform equivalent elsewhere)."""
+    return config_dir() / "config.toml"
+
+
+def data_dir() -> Path:
+    """Where the embedded server keeps its database (``$XDG_DATA_HOME/apex-tui``)."""
+    return _platform_dir("XDG_DATA_HOME", ".local/share", "Application Support", "LOCALAPPDATA")
+
+
+def state_dir() -> Path:
+    """Local client state such as watched research jobs (``$XDG_STATE_HOME/apex-tui``)."""
+    return _platform_dir("XDG_STATE_HOME", ".local/state", "Application Support", "LOCALAPPDATA")
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config; a missing file means defaults. Raises :class:`ConfigError`."""
+    path = path or config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid TOML ({exc}); fix that line or remove the file"
+        ) from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3]
+        )
+        raise ConfigError(f"{path}: {problems}; fix or remove those keys") from None
+
+
+def save_config(config: Config, path: Path | None = None) -> None:
+    """Write atomically; mode 0600 when the file holds a key."""
+    path = path or config_path()
+    data = config.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    payload = tomli_w.dumps(data).encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = 0o600 if config.holds_secret() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    if hasattr(os, "chmod"):
+        os.chmod(path, mode)
+
+
+# --- dotted keys for `apex-tui config set/unset` -------------------------------------------
+
+
+def _locate(config: Config, key: str) -> tuple[BaseModel, str]:
+    """``defaults.temperature`` → (config.defaults, "temperature"); ConfigError if unknown."""
+    parts = key.strip().split(".")
+    target: BaseModel = config
+    for part in parts[:-1]:
+        value = getattr(target, part, None) if part in type(target).model_fields else None
+        if not isinstance(value, BaseModel):
+            raise ConfigError(f"unknown config key {key!r}; see `apex-tui config show`")
+        target = value
+    name = parts[-1]
+    if name == "keymap" and target is config:
+        raise ConfigError("set keymap entries as keymap.<action>, e.g. keymap.quit")
+    if name not in type(target).model_fields or isinstance(getattr(target, name), BaseModel):
+        raise ConfigError(f"unknown config key {key!r}; see `apex-tui config show`")
+    return target, name
+
+
+def get_value(config: Config, key: str) -> Any:
+    if key.startswith("keymap."):
+        return config.keymap.get(key.split(".", 1)[1])
+    target, name = _locate(config, key)
+    return getattr(target, name)
+
+
+def set_value(config: Config, key: str, raw: str) -> None:
+    """Set a dotted key from command-line text, validated against the field's type."""
+    if key.startswith("keymap."):
+        config.keymap = {**config.keymap, key.split(".", 1)[1]: raw}
+        return
+    target, name = _locate(config, key)
+    value: Any = raw
+    annotation = str(type(target).model_fields[name].annotation)
+    if raw.lower() in ("none", "null", "") and "None" in annotation:
+        value = None
+    try:
+        setattr(target, name, value)
+    except ValidationError as exc:
+        raise ConfigError(f"{key}: {exc.errors()[0]['msg']} (got {raw!r})") from None
+
+
+def unset_value(config: Config, key: str) -> None:
+    """Reset a dotted key to its default."""
+    if key.startswith("keymap."):
+        config.keymap = {k: v for k, v in config.keymap.items() if k != key.split(".", 1)[1]}
+        return
+    target, name = _locate(config, key)
+    field = type(target).model_fields[name]
+    setattr(target, name, field.get_default(call_default_factory=True))

@@ -4,6 +4,7 @@ when neither is configured, start the embedded local server in-process."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -160,9 +161,8 @@ async def aclose_connection(conn: Connection) -> None:
 
 def close_connection(conn: Connection) -> None:
     """Synchronous close for code outside an event loop (after the app has exited)."""
-    try:
+    # If the client's loop is gone, its sockets close with the process.
+    with contextlib.suppress(RuntimeError):
         asyncio.run(conn.client.aclose())
-    except RuntimeError:
-        pass  # the client's loop is gone; its sockets close with the process
     if conn.embedded is not None:
         conn.embedded.stop()

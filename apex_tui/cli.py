@@ -1,0 +1,223 @@
+"""The ``apex-tui`` command line: the interactive app by default, plus scriptable commands.
+
+Parsing imports nothing heavy (``--version`` and ``--help`` stay fast); each command imports
+what it needs, and only the interactive command imports the UI (and so Textual).
+
+Exit codes: 0 ok, 1 API or network error, 2 usage or config error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from apex_tui import __version__
+
+__all__ = ["EXIT_API", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+
+EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+COMPLETION_TYPE_CHOICES = ("basic", "web-search", "chain-of-thought", "reasoning", "combined")
+"""Mirrors ``services.completion_types.COMPLETION_TYPES`` (kept literal so parsing is fast)."""
+
+
+def _endpoint_options() -> argparse.ArgumentParser:
+    """``--base-url``/``--api-key``/``--config``, accepted before or after the command."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("connection")
+    group.add_argument(
+        "--base-url",
+        default=argparse.SUPPRESS,
+        help="Apex server (host or URL); default: $MACROCOSMOS_BASE_URL, the config, then the "
+        "public host if a key is set, else a local server",
+    )
+    group.add_argument(
+        "--api-key",
+        default=argparse.SUPPRESS,
+        help="API key; default: $APEX_API_KEY, $MACROCOSMOS_API_KEY, then the config",
+    )
+    group.add_argument(
+        "--config",
+        dest="config_file",
+        default=argparse.SUPPRESS,
+        metavar="PATH",
+        help="config file to use instead of the platform default",
+    )
+    return parent
+
+
+def _add_ask(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "ask",
+        parents=[parent],
+        help="ask a question; the answer streams to stdout",
+        description="Ask a question. The answer streams to stdout; it is stored as a chat "
+        "(its id printed on stderr) unless --no-store.",
+    )
+    p.add_argument("prompt", metavar="PROMPT", help="the question, or - to read it from stdin")
+    p.add_argument("--chat", metavar="ID", help="continue this chat (its history is sent)")
+    p.add_argument("--type", dest="completion_type", choices=COMPLETION_TYPE_CHOICES)
+    p.add_argument("--model", metavar="M")
+    p.add_argument("--temperature", type=float, metavar="T")
+    p.add_argument("--top-p", type=float, metavar="P")
+    p.add_argument("--max-tokens", type=int, metavar="N")
+    p.add_argument("--seed", type=int, metavar="S")
+    p.add_argument("--system", metavar="TEXT", help="system prompt")
+    p.add_argument("--no-store", action="store_true", help="do not store the chat")
+    p.add_argument("--json", action="store_true", help="print one JSON object when done")
+
+
+def _add_search(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "search",
+        parents=[parent],
+        help="web search (ranked url + relevant passage)",
+        description="Run an Apex web search and print the ranked results.",
+    )
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--miners", type=int, metavar="N", help="miners to ask (default 5)")
+    p.add_argument("--results", type=int, metavar="N", help="results per miner (default 5)")
+    p.add_argument("--max-time", type=int, metavar="S", help="seconds miners may take")
+    p.add_argument("--json", action="store_true")
+
+
+def _add_research(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "research",
+        parents=[parent],
+        help="deep research jobs: submit, status, list",
+        description="`research PROMPT [--follow]` submits a job; `research status JOB "
+        "[--follow]` shows one; `research list` shows the jobs this machine watches. "
+        "--follow prints each step as it arrives; interrupt it with Ctrl-C and run "
+        "`research status JOB --follow` later to resume.",
+    )
+    p.add_argument("words", nargs="+", metavar="PROMPT | status JOB | list")
+    p.add_argument("--follow", action="store_true", help="print steps as they arrive")
+    p.add_argument(
+        "--from-start", action="store_true", help="with --follow: replay steps already shown"
+    )
+    p.add_argument(
+        "--poll-interval",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="seconds between polls while following (backs off to 20 s when idle)",
+    )
+    p.add_argument("--json", action="store_true")
+
+
+def _add_chats(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("chats", parents=[parent], help="stored chats: list, show, search, …")
+    cs = p.add_subparsers(dest="chats_command", metavar="COMMAND", required=True)
+    q = cs.add_parser("list", parents=[parent], help="list chats, newest first")
+    q.add_argument("--type", dest="chat_type", choices=("apex", "gravity"), default="")
+    q.add_argument("--json", action="store_true")
+    q = cs.add_parser("show", parents=[parent], help="print a chat")
+    q.add_argument("chat_id", metavar="ID")
+    q.add_argument("--markdown", action="store_true", help="as Markdown")
+    q.add_argument("--json", action="store_true")
+    q = cs.add_parser("search", parents=[parent], help="chats whose prompts or answers match")
+    q.add_argument("term", metavar="TERM")
+    q.add_argument("--json", action="store_true")
+    q = cs.add_parser("rename", parents=[parent], help="set a chat's title")
+    q.add_argument("chat_id", metavar="ID")
+    q.add_argument("title", metavar="TITLE")
+    q = cs.add_parser("delete", parents=[parent], help="delete chats and their completions")
+    q.add_argument("chat_ids", nargs="+", metavar="ID")
+    q.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    q = cs.add_parser("export", parents=[parent], help="write a chat as Markdown or JSON")
+    q.add_argument("chat_id", metavar="ID")
+    q.add_argument("--format", choices=("md", "json"), default="md")
+    q.add_argument("-o", "--output", metavar="FILE", help="file to write (default stdout)")
+
+
+def _add_config(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("config", parents=[parent], help="show or change the configuration")
+    cs = p.add_subparsers(dest="config_command", metavar="COMMAND", required=True)
+    cs.add_parser("path", parents=[parent], help="print the config file's path")
+    q = cs.add_parser("show", parents=[parent], help="print the configuration (key masked)")
+    q.add_argument("--json", action="store_true")
+    q = cs.add_parser(
+        "set", parents=[parent], help="set KEY (dotted, e.g. defaults.temperature) to VALUE"
+    )
+    q.add_argument("key", metavar="KEY")
+    q.add_argument("value", metavar="VALUE")
+    q = cs.add_parser("unset", parents=[parent], help="reset KEY to its default")
+    q.add_argument("key", metavar="KEY")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parent = _endpoint_options()
+    parser = argparse.ArgumentParser(
+        prog="apex-tui",
+        parents=[parent],
+        description="Terminal client for Macrocosmos Apex. With no command, opens the app. "
+        "With no key and no base URL configured it runs a local server (offline engine).",
+    )
+    parser.add_argument("--version", action="version", version=f"apex-tui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_ask(sub, parent)
+    _add_search(sub, parent)
+    _add_research(sub, parent)
+    _add_chats(sub, parent)
+    _add_config(sub, parent)
+    sub.add_parser(
+        "serve", help="run the local Apex server (see `apex-tui serve --help`)", add_help=False
+    )
+    return parser
+
+
+def _report(message: str) -> None:
+    print(f"apex-tui: {message}", file=sys.stderr)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from apex_tui import cli_commands
+
+    handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
+        None: cli_commands.run_interactive,
+        "ask": cli_commands.run_ask,
+        "search": cli_commands.run_search,
+        "research": cli_commands.run_research,
+        "chats": cli_commands.run_chats,
+        "config": cli_commands.run_config,
+    }
+    return handlers[args.command](args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``apex-tui`` and ``python -m apex_tui``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:
+        from apex_tui.server.cli import serve_main
+
+        return serve_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    for name in ("base_url", "api_key", "config_file"):
+        if not hasattr(args, name):
+            setattr(args, name, None)
+
+    from apex_tui.api.errors import ApexError
+    from apex_tui.cli_runtime import UsageError
+    from apex_tui.services.config import ConfigError
+
+    try:
+        return _dispatch(args)
+    except UsageError as exc:
+        _report(str(exc))
+        return EXIT_USAGE
+    except ConfigError as exc:
+        _report(f"config: {exc}")
+        return EXIT_USAGE
+    except ApexError as exc:
+        _report(str(exc))
+        return EXIT_API
+    except KeyboardInterrupt:
+        _report("interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

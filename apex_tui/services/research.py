@@ -82,6 +82,9 @@ class ResearchUpdate:
     """Set only when the job failed (a completed job's stray ``error`` is ignored)."""
     report: str = ""
     """The final report, once ``status`` is ``completed``."""
+    notice: str = ""
+    """A passing trouble worth showing ("… — retrying in 4s" after a 503/429); empty once a
+    poll succeeds again."""
 
 
 def _new_steps(result: list[DeepResearcherResultChunk], after: int) -> list[ResearchStep]:
@@ -199,14 +202,28 @@ class ResearchTracker:
         seen: list[ResearchStep] = []
         interval = self.poll_interval
         last_updated = None
+        failures = 0
         while True:
-            reply = await self.client.get_deep_researcher_job(job_id)
+            try:
+                reply = await self.client.get_deep_researcher_job(job_id)
+            except ApexError as err:
+                # The client already retried a few times; a job outlives a busy server, so keep
+                # polling (slower) and say so rather than giving up on it.
+                if not err.retryable:
+                    raise
+                failures += 1
+                wait = self._retry_wait(failures, err)
+                notice = f"{err.message} — retrying in {wait:.0f}s"
+                yield ResearchUpdate(job_id, job.status, notice=notice)
+                await asyncio.sleep(wait)
+                continue
+            recovered, failures = failures > 0, 0
             seen = _new_steps(reply.result, 0)
             steps = [s for s in seen if s.seq_id > last_seq]
             update = self._update(reply, steps, all_steps=seen)
             update.job_id = update.job_id or job_id
             changed = bool(steps) or reply.updated_at != last_updated
-            if steps or update.done or last_updated is None:
+            if steps or update.done or last_updated is None or recovered:
                 yield update
             # Only after the caller has taken the update is it recorded as shown.
             if steps:
@@ -221,6 +238,13 @@ class ResearchTracker:
                 self.poll_interval if changed else min(self.max_poll_interval, interval * 1.5)
             )
             await asyncio.sleep(interval)
+
+    def _retry_wait(self, failures: int, err: ApexError) -> float:
+        """Seconds before the next poll after ``failures`` failed ones (Retry-After honoured)."""
+        wait = min(self.max_poll_interval, self.poll_interval * 2 ** min(failures - 1, 8))
+        if err.retry_after is not None:
+            wait = max(wait, min(err.retry_after, self.max_poll_interval))
+        return wait
 
     async def _finish_link(self, job: WatchedJob, update: ResearchUpdate) -> None:
         """Write the report (or the failure) into the linked stored completion."""

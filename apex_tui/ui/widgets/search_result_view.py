@@ -1,0 +1,114 @@
+"""How one web-search result looks: its row in the results list and its full-content reader.
+
+Everything here comes from the web, so every string passes through ``make_inert`` before it is
+drawn: a page cannot move the cursor, retitle the terminal or hide text with escape sequences.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown, Static
+
+from apex_tui.api.models import WebSearchResult
+from apex_tui.ui.safe_text import make_inert
+
+PASSAGE_LIMIT = 280
+"""Characters of the relevant passage shown in a list row; the reader shows everything."""
+
+BROWSER_SCHEMES = frozenset({"http", "https"})
+
+
+def site_of(url: str) -> str:
+    """The host a result came from ("example.com"), or the raw text when it is no URL."""
+    host = urlsplit(url).hostname or ""
+    if host.startswith("www."):
+        host = host[4:]
+    return host or url.strip() or "(no address)"
+
+
+def is_browsable(url: str) -> bool:
+    """Only http(s) addresses go to the browser: a result must not open ``file:`` or script URLs."""
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() in BROWSER_SCHEMES and bool(parts.hostname)
+
+
+def clip(text: str, limit: int = PASSAGE_LIMIT) -> str:
+    """One paragraph of at most ``limit`` characters, whitespace folded, "…" when cut."""
+    folded = " ".join(text.split())
+    if len(folded) <= limit:
+        return folded
+    return folded[: limit - 1].rstrip() + "…"
+
+
+def result_row(rank: int, result: WebSearchResult, *, marked: bool) -> Text:
+    """The list row: rank, attach mark, site, URL and the start of the relevant passage."""
+    row = Text(no_wrap=False, overflow="fold")
+    row.append(f"[{rank}] ", style="bold")
+    row.append("● " if marked else "  ", style="bold green")
+    row.append(make_inert(site_of(result.url)), style="bold")
+    row.append("\n    ")
+    row.append(make_inert(result.url.strip()), style="dim underline")
+    passage = clip(make_inert(result.relevant or result.content))
+    if passage:
+        row.append("\n    ")
+        row.append(passage)
+    else:
+        row.append("\n    (no passage)", style="dim italic")
+    return row
+
+
+class ResultReader(VerticalScroll):
+    """The full ``content`` of one result, scrollable: plain text by default, or Markdown."""
+
+    DEFAULT_CSS = """
+    ResultReader {
+        height: 1fr;
+        border-top: solid $primary;
+        padding: 0 1;
+    }
+    ResultReader > #reader-title { text-style: bold; }
+    ResultReader > #reader-url { color: $text-muted; }
+    ResultReader > #reader-plain { width: 1fr; }
+    ResultReader > #reader-markdown { display: none; }
+    ResultReader.-markdown > #reader-plain { display: none; }
+    ResultReader.-markdown > #reader-markdown { display: block; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.result: WebSearchResult | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="reader-title", markup=False)
+        yield Static(id="reader-url", markup=False)
+        yield Static(id="reader-plain", markup=False)
+        # Links inside page text are not followed on click: opening goes through the pane's key.
+        yield Markdown(id="reader-markdown", open_links=False)
+
+    @property
+    def showing_markdown(self) -> bool:
+        return self.has_class("-markdown")
+
+    def show(self, rank: int, result: WebSearchResult) -> None:
+        """Load a result; the reader scrolls back to the top."""
+        self.result = result
+        self.query_one("#reader-title", Static).update(
+            Text(f"[{rank}] {make_inert(site_of(result.url))}")
+        )
+        self.query_one("#reader-url", Static).update(Text(make_inert(result.url.strip())))
+        body = make_inert(result.content or result.relevant) or "(this result has no content)"
+        self.query_one("#reader-plain", Static).update(Text(body))
+        if self.showing_markdown:
+            self.query_one("#reader-markdown", Markdown).update(body)
+        self.scroll_home(animate=False)
+
+    def toggle_markdown(self) -> None:
+        """Switch between plain text (exact) and Markdown (headings, lists) for the same content."""
+        self.toggle_class("-markdown")
+        if self.showing_markdown and self.result is not None:
+            body = make_inert(self.result.content or self.result.relevant)
+            self.query_one("#reader-markdown", Markdown).update(body)

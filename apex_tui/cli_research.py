@@ -34,6 +34,9 @@ async def _follow(tracker: Any, job_id: str, args: argparse.Namespace) -> int:
     try:
         async with aclosing(updates):
             async for update in updates:
+                if update.notice:
+                    note(f"job {job_id}: {update.notice}")
+                    continue
                 if shown == 0 and not update.steps and not update.done:
                     note(f"job {job_id}: {update.status}; waiting for steps…")
                 for step in update.steps:

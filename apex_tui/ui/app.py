@@ -1,0 +1,189 @@
+"""The Textual application: themes, keymap, clipboard, help and settings around MainScreen.
+
+``run_app(connection, config)`` is what the CLI calls; tests build ``ApexApp`` directly with a
+Connection to the in-process local server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from textual.app import App, InvalidThemeError
+from textual.binding import Binding
+from textual.theme import Theme
+
+from apex_tui.services.chat_sync import ChatSync
+from apex_tui.services.config import Config, ConfigError, config_path, save_config, state_dir
+from apex_tui.services.connection import Connection
+from apex_tui.ui.clipboard import Clipboard, CopyFunction, pyperclip_copy
+from apex_tui.ui.commands import ApexCommands
+from apex_tui.ui.drafts import DraftStore
+from apex_tui.ui.screens.chat_settings import ChatSettingsScreen
+from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
+from apex_tui.ui.screens.help import HelpScreen, HelpSection
+from apex_tui.ui.screens.main import MainScreen
+from apex_tui.ui.screens.settings import SettingsScreen
+from apex_tui.ui.screens.turn_flows import TurnFlows
+from apex_tui.ui.themes import discover_themes, shipped_themes_dir
+from apex_tui.ui.widgets.conversation import ConversationView
+from apex_tui.ui.widgets.prompt_bar import PromptInput
+from apex_tui.ui.widgets.sessions import ChatList, SessionsPane
+
+FALLBACK_THEME = "apex-dark"
+
+
+class ApexApp(App[int]):
+    """apex-tui's app; never exits on a network or server error (those become toasts)."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "apex-tui"
+    COMMANDS = App.COMMANDS | {ApexCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("f4", "settings", "Settings", id="app.settings"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+    ]
+
+    def __init__(
+        self,
+        connection: Connection,
+        config: Config,
+        *,
+        config_file: Path | None = None,
+        state_path: Path | None = None,
+        system_copy: CopyFunction | None = pyperclip_copy,
+    ) -> None:
+        super().__init__()
+        self.connection = connection
+        self.config = config
+        self.config_file = config_file
+        self.sync = ChatSync(connection.client, chat_type=config.defaults.chat_type or "apex")
+        self.drafts = DraftStore((state_path or state_dir()) / "drafts.json")
+        self.clipboard_service = Clipboard(self, system_copy)
+        self.theme_errors: list[str] = []
+
+    @property
+    def main_screen(self) -> MainScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    def on_mount(self) -> None:
+        self._register_themes()
+        self.set_keymap(self.config.keymap)
+        self._apply_theme(self.config.theme)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        main = MainScreen(self.sync, self.config, self.drafts, self.connection.description)
+        self.push_screen(main)
+        for problem in [*self.theme_errors, self.drafts.load_error]:
+            if problem:
+                self.notify(problem, severity="warning", timeout=10)
+
+    async def on_unmount(self) -> None:
+        with contextlib.suppress(OSError):  # reported while running; nothing more to do now
+            self.drafts.save()
+        await self.connection.client.aclose()
+
+    # --- themes ------------------------------------------------------------------------------
+
+    def _register_themes(self) -> None:
+        user_dir = (self.config_file or config_path()).parent / "themes"
+        found = discover_themes([shipped_themes_dir(), user_dir])
+        for theme in found.themes:
+            self.register_theme(theme)
+        self.theme_errors = found.errors
+
+    def _apply_theme(self, name: str) -> None:
+        try:
+            self.theme = name
+        except InvalidThemeError:
+            self.theme_errors.append(
+                f"Theme “{name}” is not installed; using {FALLBACK_THEME}. "
+                "Pick one with the command palette (Ctrl+P → Theme)."
+            )
+            self.theme = FALLBACK_THEME
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """The choice is saved, whichever way it was made (palette, settings)."""
+        if theme.name == self.config.theme:
+            return
+        self.config.theme = theme.name
+        self.save_config()
+
+    def save_config(self) -> bool:
+        try:
+            save_config(self.config, self.config_file)
+        except (OSError, ConfigError) as exc:
+            self.notify(
+                f"Could not save the config: {exc}. Check the config folder's permissions.",
+                severity="error",
+            )
+            return False
+        return True
+
+    # --- copy, help, settings ----------------------------------------------------------------
+
+    def copy_text(self, text: str, what: str) -> None:
+        result = self.clipboard_service.copy(text)
+        self.notify(result.toast, title=f"{what} copied")
+
+    def help_sections(self) -> list[HelpSection]:
+        palette = Binding(
+            self.COMMAND_PALETTE_BINDING,
+            "command_palette",
+            "Command palette",
+            id="app.command_palette",
+        )
+        turn_ids = {b.id for b in TurnFlows.TURN_BINDINGS}
+        main_keys = [
+            b for b in MainScreen.BINDINGS if isinstance(b, Binding) and b.id not in turn_ids
+        ]
+        return [
+            ("Anywhere", [*self.BINDINGS, palette]),
+            ("Main screen", main_keys),
+            ("Conversation (when focused)", [*TurnFlows.TURN_BINDINGS, *ConversationView.BINDINGS]),
+            ("Prompt", PromptInput.BINDINGS),
+            ("Chat list", [*ChatList.BINDINGS, *SessionsPane.BINDINGS]),
+            ("Settings screens", [*SettingsScreen.BINDINGS, *ChatSettingsScreen.BINDINGS]),
+            ("Confirm delete", ConfirmDeleteScreen.BINDINGS),
+            ("Help", HelpScreen.BINDINGS),
+        ]
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.help_sections(), self.config.keymap))
+
+    def action_settings(self) -> None:
+        if isinstance(self.screen, SettingsScreen):
+            return
+        themes = sorted(self.available_themes)
+        self.push_screen(
+            SettingsScreen(self.config.model_copy(deep=True), themes, path=self.config_file),
+            self._settings_saved,
+        )
+
+    def _settings_saved(self, config: Config | None) -> None:
+        if config is None:
+            return
+        server_changed = (
+            config.base_url != self.config.base_url
+            or config.api_key != self.config.api_key
+            or config.server != self.config.server
+        )
+        self.config = config
+        main = self.main_screen
+        if main is not None:
+            main.config = config
+        self.set_keymap(config.keymap)
+        self._apply_theme(config.theme)
+        note = " Server changes apply when apex-tui next starts." if server_changed else ""
+        self.notify(f"Settings saved to {self.config_file or config_path()}.{note}")
+
+
+def run_app(connection: Connection, config: Config) -> int:
+    """Run the TUI until the user quits; the caller opens and closes the connection."""
+    app = ApexApp(connection, config)
+    result = app.run()
+    return result if isinstance(result, int) else (app.return_code or 0)

@@ -1,0 +1,84 @@
+"""Command palette: every action of the app, plus one entry per theme."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from apex_tui.ui.widgets.sessions import ChatList
+
+if TYPE_CHECKING:
+    from apex_tui.ui.app import ApexApp
+    from apex_tui.ui.screens.main import MainScreen
+
+Command = tuple[str, str, Callable[[], object]]
+
+
+def app_commands(app: ApexApp, main: MainScreen) -> list[Command]:
+    """(name, help, callback) for every action; callbacks act on the main screen directly."""
+    sessions = main.sessions
+    commands: list[Command] = [
+        ("New chat", "Start a new chat (Ctrl+N)", main.action_new_chat),
+        (
+            "Toggle apex / gravity chats",
+            "Switch the chat type (Ctrl+G)",
+            main.action_toggle_chat_type,
+        ),
+        ("Filter chats", "Focus the chat filter (Ctrl+F)", main.action_focus_filter),
+        ("Stop generation", "Stop the answer, keep what arrived (Esc)", main.action_stop),
+        ("Regenerate last answer", "Ask the last prompt again (Ctrl+R)", main.action_regenerate),
+        ("Copy answer", "Copy the selected (or last) answer", main.action_copy_answer),
+        (
+            "Copy code block",
+            "Copy the next code block of the selected answer",
+            main.action_copy_code,
+        ),
+        ("Edit and resend prompt", "Edit the selected (or last) prompt", main.action_edit_turn),
+        ("Delete turn", "Delete the selected (or last) turn", main.action_delete_turn),
+        ("Rename chat", "Rename the highlighted chat (F2 in the list)", sessions.begin_rename),
+        (
+            "Delete chats",
+            "Delete the marked or highlighted chats (Del in the list)",
+            sessions.query_one(ChatList).action_delete,
+        ),
+        (
+            "Chat settings",
+            "Model, sampling and system prompt of this chat (Ctrl+T)",
+            main.action_chat_settings,
+        ),
+        ("Settings", "Server, defaults and theme (F4)", app.action_settings),
+        ("Help: keys", "Show every key (F1)", app.action_help),
+    ]
+    for name in sorted(app.available_themes):
+        commands.append(
+            (f"Theme: {name}", "Switch to this theme (saved)", partial(setattr, app, "theme", name))
+        )
+    return commands
+
+
+class ApexCommands(Provider):
+    """Fuzzy-matched app actions."""
+
+    def _commands(self) -> list[Command]:
+        from apex_tui.ui.app import ApexApp
+
+        app = self.app
+        main = app.main_screen if isinstance(app, ApexApp) else None
+        if not isinstance(app, ApexApp) or main is None:
+            return []
+        return app_commands(app, main)
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            if not name.startswith("Theme: "):
+                yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)

@@ -1,0 +1,103 @@
+"""Per-chat settings reached from the prompt bar: model, sampling, seed, system prompt."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from pydantic import ValidationError
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from apex_tui.services.chat_sync import ChatSettings
+from apex_tui.services.config import Defaults
+from apex_tui.ui.screens.settings import _range_problems
+
+FIELDS = [
+    ("model", "Model (empty: server default)"),
+    ("temperature", "Temperature (0–2)"),
+    ("top_p", "top_p (0–1]"),
+    ("max_new_tokens", "Max new tokens"),
+    ("seed", "Seed (empty: random)"),
+    ("system_prompt", "System prompt"),
+]
+NULLABLE = {"model", "seed"}
+
+
+class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
+    """Edits the settings of the open chat; dismisses with the new settings or None."""
+
+    DEFAULT_CSS = """
+    ChatSettingsScreen { align: center middle; }
+    ChatSettingsScreen > Vertical {
+        width: 70; max-width: 98%; height: auto; max-height: 95%; border: thick $primary;
+        background: $surface; padding: 0 1;
+    }
+    ChatSettingsScreen .field-label { color: $text-muted; }
+    ChatSettingsScreen #chat-settings-errors { color: $error; height: auto; }
+    ChatSettingsScreen Horizontal { height: auto; align-horizontal: right; }
+    ChatSettingsScreen Button { margin-left: 2; }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Apply", id="chat_settings.save"),
+        Binding("escape", "cancel", "Cancel", id="chat_settings.cancel"),
+    ]
+
+    def __init__(self, settings: ChatSettings, chat_title: str = "new chat") -> None:
+        super().__init__()
+        self.settings = settings
+        self.chat_title = chat_title
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"Settings for {self.chat_title}", classes="section")
+            for name, label in FIELDS:
+                value = getattr(self.settings, name)
+                yield Label(label, classes="field-label")
+                yield Input("" if value is None else str(value), id=f"cs-{name}")
+            yield Static("", id="chat-settings-errors")
+            with Horizontal():
+                yield Button("Cancel (Esc)", id="cancel")
+                yield Button("Apply (Ctrl+S)", id="apply", variant="primary")
+
+    def collect(self) -> tuple[ChatSettings | None, list[str]]:
+        """The edited settings, or readable reasons they are not valid."""
+        data: dict[str, Any] = {}
+        for name, _ in FIELDS:
+            raw = self.query_one(f"#cs-{name}", Input).value.strip()
+            data[name] = None if raw == "" and name in NULLABLE else raw
+        labels = dict(FIELDS)
+        try:
+            parsed = Defaults.model_validate(data)
+        except ValidationError as exc:
+            return None, [
+                f"{labels.get(str(e['loc'][0]), str(e['loc'][0])).split(' (')[0]}: {e['msg']}."
+                for e in exc.errors()
+            ]
+        problems = _range_problems({"defaults": parsed.model_dump()})
+        if problems:
+            return None, problems
+        return replace(self.settings, **{name: getattr(parsed, name) for name, _ in FIELDS}), []
+
+    def action_save(self) -> None:
+        settings, problems = self.collect()
+        if settings is None:
+            self.query_one("#chat-settings-errors", Static).update("\n".join(problems))
+            return
+        self.dismiss(settings)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#apply")
+    def _apply(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.action_cancel()

@@ -1,0 +1,79 @@
+"""F1: every key of the app, as remapped by the user's keymap, grouped by where it works."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+HelpSection = tuple[str, Iterable[BindingType]]
+
+
+def _keys_label(app_keys: str) -> str:
+    from textual.keys import format_key
+
+    return " / ".join(format_key(k.strip()) for k in app_keys.split(",") if k.strip())
+
+
+def help_table(sections: Iterable[HelpSection], keymap: Mapping[str, str]) -> Table:
+    """A two-column table of key → what it does, one block per section."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for title, bindings in sections:
+        rows = [b for b in bindings if isinstance(b, Binding) and b.description]
+        if not rows:
+            continue
+        table.add_row(Text(title, style="bold underline"), "")
+        for binding in rows:
+            keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
+            action = binding.tooltip or binding.description
+            table.add_row(_keys_label(keys), action)
+        table.add_row("", "")
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists every binding; Esc, F1 or q closes it."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 80; max-width: 95%; height: 90%; border: thick $primary; background: $surface;
+        padding: 0 2;
+    }
+    HelpScreen #help-intro { color: $text-muted; margin-bottom: 1; }
+    """
+
+    BINDINGS = [Binding("escape,f1,q", "dismiss_help", "Close help", id="help.close")]
+
+    def __init__(self, sections: list[HelpSection], keymap: Mapping[str, str]) -> None:
+        super().__init__()
+        self.sections = sections
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(
+                "Keys of apex-tui. Every action is also in the command palette (Ctrl+P). "
+                "Remap any key in config.toml under [keymap] with its id, e.g. "
+                '"app.new_chat" = "ctrl+n".',
+                id="help-intro",
+            )
+            yield Static(help_table(self.sections, self.keymap), id="help-keys")
+            ids = sorted(
+                b.id
+                for _, bindings in self.sections
+                for b in bindings
+                if isinstance(b, Binding) and b.id
+            )
+            yield Static(Text("Binding ids: " + ", ".join(ids), style="dim"), id="help-ids")
+
+    def action_dismiss_help(self) -> None:
+        self.dismiss(None)

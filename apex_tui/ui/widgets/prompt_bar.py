@@ -1,0 +1,109 @@
+"""The prompt bar: multi-line input, completion-type selector, per-chat settings button.
+
+``TextArea`` has no submit message, so "send" is a priority binding on Enter; Shift+Enter
+needs the Kitty keyboard protocol, so Ctrl+J also inserts a newline everywhere.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Button, Select, TextArea
+
+from apex_tui.services.completion_types import COMPLETION_TYPES as KNOWN_TYPES
+from apex_tui.ui.messages import ChatSettingsRequested, DraftChanged, PromptSubmitted
+
+COMPLETION_TYPES = tuple(KNOWN_TYPES)
+
+
+class PromptInput(TextArea):
+    """Where the prompt is typed; Enter sends, Shift+Enter / Ctrl+J break the line."""
+
+    BINDINGS = [
+        Binding("enter", "submit", "Send", priority=True, id="prompt.send"),
+        Binding("shift+enter,ctrl+j", "newline", "Newline", id="prompt.newline"),
+    ]
+
+    def action_submit(self) -> None:
+        self.query_ancestor(PromptBar).submit()
+
+    def action_newline(self) -> None:
+        self.insert("\n")
+
+
+class PromptBar(Horizontal):
+    """Talks up with PromptSubmitted / DraftChanged; the app decides what sending means."""
+
+    DEFAULT_CSS = """
+    PromptBar { height: auto; max-height: 12; }
+    PromptBar > PromptInput { width: 1fr; height: auto; min-height: 3; max-height: 12; }
+    PromptBar > Select { width: 24; }
+    PromptBar > Button { min-width: 5; width: 5; }
+    PromptBar.-busy > PromptInput { border: tall $warning; }
+    """
+
+    def __init__(self, completion_type: str = "basic", *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._initial_type = completion_type if completion_type in COMPLETION_TYPES else "basic"
+        self._loading_draft = False
+
+    def compose(self) -> ComposeResult:
+        text_area = PromptInput(id="prompt-input", soft_wrap=True, tab_behavior="focus")
+        text_area.placeholder = "Ask Apex… (Enter sends · Shift+Enter or Ctrl+J: new line)"
+        yield text_area
+        yield Select(
+            [(name, name) for name in COMPLETION_TYPES],
+            value=self._initial_type,
+            allow_blank=False,
+            id="completion-type",
+            tooltip="Completion type",
+        )
+        yield Button("⚙", id="chat-settings-button", tooltip="Chat settings (model, sampling)")
+
+    @property
+    def input(self) -> PromptInput:
+        return self.query_one(PromptInput)
+
+    @property
+    def text(self) -> str:
+        return self.input.text
+
+    @property
+    def completion_type(self) -> str:
+        value = self.query_one("#completion-type", Select).value
+        return value if isinstance(value, str) else "basic"
+
+    @completion_type.setter
+    def completion_type(self, value: str) -> None:
+        if value in COMPLETION_TYPES:
+            self.query_one("#completion-type", Select).value = value
+
+    def load_draft(self, text: str) -> None:
+        """Show a saved draft without reporting it as a fresh edit."""
+        self._loading_draft = True
+        self.input.load_text(text)
+        self.input.move_cursor(self.input.document.end)
+
+    def submit(self) -> None:
+        text = self.input.text
+        if not text.strip():
+            return
+        self.post_message(PromptSubmitted(text, self.completion_type))
+
+    def clear(self) -> None:
+        self.input.load_text("")
+
+    @on(TextArea.Changed, "#prompt-input")
+    def _changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        if self._loading_draft:
+            self._loading_draft = False
+            return
+        self.post_message(DraftChanged(event.text_area.text))
+
+    @on(Button.Pressed, "#chat-settings-button")
+    def _settings(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(ChatSettingsRequested())

@@ -1,0 +1,328 @@
+"""The chat sessions pane: a filter box over a day-grouped list of stored chats.
+
+An ``OptionList`` (renders visible lines only) rather than ``ListView`` (one widget per row)
+keeps 10,000 chats fast; a filter keystroke is a lower-case substring scan plus one
+``set_options`` over cached ``Option`` objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from apex_tui.api.models import ChatSession
+from apex_tui.ui.messages import ChatChosen, DeleteRequested, RenameRequested, SearchRequested
+from apex_tui.ui.safe_text import make_inert
+
+GROUPS = ("Today", "Yesterday", "Last 7 days", "Older")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def session_time(session: ChatSession) -> datetime:
+    """When a chat was last touched (updated, else created), for newest-first order."""
+    return session.updated_at or session.created_at or _EPOCH
+
+
+def day_group(when: datetime, today: date) -> str:
+    """The sidebar group of a chat touched at ``when`` (local time) seen on ``today``."""
+    day = when.astimezone().date() if when.tzinfo else when.date()
+    if day >= today:
+        return GROUPS[0]
+    if day == today - timedelta(days=1):
+        return GROUPS[1]
+    if day > today - timedelta(days=7):
+        return GROUPS[2]
+    return GROUPS[3]
+
+
+class ChatList(OptionList):
+    """The list itself; its keys act on the highlighted or marked chats."""
+
+    BINDINGS = [
+        Binding("space", "toggle_mark", "Mark", id="sessions.mark"),
+        Binding("f2", "rename", "Rename", id="sessions.rename"),
+        Binding("delete", "delete", "Delete", id="sessions.delete"),
+    ]
+
+    def action_toggle_mark(self) -> None:
+        pane = self.query_ancestor(SessionsPane)
+        pane.toggle_mark()
+
+    def action_rename(self) -> None:
+        self.query_ancestor(SessionsPane).begin_rename()
+
+    def action_delete(self) -> None:
+        pane = self.query_ancestor(SessionsPane)
+        ids = pane.marked_ids or ([pane.highlighted_id] if pane.highlighted_id else [])
+        if ids:
+            self.post_message(DeleteRequested(ids))
+
+
+class SessionsPane(Vertical):
+    """Stored chats of one chat type, newest first, grouped by day."""
+
+    DEFAULT_CSS = """
+    SessionsPane { width: 34; height: 1fr; border-right: vkey $panel; }
+    SessionsPane > #sessions-title { width: 1fr; padding: 0 1; color: $text-muted; }
+    SessionsPane > Input { height: 3; }
+    SessionsPane > #rename-input { display: none; }
+    SessionsPane.-renaming > #rename-input { display: block; }
+    SessionsPane > ChatList { height: 1fr; border: none; }
+    """
+
+    BINDINGS = [Binding("escape", "clear_filter", "Clear filter", show=False)]
+
+    def __init__(
+        self,
+        chat_type: str = "apex",
+        *,
+        today: Callable[[], date] = date.today,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.chat_type = chat_type
+        self._today = today
+        self._sessions: dict[str, ChatSession] = {}
+        self._order: list[str] = []
+        self._lower: dict[str, str] = {}
+        self._options: dict[str, Option] = {}
+        self._marked: set[str] = set()
+        self._search: tuple[str, set[str]] | None = None
+        self._filter = ""
+        self._renaming: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="sessions-title")
+        yield Input(placeholder="Filter titles · Enter searches text", id="chat-filter")
+        yield Input(id="rename-input", placeholder="New title · Enter saves · Esc cancels")
+        yield ChatList(id="chat-list")
+
+    def on_mount(self) -> None:
+        self._rebuild()
+
+    # --- data in -----------------------------------------------------------------------------
+
+    def set_sessions(self, sessions: Iterable[ChatSession], chat_type: str | None = None) -> None:
+        """Replace every chat (after loading or switching type)."""
+        if chat_type is not None:
+            self.chat_type = chat_type
+        self._sessions = {s.id: s for s in sessions if s.id}
+        self._lower = {cid: s.title.lower() for cid, s in self._sessions.items()}
+        self._options.clear()
+        self._marked.clear()
+        self._search = None
+        self._resort()
+        self._rebuild()
+
+    def upsert(self, session: ChatSession) -> None:
+        """Add a chat or refresh one (a new chat shows at once, at the top)."""
+        self._sessions[session.id] = session
+        self._lower[session.id] = session.title.lower()
+        self._options.pop(session.id, None)
+        self._resort()
+        self._rebuild(keep=session.id)
+
+    def remove_chats(self, chat_ids: Iterable[str]) -> None:
+        for cid in chat_ids:
+            self._sessions.pop(cid, None)
+            self._lower.pop(cid, None)
+            self._options.pop(cid, None)
+            self._marked.discard(cid)
+        self._resort()
+        self._rebuild()
+
+    def set_title(self, chat_id: str, title: str) -> None:
+        """Show a title now (a rename, or its rollback)."""
+        session = self._sessions.get(chat_id)
+        if session is None:
+            return
+        self._sessions[chat_id] = session.model_copy(update={"title": title})
+        self._lower[chat_id] = title.lower()
+        self._options.pop(chat_id, None)
+        self._rebuild(keep=chat_id)
+
+    def show_search(self, term: str, chat_ids: Iterable[str]) -> None:
+        """Show only the chats the server found for ``term``."""
+        self._search = (term, set(chat_ids))
+        self._rebuild()
+
+    def clear_search(self) -> None:
+        self._search = None
+        self._rebuild()
+
+    # --- state out ---------------------------------------------------------------------------
+
+    def session(self, chat_id: str) -> ChatSession | None:
+        return self._sessions.get(chat_id)
+
+    @property
+    def sessions(self) -> list[ChatSession]:
+        """All chats, newest first."""
+        return [self._sessions[cid] for cid in self._order]
+
+    @property
+    def visible_ids(self) -> list[str]:
+        """Chat ids currently listed, in order."""
+        return [o.id for o in self._list.options if o.id and not o.id.startswith("group:")]
+
+    @property
+    def marked_ids(self) -> list[str]:
+        return [cid for cid in self._order if cid in self._marked]
+
+    @property
+    def highlighted_id(self) -> str | None:
+        index = self._list.highlighted
+        if index is None:
+            return None
+        option_id = self._list.get_option_at_index(index).id
+        return None if option_id is None or option_id.startswith("group:") else option_id
+
+    @property
+    def search_active(self) -> bool:
+        return self._search is not None
+
+    def highlight(self, chat_id: str) -> None:
+        try:
+            self._list.highlighted = self._list.get_option_index(chat_id)
+        except Exception:  # OptionDoesNotExist: filtered out
+            return
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def toggle_mark(self) -> None:
+        cid = self.highlighted_id
+        if cid is None:
+            return
+        self._marked.symmetric_difference_update({cid})
+        self._options.pop(cid, None)
+        self._rebuild(keep=cid)
+
+    def begin_rename(self) -> None:
+        cid = self.highlighted_id
+        if cid is None:
+            return
+        self._renaming = cid
+        rename = self.query_one("#rename-input", Input)
+        rename.value = self._sessions[cid].title
+        self.add_class("-renaming")
+        rename.focus()
+
+    def _end_rename(self) -> None:
+        self._renaming = None
+        self.remove_class("-renaming")
+        self._list.focus()
+
+    def action_clear_filter(self) -> None:
+        if self._renaming is not None:
+            self._end_rename()
+            return
+        self.query_one("#chat-filter", Input).value = ""
+        self._filter = ""
+        self._search = None
+        self._rebuild()
+
+    @on(Input.Changed, "#chat-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._filter = event.value.strip().lower()
+        self._search = None
+        self._rebuild()
+
+    @on(Input.Submitted, "#chat-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        term = event.value.strip()
+        if term:
+            self.post_message(SearchRequested(term))
+        else:
+            self.clear_search()
+
+    @on(Input.Submitted, "#rename-input")
+    def _rename_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        cid = self._renaming
+        self._end_rename()
+        if cid is None or cid not in self._sessions:
+            return
+        old, new = self._sessions[cid].title, event.value.strip()
+        if new and new != old:
+            self.set_title(cid, new)
+            self.post_message(RenameRequested(cid, old, new))
+
+    @on(OptionList.OptionSelected, "#chat-list")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id and not event.option.id.startswith("group:"):
+            self.post_message(ChatChosen(event.option.id))
+
+    # --- building the list -------------------------------------------------------------------
+
+    @property
+    def _list(self) -> ChatList:
+        return self.query_one(ChatList)
+
+    def _resort(self) -> None:
+        self._order = sorted(
+            self._sessions, key=lambda cid: session_time(self._sessions[cid]), reverse=True
+        )
+
+    def _option(self, cid: str) -> Option:
+        option = self._options.get(cid)
+        if option is None:
+            title = make_inert(self._sessions[cid].title) or "(untitled)"
+            prompt = Text("● " if cid in self._marked else "  ", style="bold")
+            prompt.append(title.replace("\n", " "), style="")
+            option = self._options[cid] = Option(prompt, id=cid)
+        return option
+
+    def _visible(self) -> list[str]:
+        if self._search is not None:
+            found = self._search[1]
+            return [cid for cid in self._order if cid in found]
+        if not self._filter:
+            return self._order
+        needle, lower = self._filter, self._lower
+        return [cid for cid in self._order if needle in lower[cid]]
+
+    def _rebuild(self, keep: str | None = None) -> None:
+        if not self.is_mounted:
+            return
+        keep = keep or self.highlighted_id
+        today = self._today()
+        options: list[Option] = []
+        group = ""
+        visible = self._visible()
+        for cid in visible:
+            label = day_group(session_time(self._sessions[cid]), today)
+            if label != group:
+                group = label
+                options.append(
+                    Option(Text(label, style="bold italic"), id=f"group:{label}", disabled=True)
+                )
+            options.append(self._option(cid))
+        chat_list = self._list
+        chat_list.set_options(options)
+        if keep is not None and keep in self._options and keep in set(visible):
+            self.highlight(keep)
+        elif visible:
+            self.highlight(visible[0])
+        self._update_title(len(visible))
+
+    def _update_title(self, shown: int) -> None:
+        total = len(self._sessions)
+        text = f"{self.chat_type} chats · {total}"
+        if self._search is not None:
+            text = f"search “{self._search[0]}” · {shown} of {total} · Esc clears"
+        elif self._filter:
+            text = f"{self.chat_type} · {shown} of {total} match"
+        if self._marked:
+            text += f" · {len(self._marked)} marked"
+        self.query_one("#sessions-title", Label).update(text)

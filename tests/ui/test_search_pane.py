@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from apex_tui.server.embedded import EmbeddedServer
 from textual.app import App, ComposeResult
 from textual.widgets import Input, OptionList, Static
 
 from apex_tui.api.client import ApexClient
 from apex_tui.api.models import WebRetrievalRequest, WebSearchResult
-from apex_tui.server.embedded import EmbeddedServer
 from apex_tui.ui.widgets.search_pane import SearchPane
 from apex_tui.ui.widgets.search_result_view import ResultReader, is_browsable, result_row, site_of
 
@@ -128,7 +128,8 @@ async def test_mark_and_attach_posts_the_chosen_results_in_order(client: ApexCli
         app.query_one("#search-results", OptionList).focus()
         await pilot.press("down", "down", "space", "up", "up", "space")
         assert pane.marked == {0, 2}
-        assert "● " in str(app.query_one("#search-results", OptionList).get_option_at_index(0).prompt)
+        rows = app.query_one("#search-results", OptionList)
+        assert "● " in str(rows.get_option_at_index(0).prompt)
         await pilot.press("a")
         await pilot.pause()
         assert app.attached == [[results[0], results[2]]]

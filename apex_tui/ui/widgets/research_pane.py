@@ -28,6 +28,7 @@ from apex_tui.api.errors import ApexError
 from apex_tui.api.models import ChatMessage
 from apex_tui.services.research import ResearchUpdate
 from apex_tui.ui.safe_text import make_inert
+from apex_tui.ui.widgets.pane_copy import copy_out
 from apex_tui.ui.widgets.research_jobs import Clock, JobView
 from apex_tui.ui.widgets.research_log import ResearchLog
 
@@ -189,6 +190,11 @@ class ResearchPane(Vertical):
             view.text += added
         view.loaded = True
         view.status = update.status or view.status
+        if update.notice and not view.notice:
+            # Once per episode of trouble, not once per failed poll.
+            self.app.notify(
+                f"Research job {view.job_id[:8]}: {make_inert(update.notice)}", severity="warning"
+            )
         view.notice = update.notice
         view.updated_at = self.clock()
         if update.done:
@@ -376,8 +382,7 @@ class ResearchPane(Vertical):
         if not text.strip():
             self.app.notify("Nothing to copy yet.", severity="warning")
             return
-        self.app.copy_to_clipboard(make_inert(text))
-        self.app.notify(f"Copied the {what} ({len(text)} characters).")
+        copy_out(self.app, text, f"Research {what}")
 
     def action_export(self) -> None:
         """Write the job (question, status, report or log) to a Markdown file."""

@@ -27,6 +27,7 @@ from textual.widgets.option_list import Option
 from apex_tui.api.errors import ApexError
 from apex_tui.api.models import WebRetrievalRequest, WebSearchResult
 from apex_tui.ui.safe_text import make_inert
+from apex_tui.ui.widgets.pane_copy import copy_out
 from apex_tui.ui.widgets.search_result_view import ResultReader, is_browsable, result_row
 
 if TYPE_CHECKING:
@@ -365,24 +366,19 @@ class SearchPane(Vertical):
                 "No browser could be started here; the URL was copied instead.",
                 severity="warning",
             )
-            self._copy(url, "URL")
+            copy_out(self.app, url, "URL")
         else:
             self.app.notify(f"Opened {make_inert(url)} in your browser.")
 
     def action_copy_url(self) -> None:
         picked = self._highlighted()
         if picked is not None:
-            self._copy(picked[1].url.strip(), "URL")
+            copy_out(self.app, picked[1].url.strip(), "URL")
 
     def action_copy_passage(self) -> None:
         picked = self._highlighted()
         if picked is not None:
-            self._copy(picked[1].relevant or picked[1].content, "passage")
-
-    def _copy(self, text: str, what: str) -> None:
-        """Copy through the app's clipboard (OSC 52 reaches the terminal even over SSH)."""
-        self.app.copy_to_clipboard(make_inert(text))
-        self.app.notify(f"Copied the {what}.")
+            copy_out(self.app, picked[1].relevant or picked[1].content, "Passage")
 
     def action_toggle_markdown(self) -> None:
         if self.has_class("-reading"):

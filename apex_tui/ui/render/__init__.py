@@ -1,0 +1,1 @@
+"""Rendering for the conversation view: Markdown blocks, line caches, layout, colours."""

@@ -1,0 +1,169 @@
+"""What one prompt/answer turn looks like, as a list of `Strip`s at a given width.
+
+A turn is a header line (who, completion type, time), the prompt, the answer as Markdown, a status
+line (streaming cursor, interrupted, error) and the sources of a web-search answer. Everything shown
+passes through `make_inert` first. `TurnLines` keeps a streaming answer's finished blocks rendered,
+so each update re-renders only the growing tail block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rich.text import Text
+from textual.strip import Strip
+
+from apex_tui.ui.render.blocks import BlockStream, MarkdownBlock, split_blocks
+from apex_tui.ui.render.markdown_lines import BlockRenderer, separator
+from apex_tui.ui.safe_text import make_inert
+
+STATUSES = ("streaming", "done", "interrupted", "error")
+
+
+@dataclass
+class TurnView:
+    """What the conversation shows for one prompt/answer turn (plain data, no services import)."""
+
+    key: str
+    prompt: str
+    answer: str = ""
+    completion_type: str = "basic"
+    created_at: datetime | None = None
+    status: str = "done"
+    error: str = ""
+    sources: list[tuple[str, str]] = field(default_factory=list)
+
+
+def format_time(moment: datetime | None) -> str:
+    """Local `YYYY-MM-DD HH:MM` for a header (aware times converted to local time)."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+class AnswerLines:
+    """A streaming answer's rendered lines: finished blocks rendered once, the tail each update."""
+
+    def __init__(self, renderer: BlockRenderer, width: int) -> None:
+        self._renderer = renderer
+        self._width = width
+        self._stream = BlockStream()
+        self._raw_length = 0
+        self._inert = ""
+        self._stable_strips: list[Strip] = []
+        self._last_stable: MarkdownBlock | None = None
+        self.lines: list[Strip] = []
+
+    def update(self, raw_answer: str) -> list[Strip]:
+        """Catch up with the answer so far (which only grows) and return all its lines."""
+        self._inert += make_inert(raw_answer[self._raw_length :])
+        self._raw_length = len(raw_answer)
+        for block in self._stream.update(self._inert):
+            self._stable_strips.extend(separator(self._last_stable, block, self._width))
+            self._stable_strips.extend(self._renderer.render_block(block, self._width))
+            self._last_stable = block
+        tail = self._stream.tail
+        if tail is None:
+            self.lines = self._stable_strips
+        else:
+            tail_strips = separator(self._last_stable, tail, self._width)
+            tail_strips += self._renderer.render_block(tail, self._width, cache=False)
+            self.lines = self._stable_strips + tail_strips
+        return self.lines
+
+
+class TurnLines:
+    """Renders one turn at one width; the header and prompt are kept while the answer streams."""
+
+    def __init__(self, renderer: BlockRenderer, width: int) -> None:
+        self.renderer = renderer
+        self.width = width
+        self._head: list[Strip] | None = None
+        self._head_source: tuple[str, str, datetime | None] | None = None
+        self._answer: AnswerLines | None = None
+        self._answer_length = 0
+
+    def head(self, turn: TurnView) -> list[Strip]:
+        """Header line, the prompt, and a blank line before the answer."""
+        source = (turn.prompt, turn.completion_type, turn.created_at)
+        if self._head is None or self._head_source != source:
+            palette = self.renderer.palette
+            meta = "  ·  ".join(
+                part
+                for part in (make_inert(turn.completion_type), format_time(turn.created_at))
+                if part
+            )
+            header = Text.assemble(("You", palette.header), (f"  {meta}", palette.header_meta))
+            header.no_wrap = True
+            header.overflow = "ellipsis"
+            lines = self.renderer.render(header, self.width)
+            lines += self.renderer.render_text(make_inert(turn.prompt), self.width, palette.prompt)
+            lines.append(Strip.blank(self.width))
+            self._head, self._head_source = lines, source
+        return self._head
+
+    def answer(self, turn: TurnView) -> list[Strip]:
+        """The answer's Markdown lines: incremental while streaming, one full pass otherwise."""
+        if turn.status == "streaming":
+            if self._answer is None or len(turn.answer) < self._answer_length:
+                self._answer = AnswerLines(self.renderer, self.width)
+            self._answer_length = len(turn.answer)
+            return self._answer.update(turn.answer)
+        self._answer = None
+        return self.renderer.render_blocks(split_blocks(make_inert(turn.answer)), self.width)
+
+    def footer(self, turn: TurnView) -> list[Strip]:
+        """Status line and sources, then the blank line that separates turns."""
+        palette = self.renderer.palette
+        parts: list[Text] = []
+        if turn.status == "streaming":
+            waiting = "" if turn.answer else " waiting for the answer…"
+            parts.append(Text.assemble(("▍", palette.cursor), (waiting, palette.muted)))
+        elif turn.status == "interrupted":
+            parts.append(
+                Text(
+                    "■ interrupted: the answer stopped here; the text above was kept",
+                    style=palette.warning,
+                )
+            )
+        elif turn.status == "error":
+            message = make_inert(turn.error) or "the answer failed"
+            parts.append(Text(f"✖ error: {message}", style=palette.error))
+        if turn.sources:
+            parts.append(Text("Sources", style=palette.muted + palette.header))
+            for number, (url, title) in enumerate(turn.sources, start=1):
+                parts.append(
+                    Text.assemble(
+                        (f"[{number}] ", palette.muted),
+                        (make_inert(title) or make_inert(url), palette.base),
+                        (f" — {make_inert(url)}" if title else "", palette.link),
+                    )
+                )
+        lines: list[Strip] = []
+        if parts and turn.answer:
+            lines.append(Strip.blank(self.width))
+        for part in parts:
+            lines += self.renderer.render(part, self.width)
+        lines.append(Strip.blank(self.width))
+        return lines
+
+    def lines(self, turn: TurnView) -> list[Strip]:
+        """Every line of the turn, top to bottom."""
+        return self.head(turn) + self.answer(turn) + self.footer(turn)
+
+
+def estimate_height(turn: TurnView, width: int) -> int:
+    """A cheap guess of a turn's height before it is rendered (corrected once it is)."""
+    width = max(1, width)
+
+    def wrapped(text: str) -> int:
+        return sum(1 + len(line) // width for line in text.split("\n")) if text else 0
+
+    answer_lines = wrapped(turn.answer)
+    # Rich pads code blocks and tables with blank lines the source does not have.
+    answer_lines += turn.answer.count("```") // 2 * 3 + turn.answer.count("|---") * 3
+    footer = (1 if turn.status != "done" else 0) + (len(turn.sources) + 1 if turn.sources else 0)
+    return 1 + wrapped(turn.prompt) + 1 + answer_lines + (1 if footer else 0) + footer + 1

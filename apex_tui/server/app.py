@@ -1,0 +1,285 @@
+"""The ASGI application: Connect routing for ``POST /apex.v1.ApexService/<Method>``, auth,
+faults, limits, a per-request log line and ``GET /health``.
+
+Order of checks for an RPC path: unknown method → 404 (``unimplemented``); not POST → 405 with
+``Allow: POST``; wrong content type → 415; an injected ``status=`` fault → that status. For
+unary calls every later error is a Connect error reply with its mapped status; for the
+streaming call it is a 200 reply whose end envelope carries the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from apex_tui import __version__
+from apex_tui.api.models import METHODS, SERVICE_NAME, STREAMING_METHODS
+from apex_tui.api.protocol import STREAM_CONTENT_TYPE, UNARY_CONTENT_TYPE, ConnectError
+from apex_tui.server.asgi import (
+    Receive,
+    Scope,
+    Send,
+    bearer_key,
+    check_protocol_version,
+    decompress,
+    header,
+    key_allowed,
+    read_body,
+    send_bytes,
+    send_error,
+    timeout_seconds,
+)
+from apex_tui.server.codec import decode_message, encode_message
+from apex_tui.server.engines.base import CompletionEngine
+from apex_tui.server.engines.offline import OfflineEngine
+from apex_tui.server.faults import FAULT_HEADER, Fault, FaultQueue, parse_fault
+from apex_tui.server.handlers import ApexHandlers, Caller
+from apex_tui.server.options import ServerOptions
+from apex_tui.server.research import ResearchRunner
+from apex_tui.server.storage import Storage
+from apex_tui.server.streaming import serve_stream
+from apex_tui.server.websearch import WebSearcher
+
+log = logging.getLogger("apex_tui.server")
+access_log = logging.getLogger("apex_tui.server.access")
+
+
+def make_engine(options: ServerOptions, searcher: WebSearcher) -> CompletionEngine:
+    if options.engine == "openai":
+        from apex_tui.server.engines.openai import OpenAIEngine
+
+        return OpenAIEngine(
+            searcher,
+            url=options.upstream_url or "",
+            key=options.upstream_key,
+            model=options.upstream_model,
+        )
+    return OfflineEngine(searcher, options.tokens_per_second)
+
+
+class ServerState:
+    """Everything one running server shares between requests."""
+
+    def __init__(self, options: ServerOptions) -> None:
+        self.options = options
+        self.storage = Storage(options.db_path)
+        self.searcher = WebSearcher(options.searxng_url)
+        self.engine = make_engine(options, self.searcher)
+        self.research = ResearchRunner(self.storage, options.research_step_seconds)
+        self.handlers = ApexHandlers(self.storage, self.engine, self.searcher, self.research)
+        self.faults = FaultQueue()
+        self.shutting_down = asyncio.Event()
+        self.active_streams = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def begin_shutdown(self) -> None:
+        """Ask open streams to end with ``unavailable`` (called on the server's loop)."""
+        self.shutting_down.set()
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep, but wake at once when the server starts shutting down."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.shutting_down.wait(), seconds)
+
+    def authenticate(self, scope: Scope) -> Caller:
+        key = bearer_key(scope)
+        if key is None:
+            raise ConnectError(
+                "unauthenticated",
+                "missing API key: send the header 'Authorization: Bearer <your key>'",
+            )
+        if not key_allowed(key, self.options.api_keys):
+            raise ConnectError(
+                "unauthenticated", "invalid API key: check the key configured for this server"
+            )
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        return Caller(owner=digest, user_id=f"user-{digest[:16]}")
+
+    def take_fault(self, scope: Scope, method: str) -> Fault | None:
+        if not self.options.faults_enabled:
+            return None
+        spec = header(scope, FAULT_HEADER)
+        if spec:
+            try:
+                return parse_fault(spec)
+            except ValueError as exc:
+                raise ConnectError("invalid_argument", f"bad X-Apex-Fault header: {exc}") from None
+        return self.faults.take(method)
+
+
+class RpcEndpoint:
+    """Raw ASGI endpoint for every path under ``/apex.v1.ApexService/``."""
+
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope["path_params"]["method"]
+        scope["apex.rpc"] = method if method in METHODS else "?"
+        if method not in METHODS:
+            await send_error(
+                send,
+                ConnectError("unimplemented", f"{SERVICE_NAME}/{method} is not a known method"),
+                status=404,
+            )
+            return
+        if scope["method"] != "POST":
+            await send_error(
+                send,
+                ConnectError("unimplemented", f"use POST for {SERVICE_NAME}/{method}"),
+                status=405,
+                extra=[("allow", "POST")],
+            )
+            return
+        streaming = method in STREAMING_METHODS
+        content_type = (header(scope, "content-type") or "").split(";")[0].strip().lower()
+        expected = STREAM_CONTENT_TYPE if streaming else UNARY_CONTENT_TYPE
+        if content_type != expected:
+            await send_error(
+                send,
+                ConnectError(
+                    "invalid_argument",
+                    f"content type {content_type or '(none)'!r} is not supported for {method}; "
+                    f"send {expected}",
+                ),
+                status=415,
+                extra=[("accept-post", expected)],
+            )
+            return
+        try:
+            fault = self.state.take_fault(scope, method)
+        except ConnectError as exc:
+            await send_error(send, exc)
+            return
+        if fault and fault.status:
+            extra = [("retry-after", f"{fault.retry_after:g}")] if fault.retry_after else []
+            await send_error(send, fault.status_error(), status=fault.status, extra=extra)
+            return
+        if streaming:
+            await serve_stream(self.state, scope, receive, send, fault)
+        else:
+            await self._unary(method, scope, receive, send, fault)
+
+    async def _unary(
+        self, method: str, scope: Scope, receive: Receive, send: Send, fault: Fault | None
+    ) -> None:
+        state = self.state
+        try:
+            if fault and fault.stall:
+                await state.pause(fault.stall)
+            check_protocol_version(scope)
+            deadline = timeout_seconds(scope)
+            raw = await read_body(scope, receive, state.options.max_body_bytes)
+            raw = decompress(raw, header(scope, "content-encoding"), state.options.max_body_bytes)
+            caller = state.authenticate(scope)
+            request_model = METHODS[method][0]
+            request = decode_message(raw, request_model)
+            if fault and fault.error_end:
+                raise ConnectError(fault.error_end, f"injected fault: {fault.error_end}")
+            call = state.handlers.unary(method, caller, request)
+            if deadline is None:
+                reply = await call
+            else:
+                try:
+                    reply = await asyncio.wait_for(call, deadline)
+                except TimeoutError:
+                    raise ConnectError(
+                        "deadline_exceeded",
+                        f"the call took longer than its {deadline:g} s deadline",
+                    ) from None
+        except ConnectError as exc:
+            await send_error(send, exc)
+            return
+        except Exception:
+            log.exception("%s failed", method)
+            await send_error(
+                send, ConnectError("internal", "the server hit an unexpected error; see its log")
+            )
+            return
+        body = encode_message(reply)
+        if fault and fault.malformed_json:
+            body = body[: max(1, len(body) // 2)] + b"<<not json"
+        if fault and fault.oversized:
+            body = b'{"padding":"' + b"x" * fault.oversized + b'",' + body[1:]
+        await send_bytes(send, 200, body, UNARY_CONTENT_TYPE)
+
+
+class AccessLog:
+    """One line per request: RPC (or path), status, milliseconds. Never keys or message text."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [0]
+
+        async def recording_send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            name = scope.get("apex.rpc") or scope["path"]
+            if len(name) > 80:
+                name = name[:80] + "…"
+            access_log.info(
+                "%s %s %d %.1fms",
+                scope["method"],
+                name,
+                status[0],
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+def build_app(state: ServerState) -> AccessLog:
+    """The full ASGI app for one server state (lifespan resumes research, closes storage)."""
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "status": "shutting-down" if state.shutting_down.is_set() else "ok",
+                "engine": state.engine.name,
+                "version": __version__,
+                "activeStreams": state.active_streams,
+            }
+        )
+
+    async def not_found(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {"code": "unimplemented", "message": f"no such endpoint: {request.url.path}"},
+            status_code=404,
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state.loop = asyncio.get_running_loop()
+        await state.research.resume_unfinished()
+        try:
+            yield
+        finally:
+            await state.research.stop()
+            await state.engine.aclose()
+            state.storage.close()
+
+    routes = [
+        Route("/health", health, methods=["GET", "HEAD"]),
+        Route(f"/{SERVICE_NAME}/{{method}}", RpcEndpoint(state)),
+        Route("/{path:path}", not_found, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]),
+    ]
+    return AccessLog(Starlette(routes=routes, lifespan=lifespan))

@@ -1,0 +1,108 @@
+"""Request decoding and reply encoding for Connect's JSON codec, with connect-go's strictness.
+
+Decoding turns every problem (empty body, bad UTF-8, bad JSON, a key given twice, a field of
+the wrong type) into an ``invalid_argument`` :class:`ConnectError` whose message says what to fix.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from apex_tui.api.models import WireModel
+from apex_tui.api.protocol import (
+    ENVELOPE_HEADER,
+    FLAG_COMPRESSED,
+    ConnectError,
+    dumps,
+    encode_envelope,
+    end_stream_message,
+)
+
+M = TypeVar("M", bound=WireModel)
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` that refuses a key given twice in one JSON object."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKeyError(key)
+        result[key] = value
+    return result
+
+
+def _bad(message: str) -> ConnectError:
+    return ConnectError("invalid_argument", message)
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One readable sentence about the first field that did not fit."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ()) if part != "__root__")
+    msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    if where:
+        return f"invalid value for field {where!r}: {msg}"
+    return f"invalid request message: {msg}"
+
+
+def decode_message(raw: bytes, model: type[M]) -> M:
+    """Parse one proto3-JSON request message, raising ``invalid_argument`` when it does not fit."""
+    if not raw:
+        raise _bad("empty request body: send a JSON object (at least {})")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _bad("request body is not UTF-8 text; send UTF-8 JSON") from None
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates)
+    except _DuplicateKeyError as exc:
+        raise _bad(f"duplicate field {exc.key!r} in request body; send each field once") from None
+    except json.JSONDecodeError as exc:
+        raise _bad(
+            f"request body is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
+    if not isinstance(data, dict):
+        raise _bad("request body must be a JSON object, e.g. {}")
+    try:
+        return model.from_wire(data)  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        raise _bad(describe_validation_error(exc)) from None
+
+
+def decode_single_envelope(raw: bytes) -> bytes:
+    """The payload of the one enveloped request message a server-streaming call carries."""
+    if len(raw) < ENVELOPE_HEADER.size:
+        raise _bad("streaming request body must be one Connect envelope (5-byte header + JSON)")
+    flags, size = ENVELOPE_HEADER.unpack_from(raw)
+    if flags & FLAG_COMPRESSED:
+        raise _bad("compressed request envelope, but no Connect-Content-Encoding was sent")
+    if flags & ~FLAG_COMPRESSED:
+        raise _bad(f"request envelope has unexpected flags {flags:#04x}; use 0 for a message")
+    if len(raw) != ENVELOPE_HEADER.size + size:
+        raise _bad(
+            f"request envelope announces {size} bytes but the body holds "
+            f"{len(raw) - ENVELOPE_HEADER.size}; send exactly one whole envelope"
+        )
+    return raw[ENVELOPE_HEADER.size :]
+
+
+def encode_message(message: WireModel) -> bytes:
+    """Canonical proto3 JSON bytes of a reply message."""
+    return dumps(message.to_wire())
+
+
+def encode_data_envelope(message: WireModel) -> bytes:
+    return encode_envelope(encode_message(message))
+
+
+def encode_end_envelope(error: ConnectError | None = None) -> bytes:
+    return end_stream_message(error)

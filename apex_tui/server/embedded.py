@@ -1,0 +1,149 @@
+"""Run the real server (uvicorn + the ASGI app) in-process: the app's embedded default and the
+test fixtures use :class:`EmbeddedServer`; ``apex-tui serve`` uses :func:`run_forever`."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from apex_tui.server.app import ServerState, build_app
+from apex_tui.server.options import ServerOptions, default_db_path
+
+__all__ = ["ApexUvicornServer", "EmbeddedServer", "ServerOptions", "default_db_path"]
+
+
+class ApexUvicornServer(uvicorn.Server):
+    """uvicorn's server, but shutdown first tells open streams to end with an end envelope."""
+
+    def __init__(self, config: uvicorn.Config, state: ServerState) -> None:
+        super().__init__(config)
+        self.state = state
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.state.begin_shutdown()
+        await super().shutdown(sockets)
+
+
+def make_server(options: ServerOptions) -> tuple[ApexUvicornServer, ServerState]:
+    state = ServerState(options)
+    config = uvicorn.Config(
+        build_app(state),
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+        timeout_keep_alive=30,
+    )
+    return ApexUvicornServer(config, state), state
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port or stop the "
+            "program using it"
+        ) from exc
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+class EmbeddedServer:
+    """Runs the real uvicorn server in a background thread with its own event loop."""
+
+    def __init__(self, options: ServerOptions) -> None:
+        self.options = options
+        self._server: ApexUvicornServer | None = None
+        self._state: ServerState | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._base_url = ""
+
+    @property
+    def base_url(self) -> str:
+        if not self._base_url:
+            raise RuntimeError("the server is not running; call start() first")
+        return self._base_url
+
+    def start(self) -> str:
+        """Start listening; blocks until ready and returns ``http://HOST:PORT``."""
+        if self._thread is not None:
+            return self.base_url
+        sock = bind_socket(self.options.host, self.options.port)
+        host, port = sock.getsockname()[:2]
+        server, state = make_server(self.options)
+        self._server, self._state = server, state
+
+        def run() -> None:
+            try:
+                asyncio.run(server.serve(sockets=[sock]))
+            except BaseException as exc:  # reported to start()/stop()
+                self._error = exc
+            finally:
+                sock.close()
+
+        self._thread = threading.Thread(target=run, name="apex-embedded-server", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self._thread = None
+                raise RuntimeError(f"the local Apex server did not start: {self._error!r}")
+            time.sleep(0.01)
+        shown = f"[{host}]" if ":" in host else host
+        self._base_url = f"http://{shown}:{port}"
+        return self._base_url
+
+    def stop(self) -> None:
+        """Graceful stop: open streams end with ``unavailable``, research state is kept."""
+        if self._thread is None or self._server is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(timeout=5)
+        self._thread = None
+        self._base_url = ""
+
+    def inject_fault(self, spec: str, *, method: str | None = None, times: int = 1) -> None:
+        """Queue a fault (header syntax) for the next ``times`` calls of ``method`` (None = any)."""
+        if not self.options.faults_enabled:
+            raise RuntimeError("fault injection is off; start the server with faults_enabled=True")
+        if self._state is None:
+            raise RuntimeError("the server is not running; call start() first")
+        self._state.faults.push(spec, method, times)
+
+    def clear_faults(self) -> None:
+        if self._state is not None:
+            self._state.faults.clear()
+
+    @property
+    def state(self) -> ServerState:
+        """The running server's state (storage etc.), for tests and benchmarks."""
+        if self._state is None:
+            raise RuntimeError("the server is not running; call start() first")
+        return self._state
+
+    def __enter__(self) -> EmbeddedServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

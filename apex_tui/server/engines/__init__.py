@@ -1,0 +1,1 @@
+"""Completion engines: ``offline`` (deterministic local writer) and ``openai`` (upstream bridge)."""

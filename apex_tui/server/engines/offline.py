@@ -1,0 +1,71 @@
+"""The ``offline`` engine: streams :class:`~apex_tui.server.engines.writer.OfflineWriter` answers.
+
+Labelled as offline in every answer; never pretends to be a model. Same seed, same messages and
+same completion type give the same text. Streaming: the answer is split into tokens (a word
+with the whitespace before it) and sent in chunks of 1–3 tokens at ``tokens_per_second``
+(0 = no sleeping, still many small chunks). ``max_new_tokens`` (default 1024) caps the
+length; a cut answer finishes with ``length``, a whole one with ``stop``.
+
+Web search (completion type ``web-search``/``combined``, i.e. ``task="WebRetrievalTask"``):
+the engine searches first (5 results) and cites them as ``[n]``. Long answers: see the writer's
+rules (prompt says "long"/"detailed"/…, then sections fill ``max_new_tokens``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+
+from apex_tui.api.models import ChatCompletionRequest
+from apex_tui.server.engines.base import EngineEvent, Finish
+from apex_tui.server.engines.writer import DEFAULT_BUDGET, OfflineWriter, count_tokens, tokens
+from apex_tui.server.modes import CompletionMode
+from apex_tui.server.websearch import WebSearcher
+
+WEB_RESULTS = 5
+
+
+class OfflineEngine:
+    name = "offline"
+    model = "apex-tui/offline-writer"
+
+    def __init__(self, searcher: WebSearcher, tokens_per_second: float) -> None:
+        self.searcher = searcher
+        self.tokens_per_second = tokens_per_second
+
+    async def stream(
+        self, request: ChatCompletionRequest, mode: CompletionMode, *, paced: bool = True
+    ) -> AsyncIterator[EngineEvent]:
+        seed = request.seed if request.seed is not None else random.randrange(1_000_001)
+        params = request.sampling_parameters
+        budget = params.max_new_tokens if params and params.max_new_tokens > 0 else DEFAULT_BUDGET
+        prompt = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
+        sources = None
+        if mode.web_search:
+            sources = await self.searcher.search(prompt, WEB_RESULTS, 10.0)
+        draft = await asyncio.to_thread(
+            OfflineWriter(seed).write, list(request.messages), mode, budget, sources
+        )
+        pieces = tokens(draft.text)
+        rng = random.Random(seed)
+        rate = self.tokens_per_second if paced else 0.0
+        loop = asyncio.get_running_loop()
+        start, sent = loop.time(), 0
+        index = 0
+        while index < len(pieces):
+            size = rng.randint(1, 3)
+            yield "".join(pieces[index : index + size])
+            index += size
+            sent += min(size, len(pieces) - index + size)
+            if rate > 0:
+                delay = start + sent / rate - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            else:
+                await asyncio.sleep(0)
+        prompt_tokens = sum(count_tokens(m.content) for m in request.messages)
+        yield Finish("length" if draft.truncated else "stop", prompt_tokens, len(pieces))
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,56 @@
+"""Settings of one local Apex server, shared by the embedded runner and ``apex-tui serve``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def default_db_path() -> Path:
+    """``$XDG_DATA_HOME/apex-tui/apex.db`` (``~/.local/share/apex-tui/apex.db`` when unset)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "apex-tui" / "apex.db"
+
+
+@dataclass
+class ServerOptions:
+    """Everything a server is started with; defaults are the embedded app's defaults."""
+
+    db_path: str | Path = field(default_factory=default_db_path)
+    api_keys: list[str] | None = None
+    """``None`` accepts any non-empty bearer key (embedded default); a list accepts only those."""
+    engine: str = "offline"
+    """``offline`` (deterministic local writer) or ``openai`` (forward to an upstream)."""
+    tokens_per_second: float = 60.0
+    """Offline streaming rate; 0 streams as fast as possible (still in many small chunks)."""
+    research_step_seconds: float = 3.0
+    """Pause between deep-research steps; tests use ~0.05."""
+    faults_enabled: bool = False
+    upstream_url: str | None = None
+    upstream_key: str | None = None
+    upstream_model: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 0
+    searxng_url: str | None = None
+    max_body_bytes: int = 4 * 1024 * 1024
+    """Largest request body accepted; bigger ones get ``resource_exhausted`` (as connect-go)."""
+    max_concurrent_streams: int = 64
+    """Streams beyond this many at once end at once with ``resource_exhausted``."""
+
+    def __post_init__(self) -> None:
+        if self.engine not in ("offline", "openai"):
+            raise ValueError(f"unknown engine {self.engine!r}: use 'offline' or 'openai'")
+        if self.engine == "openai" and not self.upstream_url:
+            raise ValueError(
+                "the openai engine needs an upstream URL (--upstream http://host:port), "
+                "e.g. an Ollama or vLLM server"
+            )
+        if self.tokens_per_second < 0:
+            raise ValueError("tokens_per_second must be 0 (no pacing) or positive")
+        if self.research_step_seconds < 0:
+            raise ValueError("research_step_seconds must be 0 or positive")
+        if self.api_keys is not None:
+            self.api_keys = [k.strip() for k in self.api_keys if k.strip()]
+            if not self.api_keys:
+                raise ValueError("api_keys was given but holds no non-empty key")

@@ -97,7 +97,11 @@ class ApexStreamError(ApexError):
         transport: bool = False,
     ) -> None:
         self.partial_text = partial_text
-        super().__init__(code, message, http_status=http_status, hint=hint, transport=transport)
+        # Called explicitly: with ApexStreamProtocolError's MRO, super() would be
+        # ApexProtocolError, whose signature differs.
+        ApexError.__init__(
+            self, code, message, http_status=http_status, hint=hint, transport=transport
+        )
 
 
 class ApexStreamProtocolError(ApexStreamError, ApexProtocolError):

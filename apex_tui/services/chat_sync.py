@@ -152,10 +152,12 @@ async def stream_answer(
     plan = plan_for(settings.completion_type)
     sources = context
     if plan.needs_web_search and sources is None:
+        # One miner's worth of results: the same ranked list the server's engine searches
+        # for itself, so the numbers it cites match the sources shown here.
         reply = await client.web_retrieval(
             WebRetrievalRequest(
                 search_query=messages[-1].content,
-                n_miners=settings.search_miners,
+                n_miners=1,
                 n_results=settings.search_results,
                 max_response_time=settings.search_max_time,
             )

@@ -223,13 +223,17 @@ class ResearchTracker:
             update = self._update(reply, steps, all_steps=seen)
             update.job_id = update.job_id or job_id
             changed = bool(steps) or reply.updated_at != last_updated
-            if steps or update.done or last_updated is None or recovered:
-                yield update
-            # Only after the caller has taken the update is it recorded as shown.
-            if steps:
-                last_seq = steps[-1].seq_id
-            job.status, job.updated_at, job.last_seq_id = update.status, reply.updated_at, last_seq
-            self.store.put(job)
+            try:
+                if steps or update.done or last_updated is None or recovered:
+                    yield update
+            finally:
+                # Recorded as shown once the caller has taken the update, even if it then
+                # closes this generator (Ctrl-C, leaving the screen) right at the yield.
+                if steps:
+                    last_seq = steps[-1].seq_id
+                job.status, job.updated_at = update.status, reply.updated_at
+                job.last_seq_id = last_seq
+                self.store.put(job)
             if update.done:
                 await self._finish_link(job, update)
                 return

@@ -94,7 +94,7 @@ def key_allowed(key: str, allowed: list[str] | None) -> bool:
 
 
 def timeout_seconds(scope: Scope) -> float | None:
-    """``Connect-Timeout-Ms`` as seconds; invalid values are ``invalid_argument`` (as connect-go)."""
+    """``Connect-Timeout-Ms`` in seconds; a bad value is ``invalid_argument`` (as connect-go)."""
     raw = header(scope, "connect-timeout-ms")
     if raw is None:
         return None

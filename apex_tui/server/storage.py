@@ -293,7 +293,7 @@ class Storage:
         return _chat(row) if row else None
 
     def chat_completions(self, owner: str, chat_id: str) -> list[CompletionRow] | None:
-        """The completions of a chat in creation order; ``None`` when the chat is not the owner's."""
+        """A chat's completions in creation order; ``None`` when the chat is not the owner's."""
 
         def read(db: sqlite3.Connection) -> list[CompletionRow] | None:
             if not db.execute(
@@ -340,7 +340,7 @@ class Storage:
         return self._tx(tx)
 
     def delete_chats(self, owner: str, chat_ids: list[str]) -> list[str]:
-        """Delete all or nothing; returns the ids that are not the owner's (nothing deleted then)."""
+        """Delete all or nothing; returns ids that are not the owner's (then nothing is deleted)."""
         return self._delete_owned("chats", owner, chat_ids)
 
     def delete_completions(self, owner: str, completion_ids: list[str]) -> list[str]:
@@ -369,6 +369,7 @@ class Storage:
         """Chats whose prompts or completions contain ``term`` (case-insensitive), newest first."""
 
         def read(db: sqlite3.Connection) -> list[str]:
+            args: tuple[str, ...]
             if len(term) >= 3:
                 phrase = '"' + term.replace('"', '""') + '"'
                 match = "SELECT rowid FROM completions_fts WHERE completions_fts MATCH ?"

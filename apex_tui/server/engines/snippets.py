@@ -124,7 +124,8 @@ def code_block(language: str, keywords: list[str], rng: random.Random) -> str:
         )
     elif language == "bash":
         body = (
-            "#!/usr/bin/env bash\n# Count keyword occurrences in the files given (offline example).\n"
+            "#!/usr/bin/env bash\n"
+            "# Count keyword occurrences in the files given (offline example).\n"
             "set -euo pipefail\n"
             f"for word in {' '.join(items)}; do\n"
             '  count=$(cat "$@" | grep -oi -- "$word" | wc -l)\n'

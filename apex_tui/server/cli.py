@@ -1,0 +1,92 @@
+"""``apex-tui serve``: run the local Apex server in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from apex_tui.server.embedded import bind_socket, make_server
+from apex_tui.server.options import ServerOptions, default_db_path
+from apex_tui.server.storage import StorageError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="apex-tui serve",
+        description="Run a local Apex-compatible server (apex.v1.ApexService over Connect).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8080, help="port (0 = any free port)")
+    parser.add_argument("--db", type=Path, default=None, help=f"SQLite file ({default_db_path()})")
+    parser.add_argument(
+        "--api-key", action="append", default=[], help="accept only this key (repeatable)"
+    )
+    parser.add_argument("--keys-file", type=Path, help="file with one accepted key per line")
+    parser.add_argument("--engine", choices=("offline", "openai"), default="offline")
+    parser.add_argument("--upstream", help="OpenAI-compatible base URL for --engine openai")
+    parser.add_argument("--upstream-key", help="API key for the upstream")
+    parser.add_argument("--upstream-model", help="model name sent to the upstream")
+    parser.add_argument(
+        "--tokens-per-second", type=float, default=60.0, help="offline streaming rate (0 = max)"
+    )
+    parser.add_argument(
+        "--research-step-seconds", type=float, default=3.0, help="pause between research steps"
+    )
+    parser.add_argument(
+        "--faults", action="store_true", help="honour X-Apex-Fault headers (testing only)"
+    )
+    parser.add_argument("--searxng", help="SearXNG base URL for live web search")
+    return parser
+
+
+def _keys(args: argparse.Namespace) -> list[str] | None:
+    keys = list(args.api_key)
+    if args.keys_file:
+        text = args.keys_file.read_text(encoding="utf-8")
+        keys += [line.strip() for line in text.splitlines() if line.strip()]
+        keys = [k for k in keys if not k.startswith("#")]
+    return keys or None
+
+
+def serve_main(argv: list[str]) -> int:
+    """Parse ``argv`` (without ``serve``), run until interrupted; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        options = ServerOptions(
+            db_path=args.db or default_db_path(),
+            api_keys=_keys(args),
+            engine=args.engine,
+            tokens_per_second=args.tokens_per_second,
+            research_step_seconds=args.research_step_seconds,
+            faults_enabled=args.faults,
+            upstream_url=args.upstream,
+            upstream_key=args.upstream_key,
+            upstream_model=args.upstream_model,
+            host=args.host,
+            port=args.port,
+            searxng_url=args.searxng,
+        )
+        sock = bind_socket(options.host, options.port)
+        server, _state = make_server(options)
+    except (ValueError, OSError, StorageError) as exc:
+        print(f"apex-tui serve: {exc}", file=sys.stderr)
+        return 2
+    host, port = sock.getsockname()[:2]
+    keys = "only the configured keys" if options.api_keys else "any non-empty key"
+    print(
+        f"Apex server on http://{host}:{port} (engine {options.engine}, db {options.db_path}, "
+        f"accepting {keys}). Ctrl-C stops it.",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        asyncio.run(server.serve(sockets=[sock]))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    return 0

@@ -32,9 +32,9 @@ _DEFAULT_HINT = "Retry later; if it keeps happening, check the server's logs or 
 
 
 def hint_for(code: str, http_status: int | None = None) -> str:
-    """The one-line advice for a Connect code (a bare 404 reads as a retired endpoint)."""
-    if http_status == 404 and code in ("unimplemented", "not_found", "unknown"):
-        return _HINTS["unimplemented"]
+    """The one-line advice for a Connect code. A bare 404 already reads as ``unimplemented``
+    (a retired endpoint); a Connect ``not_found`` is an unknown id, not a missing service."""
+    del http_status  # kept in the signature for callers that know it
     return _HINTS.get(code, _DEFAULT_HINT)
 
 

@@ -115,6 +115,15 @@ def state_dir() -> Path:
     return _platform_dir("XDG_STATE_HOME", ".local/state", "Application Support", "LOCALAPPDATA")
 
 
+def _describe_toml_error(exc: tomllib.TOMLDecodeError, text: str) -> str:
+    """The parser's message, always naming a line (it says "end of document" for some)."""
+    message = str(exc)
+    if "line " in message:
+        return message
+    line = max(1, len(text.rstrip("\n").splitlines()))
+    return f"{message.replace(' (at end of document)', '')} at line {line} (end of file)"
+
+
 def load_config(path: Path | None = None) -> Config:
     """Read the config; a missing file means defaults. Raises :class:`ConfigError`."""
     path = path or config_path()
@@ -128,7 +137,8 @@ def load_config(path: Path | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
-            f"{path} is not valid TOML ({exc}); fix that line or remove the file"
+            f"{path} is not valid TOML: {_describe_toml_error(exc, text)}; fix that line or "
+            "remove the file"
         ) from None
     try:
         return Config.model_validate(data)

@@ -8,6 +8,7 @@ so each update re-renders only the growing tail block.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -44,6 +45,9 @@ def format_time(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+_REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]+\]:", re.MULTILINE)
+
+
 class AnswerLines:
     """A streaming answer's rendered lines: finished blocks rendered once, the tail each update."""
 
@@ -51,16 +55,18 @@ class AnswerLines:
         self._renderer = renderer
         self._width = width
         self._stream = BlockStream()
-        self._raw_length = 0
+        self._raw = ""
         self._inert = ""
         self._stable_strips: list[Strip] = []
         self._last_stable: MarkdownBlock | None = None
+        self._tail_source: str | None = None
+        self._tail_strips: list[Strip] = []
         self.lines: list[Strip] = []
 
     def update(self, raw_answer: str) -> list[Strip]:
         """Catch up with the answer so far (which only grows) and return all its lines."""
-        self._inert += make_inert(raw_answer[self._raw_length :])
-        self._raw_length = len(raw_answer)
+        self._inert += make_inert(raw_answer[len(self._raw) :])
+        self._raw = raw_answer
         for block in self._stream.update(self._inert):
             self._stable_strips.extend(separator(self._last_stable, block, self._width))
             self._stable_strips.extend(self._renderer.render_block(block, self._width))
@@ -68,11 +74,26 @@ class AnswerLines:
         tail = self._stream.tail
         if tail is None:
             self.lines = self._stable_strips
-        else:
-            tail_strips = separator(self._last_stable, tail, self._width)
-            tail_strips += self._renderer.render_block(tail, self._width, cache=False)
-            self.lines = self._stable_strips + tail_strips
+            return self.lines
+        if tail.source != self._tail_source:
+            self._tail_source = tail.source
+            self._tail_strips = separator(self._last_stable, tail, self._width)
+            self._tail_strips += self._renderer.render_block(tail, self._width, cache=False)
+        self.lines = self._stable_strips + self._tail_strips
         return self.lines
+
+    def can_finish(self, raw_answer: str) -> bool:
+        """True when the incremental lines are exactly what a one-shot render would give.
+
+        That holds unless the final text differs from what streamed, a control sequence may have
+        been split between updates, or reference-style link definitions (which reach back to
+        earlier blocks) are present; then the caller renders the whole answer once.
+        """
+        return (
+            raw_answer == self._raw
+            and make_inert(raw_answer) is raw_answer
+            and not _REFERENCE_DEFINITION.search(raw_answer)
+        )
 
 
 class TurnLines:
@@ -112,7 +133,9 @@ class TurnLines:
                 self._answer = AnswerLines(self.renderer, self.width)
             self._answer_length = len(turn.answer)
             return self._answer.update(turn.answer)
-        self._answer = None
+        answer, self._answer = self._answer, None
+        if answer is not None and answer.can_finish(turn.answer):
+            return answer.update(turn.answer)
         return self.renderer.render_blocks(split_blocks(make_inert(turn.answer)), self.width)
 
     def footer(self, turn: TurnView) -> list[Strip]:

@@ -116,6 +116,13 @@ class ConversationView(ScrollView, can_focus=True):
             return []
         return _code_blocks(make_inert(self._turns[position].answer))
 
+    def rendered_lines(self, key: str) -> list[Strip]:
+        """The turn's lines as drawn at the current width (rendered now if needed; for tests)."""
+        position = self._positions.get(key)
+        if position is None or not self._width:
+            return []
+        return list(self._lines_for(position))
+
     def set_turns(self, turns: list[TurnView]) -> None:
         """Show a chat: estimate heights, render only what fills the screen, at the bottom."""
         self._turns = list(turns)
@@ -164,8 +171,8 @@ class ConversationView(ScrollView, can_focus=True):
             turn.answer = final_text
         turn.status, turn.error = status, error
         self._pending.discard(key)
-        self._live.pop(key, None)
         self._rerender(key)
+        self._live.pop(key, None)
 
     def update_turn(self, key: str, /, **changes: Any) -> None:
         """Change fields of a turn (e.g. `key=` once the server assigns the completion id)."""
@@ -271,12 +278,11 @@ class ConversationView(ScrollView, can_focus=True):
     def _render_turn(self, index: int) -> int:
         """Render turn `index` into the line cache; return how much its height changed."""
         turn = self._turns[index]
-        if turn.status == "streaming":
-            turn_lines = self._live.get(turn.key)
-            if turn_lines is None:
-                turn_lines = self._live[turn.key] = TurnLines(self._ensure_renderer(), self._width)
-        else:
+        turn_lines = self._live.get(turn.key)  # a streaming turn keeps its rendered blocks
+        if turn_lines is None:
             turn_lines = TurnLines(self._ensure_renderer(), self._width)
+            if turn.status == "streaming":
+                self._live[turn.key] = turn_lines
         lines = turn_lines.lines(turn)
         self._lines[turn.key] = lines
         self._lines.move_to_end(turn.key)
@@ -380,6 +386,9 @@ class ConversationView(ScrollView, can_focus=True):
         """Render turns near the viewport in small time slices, so scrolling finds them ready."""
         self._prerender_timer = None
         if not self._width or not self._turns:
+            return
+        if self.app.animator.is_being_animated(self, "scroll_y"):
+            self._schedule_prerender()  # shifting the anchor now would stop the animation
             return
         height = self.scrollable_content_region.height or self.size.height
         top = round(self.scroll_y)

@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from apex_tui.server.embedded import EmbeddedServer, ServerOptions
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.widgets import ContentSwitcher, Markdown, OptionList
 
 from apex_tui.api.client import ApexClient
+from apex_tui.server.embedded import EmbeddedServer, ServerOptions
 from apex_tui.services.research import ResearchTracker, chunk_text
 from apex_tui.services.state import JobStore
 from apex_tui.ui.research_controller import SavedReport, store_report_in_chat
@@ -71,11 +72,18 @@ async def server_log(client: ApexClient, job_id: str) -> list[str]:
     return [chunk_text(c.chunk) for c in sorted(reply.result, key=lambda c: c.seq_id)]
 
 
-async def start_and_finish(app: ResearchApp, pilot: object, prompt: str = QUESTION) -> JobView:
+async def settle(app: App[None], pilot: Pilot[None]) -> None:
+    """Wait until no worker runs (a submit starts a follower, a finish reloads past research)."""
+    while any(not w.is_finished for w in app.workers):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    await pilot.pause()
+
+
+async def start_and_finish(app: ResearchApp, pilot: Pilot[None], prompt: str = QUESTION) -> JobView:
     pane = app.query_one(ResearchPane)
     pane.start_job(prompt)
-    await app.workers.wait_for_complete()
-    await pilot.pause()  # type: ignore[attr-defined]
+    await settle(app, pilot)
     assert pane.selected is not None
     return pane.selected
 
@@ -112,8 +120,7 @@ async def test_two_jobs_at_once_keep_their_own_logs(client: ApexClient, tmp_path
         pane = app.query_one(ResearchPane)
         pane.start_job("What is a Merkle tree?")
         pane.start_job("Compare SQLite FTS5 and BM25 ranking")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         assert len(pane.jobs) == 2
         assert all(v.status == "completed" for v in pane.jobs.values())
         assert sorted(app.finished) == sorted(pane.jobs) and app.bells == 2
@@ -176,8 +183,7 @@ async def test_polling_through_503_and_429_says_it_is_retrying(
         pane.start_job(QUESTION)
         await pilot.pause()
         apex_server.inject_fault("status=429;retry-after=0", method="GetDeepResearcherJob", times=2)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         view = pane.selected
         assert view is not None and view.status == "completed"
         assert any("retrying" in notice for notice in seen)
@@ -195,15 +201,13 @@ async def test_past_research_is_listed_from_stored_completions(
     # Another machine: no local watch list, the job is known only from the server.
     other = ResearchApp(make_tracker(client, tmp_path / "elsewhere"), tmp_path)
     async with other.run_test(size=(120, 36)) as pilot:
-        await other.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(other, pilot)
         pane = other.query_one(ResearchPane)
         assert view.job_id in pane.past and not pane.jobs
         jobs = other.query_one("#research-jobs", OptionList)
         jobs.focus()
         jobs.highlighted = jobs.get_option_index(PAST_PREFIX + view.job_id)
-        await other.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(other, pilot)
         past = pane.past[view.job_id]
         assert pane.selected is past and past.loaded
         assert past.text == view.text and past.report == view.report
@@ -236,8 +240,7 @@ async def test_quit_mid_job_and_restart_resumes_without_repeats(
             assert not pane.selected.done, "the job should still be running when we quit"
         second = ResearchApp(make_tracker(apex, tmp_path), tmp_path)
         async with second.run_test(size=(120, 36)) as pilot:
-            await second.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(second, pilot)
             pane = second.query_one(ResearchPane)
             view = pane.jobs[job_id]
             assert view.status == "completed" and second.finished == [job_id]

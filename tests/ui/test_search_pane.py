@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from apex_tui.server.embedded import EmbeddedServer
 from textual.app import App, ComposeResult
 from textual.widgets import Input, OptionList, Static
 
 from apex_tui.api.client import ApexClient
 from apex_tui.api.models import WebRetrievalRequest, WebSearchResult
+from apex_tui.server.embedded import EmbeddedServer
 from apex_tui.ui.widgets.search_pane import SearchPane
 from apex_tui.ui.widgets.search_result_view import ResultReader, is_browsable, result_row, site_of
 

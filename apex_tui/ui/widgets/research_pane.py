@@ -19,6 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import ContentSwitcher, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
@@ -106,6 +107,8 @@ class ResearchPane(Vertical):
                 yield Markdown(id="research-report", open_links=False)
 
     def on_mount(self) -> None:
+        self.query_one(ResearchLog).border_title = "Progress log"
+        self.query_one("#research-report-box").border_title = "Report (r: log)"
         self.set_interval(1.0, self._tick_elapsed)
         if self._resume:
             self.resume_watched()
@@ -173,11 +176,13 @@ class ResearchPane(Vertical):
             self.app.notify(
                 f"Lost track of research job {job_id[:8]}: {err}", severity="error", timeout=10
             )
+        except NoMatches:
+            return  # the pane is being taken down while the app quits; the job stays watched
         finally:
             self._followers.pop(job_id, None)
-            self._refresh_row(view)
-            if self.selected is view:
-                self._show_summary()
+        self._refresh_row(view)
+        if self.selected is view:
+            self._show_summary()
 
     def _apply(self, view: JobView, update: ResearchUpdate) -> None:
         """Draw one update: new steps (never one twice), status, outcome, notices."""

@@ -341,8 +341,12 @@ class SearchPane(Vertical):
         self.app.notify(
             f"{len(chosen)} result{'s' if len(chosen) != 1 else ''} attached to your next prompt."
         )
+        rows = self.query_one("#search-results", OptionList)
+        for index in sorted(self.marked):
+            rows.replace_option_prompt_at_index(
+                index, result_row(index + 1, record.results[index], marked=False)
+            )
         self.marked.clear()
-        self.query_one("#search-results", OptionList).set_options(self._rows(record))
 
     def action_open_url(self) -> None:
         picked = self._highlighted()

@@ -160,6 +160,7 @@ class MainScreen(TurnFlows, Screen[None]):
         self.chat_type = CHAT_TYPES[(CHAT_TYPES.index(self.chat_type) + 1) % len(CHAT_TYPES)]
         self.sync.chat_type = self.chat_type
         self.status.chat_type = self.chat_type
+        self.sessions.action_clear_filter()
         self.sessions.set_sessions([], self.chat_type)
         self.action_new_chat()
         self.load_sessions()

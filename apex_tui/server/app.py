@@ -210,7 +210,8 @@ class RpcEndpoint:
         if fault and fault.malformed_json:
             body = body[: max(1, len(body) // 2)] + b"<<not json"
         if fault and fault.oversized:
-            body = b'{"padding":"' + b"x" * fault.oversized + b'",' + body[1:]
+            rest = b"," + body[1:] if len(body) > 2 else b"}"
+            body = b'{"padding":"' + b"x" * fault.oversized + b'"' + rest
         await send_bytes(send, 200, body, UNARY_CONTENT_TYPE)
 
 

@@ -109,10 +109,13 @@ def stream(http: httpx.Client, body: Any, **headers: str) -> StreamResult:
         return result
     frames, _left = parse_frames(result.raw)
     for flags, data in frames:
-        if flags & 0x02:
-            result.end = json.loads(data)
-        elif flags == 0:
-            result.chunks.append(json.loads(data))
+        try:
+            if flags & 0x02:
+                result.end = json.loads(data)
+            elif flags == 0:
+                result.chunks.append(json.loads(data))
+        except json.JSONDecodeError as exc:
+            result.error = f"envelope is not JSON: {exc}"
     return result
 
 

@@ -1,0 +1,121 @@
+"""ChatCompletionStream and the offline engine: envelopes, determinism, completion types, shutdown."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from apex_tui.server.embedded import EmbeddedServer
+
+from .conftest import chat_body, envelope, fast_options, ok, stream
+
+
+def test_stream_ends_with_empty_end_envelope(client: httpx.Client) -> None:
+    result = stream(client, chat_body("What is Bittensor?", stream=True))
+    assert result.status == 200
+    assert result.end == {}
+    assert len(result.chunks) > 10
+    first = result.chunks[0]["choices"][0]
+    assert first["delta"]["role"] == "assistant"
+    assert result.chunks[-1]["choices"][0]["finishReason"] == "stop"
+    assert "Offline engine" in result.text
+    assert "Bittensor" in result.text
+    assert all(c["object"] == "chat.completion.chunk" for c in result.chunks)
+
+
+def test_stream_errors_arrive_in_end_envelope(server: EmbeddedServer, client: httpx.Client) -> None:
+    bad = stream(client, chat_body("", stream=True))
+    assert bad.status == 200 and bad.chunks == []
+    assert bad.end is not None and bad.end["error"]["code"] == "invalid_argument"
+    garbage = stream(client, envelope(b"{oops"))
+    assert garbage.end is not None and garbage.end["error"]["code"] == "invalid_argument"
+    with httpx.Client(base_url=server.base_url) as anonymous:
+        denied = stream(anonymous, chat_body("hi"))
+        assert denied.end is not None and denied.end["error"]["code"] == "unauthenticated"
+
+
+def test_seed_makes_answers_repeatable(client: httpx.Client) -> None:
+    body = chat_body("Compare SQLite vs BM25 ranking", seed="99")
+    one, two = stream(client, body).text, stream(client, body).text
+    assert one == two
+    unary = ok(client, "ChatCompletion", body)["choices"][0]["message"]["content"]
+    assert unary == one
+    assert "| Aspect |" in one  # a comparison asks for a table
+
+
+def test_max_new_tokens_is_honoured(client: httpx.Client) -> None:
+    body = chat_body("Explain HTTP/2", samplingParameters={"maxNewTokens": "30"})
+    result = stream(client, body)
+    assert len(result.text.split()) == 30
+    assert result.chunks[-1]["choices"][0]["finishReason"] == "length"
+
+
+def test_code_and_conversation_are_reflected(client: httpx.Client) -> None:
+    body = {
+        "messages": [
+            {"role": "user", "content": "I am learning Go."},
+            {"role": "assistant", "content": "Great, Go has goroutines."},
+            {"role": "user", "content": "Write a golang function using goroutines"},
+        ]
+    }
+    text = stream(client, body).text
+    assert "```go" in text
+    assert "2 earlier messages" in text
+    assert "I am learning Go." in text
+
+
+def test_completion_types(client: httpx.Client) -> None:
+    web = stream(client, chat_body("What is Bittensor?", task="WebRetrievalTask")).text
+    assert "[1]" in web and "### Sources" in web
+    cot = stream(client, chat_body("Why use SQLite?", inference_mode="Chain-of-Thought")).text
+    assert cot.index("### Thinking it through") < cot.index("### Answer")
+    reasoning = stream(client, chat_body("Why use SQLite?", inference_mode="Reasoning-Fast")).text
+    assert "### Reasoning" in reasoning
+    combined = stream(
+        client,
+        chat_body("What is Bittensor?", task="WebRetrievalTask", inference_mode="Chain-of-Thought"),
+    ).text
+    assert "### Thinking it through" in combined and "[1]" in combined
+
+
+def test_long_answer_fills_the_budget(client: httpx.Client) -> None:
+    body = chat_body("Write a long detailed essay about decentralized AI", maxNewTokens=1)
+    body["sampling_parameters"] = {"max_new_tokens": 5000}
+    text = stream(client, body).text
+    tokens = len(text.split())
+    assert 4000 < tokens <= 5000
+    assert text.count("```") >= 4 and "| --- |" in text and "\n- " in text
+
+
+def test_shutdown_ends_open_stream_cleanly(tmp_path: Path) -> None:
+    server = EmbeddedServer(fast_options(tmp_path, tokens_per_second=50))
+    server.start()
+    result: dict[str, object] = {}
+
+    def run() -> None:
+        with httpx.Client(base_url=server.base_url, headers={"Authorization": "Bearer k"}) as h:
+            result["stream"] = stream(h, chat_body("Write a long detailed essay about TCP"))
+
+    reader = threading.Thread(target=run)
+    reader.start()
+    deadline = time.monotonic() + 10
+    while server.state.active_streams == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    server.stop()
+    reader.join(10)
+    got = result["stream"]
+    assert got.end is not None, got  # type: ignore[attr-defined]
+    assert got.end["error"]["code"] == "unavailable"  # type: ignore[attr-defined]
+    assert "shutting down" in got.end["error"]["message"]  # type: ignore[attr-defined]
+    assert got.chunks  # type: ignore[attr-defined]
+
+
+def test_chunks_are_small(client: httpx.Client) -> None:
+    result = stream(client, chat_body("Explain TCP"))
+    sizes = [len(json.dumps(c)) for c in result.chunks]
+    assert max(len((c["choices"][0].get("delta") or {}).get("content", "")) for c in result.chunks) < 80
+    assert len(sizes) > 20

@@ -59,12 +59,12 @@ def test_wrong_types_and_unknown_keys_are_config_errors() -> None:
     path = config_path()
     path.parent.mkdir(parents=True)
     path.write_text("[defaults]\ntemperature = 'hot'\n")
-    with pytest.raises(ConfigError, match="defaults.temperature"):
+    with pytest.raises(ConfigError, match=r"defaults\.temperature"):
         load_config()
     config = Config()
     with pytest.raises(ConfigError, match="unknown config key"):
         set_value(config, "defaults.nope", "1")
-    with pytest.raises(ConfigError, match="defaults.max_new_tokens"):
+    with pytest.raises(ConfigError, match=r"defaults\.max_new_tokens"):
         set_value(config, "defaults.max_new_tokens", "many")
 
 

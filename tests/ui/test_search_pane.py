@@ -12,7 +12,13 @@ from apex_tui.api.client import ApexClient
 from apex_tui.api.models import WebRetrievalRequest, WebSearchResult
 from apex_tui.server.embedded import EmbeddedServer
 from apex_tui.ui.widgets.search_pane import SearchPane
-from apex_tui.ui.widgets.search_result_view import ResultReader, is_browsable, result_row, site_of
+from apex_tui.ui.widgets.search_result_view import (
+    ResultReader,
+    is_browsable,
+    result_row,
+    row_text,
+    site_of,
+)
 
 QUERY = "python asyncio event loop"
 
@@ -68,7 +74,7 @@ async def test_search_lists_ranked_results_in_server_order(client: ApexClient) -
         rows = app.query_one("#search-results", OptionList)
         assert rows.option_count == len(expected.results)
         assert [r.url for r in pane.current.results] == [r.url for r in expected.results]  # type: ignore[union-attr]
-        first = str(rows.get_option_at_index(0).prompt)
+        first = row_text(rows.get_option_at_index(0).prompt)  # type: ignore[arg-type]
         assert first.startswith("[1] ")
         assert site_of(expected.results[0].url) in first
         assert f"{len(expected.results)} result" in status_text(app)
@@ -129,7 +135,7 @@ async def test_mark_and_attach_posts_the_chosen_results_in_order(client: ApexCli
         await pilot.press("down", "down", "space", "up", "up", "space")
         assert pane.marked == {0, 2}
         rows = app.query_one("#search-results", OptionList)
-        assert "● " in str(rows.get_option_at_index(0).prompt)
+        assert "● " in row_text(rows.get_option_at_index(0).prompt)  # type: ignore[arg-type]
         await pilot.press("a")
         await pilot.pause()
         assert app.attached == [[results[0], results[2]]]
@@ -213,7 +219,7 @@ def test_rows_and_urls_are_made_safe() -> None:
         content="body",
         relevant="good \x1b[2Jpassage",
     )
-    row = result_row(1, evil, marked=False).plain
+    row = row_text(result_row(1, evil, marked=False))
     assert "\x1b" not in row and "\x07" not in row
     assert site_of(evil.url).startswith("example.com")
     assert is_browsable("https://example.com/x")

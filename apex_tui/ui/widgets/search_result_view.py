@@ -6,8 +6,11 @@ drawn: a page cannot move the cursor, retitle the terminal or hide text with esc
 
 from __future__ import annotations
 
+import io
 from urllib.parse import urlsplit
 
+from rich.console import Console, Group
+from rich.padding import Padding
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -16,7 +19,7 @@ from textual.widgets import Markdown, Static
 from apex_tui.api.models import WebSearchResult
 from apex_tui.ui.safe_text import make_inert
 
-PASSAGE_LIMIT = 280
+PASSAGE_LIMIT = 220
 """Characters of the relevant passage shown in a list row; the reader shows everything."""
 
 BROWSER_SCHEMES = frozenset({"http", "https"})
@@ -44,21 +47,23 @@ def clip(text: str, limit: int = PASSAGE_LIMIT) -> str:
     return folded[: limit - 1].rstrip() + "…"
 
 
-def result_row(rank: int, result: WebSearchResult, *, marked: bool) -> Text:
-    """The list row: rank, attach mark, site, URL and the start of the relevant passage."""
-    row = Text(no_wrap=False, overflow="fold")
-    row.append(f"[{rank}] ", style="bold")
-    row.append("● " if marked else "  ", style="bold green")
-    row.append(make_inert(site_of(result.url)), style="bold")
-    row.append("\n    ")
-    row.append(make_inert(result.url.strip()), style="dim underline")
+def result_row(rank: int, result: WebSearchResult, *, marked: bool) -> Group:
+    """The list row: rank, attach mark, site; then, indented, the URL and the passage."""
+    head = Text(no_wrap=True, overflow="ellipsis")
+    head.append(f"[{rank}] ", style="bold")
+    head.append("● " if marked else "  ", style="bold green")
+    head.append(make_inert(site_of(result.url)), style="bold")
+    url = Text(make_inert(result.url.strip()), style="dim underline", overflow="fold")
     passage = clip(make_inert(result.relevant or result.content))
-    if passage:
-        row.append("\n    ")
-        row.append(passage)
-    else:
-        row.append("\n    (no passage)", style="dim italic")
-    return row
+    body = Text(passage) if passage else Text("(no passage)", style="dim italic")
+    return Group(head, Padding(url, (0, 0, 0, 4)), Padding(body, (0, 0, 0, 4)))
+
+
+def row_text(row: Group, width: int = 200) -> str:
+    """A row as plain text (what a screen reader or a test sees)."""
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    console.print(row)
+    return console.export_text()
 
 
 class ResultReader(VerticalScroll):

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import ContentSwitcher, Markdown, OptionList
+from textual.widgets import ContentSwitcher, Markdown, OptionList, Static
 
 from apex_tui.api.client import ApexClient
 from apex_tui.server.embedded import EmbeddedServer, ServerOptions
+from apex_tui.server.research import encode_chunk
+from apex_tui.server.storage import Storage
 from apex_tui.services.research import ResearchTracker, chunk_text
 from apex_tui.services.state import JobStore
 from apex_tui.ui.research_controller import SavedReport, store_report_in_chat
@@ -284,3 +287,50 @@ def test_summary_of_a_failed_job_says_what_to_do() -> None:
     text = view.summary().plain
     assert "Failed: engine crashed" in text and "\x1b" not in text
     assert "try again" in text
+
+
+async def test_failed_job_shows_its_error_after_a_server_restart(tmp_path: Path) -> None:
+    """A real failure: the server restarts, finds stored steps it cannot continue, fails the job.
+
+    While the server is down the pane keeps polling (connection refused is retryable).
+    """
+    db = tmp_path / "failing.db"
+    paced = ServerOptions(db_path=db, tokens_per_second=0, research_step_seconds=0.3)
+    server = EmbeddedServer(paced)
+    base_url = server.start()
+    port = int(base_url.rsplit(":", 1)[1])
+    restarted = EmbeddedServer(
+        ServerOptions(db_path=db, tokens_per_second=0, research_step_seconds=0.3, port=port)
+    )
+    try:
+        async with ApexClient(base_url, "test-key", max_retries=0) as apex:
+            app = ResearchApp(make_tracker(apex, tmp_path), tmp_path)
+            async with app.run_test(size=(120, 36)) as pilot:
+                pane = app.query_one(ResearchPane)
+                pane.start_job(QUESTION)
+                while pane.selected is None or pane.selected.steps < 1:
+                    await pilot.pause(0.05)
+                view = pane.selected
+                await asyncio.to_thread(server.stop)
+                storage = Storage(db)
+                try:
+                    job = storage.get_job(view.job_id)
+                    assert job is not None and job.status == "running"
+                    storage.append_job_chunk(
+                        view.job_id, len(job.chunks) + 1, encode_chunk("tampered"), "running"
+                    )
+                finally:
+                    storage.close()
+                await asyncio.to_thread(restarted.start)
+                await settle(app, pilot)
+                assert view.status == "failed"
+                assert "no longer match" in view.error
+                summary = app.query_one("#research-summary", Static).render()
+                assert "Failed:" in str(summary) and "try again" in str(summary)
+                assert app.query_one(ContentSwitcher).current == "research-log"
+                assert app.finished == [view.job_id] and app.bells == 1
+                assert any("Research failed" in n for n in app.notices())
+                assert view.text == "".join(await server_log(apex, view.job_id))
+    finally:
+        server.stop()
+        restarted.stop()

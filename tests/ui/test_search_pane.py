@@ -9,8 +9,10 @@ from textual.app import App, ComposeResult
 from textual.widgets import Input, OptionList, Static
 
 from apex_tui.api.client import ApexClient
-from apex_tui.api.models import WebRetrievalRequest, WebSearchResult
+from apex_tui.api.models import ChatMessage, WebRetrievalRequest, WebSearchResult
 from apex_tui.server.embedded import EmbeddedServer
+from apex_tui.services.chat_sync import ChatSettings, ChatSync, TurnFinished
+from apex_tui.services.completion_types import build_chat_request
 from apex_tui.ui.widgets.search_pane import SearchPane
 from apex_tui.ui.widgets.search_result_view import (
     ResultReader,
@@ -144,6 +146,36 @@ async def test_mark_and_attach_posts_the_chosen_results_in_order(client: ApexCli
         await pilot.press("down", "a")
         await pilot.pause()
         assert app.attached[-1] == [results[1]]
+
+
+async def test_attached_results_reach_the_next_request(client: ApexClient) -> None:
+    """Attach two results, send a prompt with them as context: they are sent and stored."""
+    app = SearchApp(client)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await run_search(app, pilot)
+        app.query_one("#search-results", OptionList).focus()
+        await pilot.press("space", "down", "space", "a")
+        await pilot.pause()
+    attached = app.attached[-1]
+    assert len(attached) == 2
+    request = build_chat_request(
+        "basic", [ChatMessage(role="user", content="Explain")], sources=attached
+    )
+    sources_text = request.messages[0].content
+    assert request.messages[0].role == "system"
+    assert f"[1] {attached[0].url}" in sources_text and f"[2] {attached[1].url}" in sources_text
+    sync = ChatSync(client)
+    finished = [
+        event
+        async for event in sync.send(
+            None, "Explain the event loop", [], ChatSettings(), context=attached
+        )
+        if isinstance(event, TurnFinished)
+    ]
+    turn = finished[0].turn
+    assert [s["url"] for s in turn.metadata["sources"]] == [r.url for r in attached]
+    stored = await client.get_chat_completion(turn.completion_id)
+    assert [s["url"] for s in (stored.metadata or {})["sources"]] == [r.url for r in attached]
 
 
 async def test_no_results_says_so(client: ApexClient) -> None:

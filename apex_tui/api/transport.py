@@ -10,10 +10,16 @@ import asyncio
 import email.utils
 import json
 import random
+import sys
 import time
 from collections.abc import AsyncGenerator
 from typing import Any, TypeVar
 
+if "httpx" not in sys.modules:
+    # httpx's package import pulls in its own command line (rich, pygments, click) whenever
+    # those are installed, as they are next to Textual. Headless apex-tui must not load them:
+    # marking ``httpx._main`` absent makes httpx take its documented ImportError fallback.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 import httpx
 from pydantic import ValidationError
 

@@ -35,4 +35,6 @@ def main_of(app: Any) -> MainScreen:
 def notices(app: Any) -> list[str]:
     """Every toast so far, as "title: message"."""
     return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
 KEY = "test-key"

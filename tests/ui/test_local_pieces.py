@@ -47,7 +47,9 @@ def test_drafts_round_trip_and_move(tmp_path: Path) -> None:
     again.save()
     third = DraftStore(path)
     assert (third.get("chat-2"), third.get("chat-1"), third.get("new:apex")) == (
-        "half a thought", "", "",
+        "half a thought",
+        "",
+        "",
     )
 
 

@@ -54,14 +54,24 @@ async def test_grouped_newest_first_and_filter() -> None:
     async with app.run_test() as pilot:
         pane = app.query_one(SessionsPane)
         pane.set_sessions(
-            [chat(1, "Old rust question", 40), chat(2, "Today python", 0.1),
-             chat(3, "Yesterday python", 1), chat(4, "Week talk", 4)]
+            [
+                chat(1, "Old rust question", 40),
+                chat(2, "Today python", 0.1),
+                chat(3, "Yesterday python", 1),
+                chat(4, "Week talk", 4),
+            ]
         )
         await pilot.pause()
         options = app.query_one(ChatList).options
         assert [o.id for o in options] == [
-            "group:Today", "c2", "group:Yesterday", "c3", "group:Last 7 days", "c4",
-            "group:Older", "c1",
+            "group:Today",
+            "c2",
+            "group:Yesterday",
+            "c3",
+            "group:Last 7 days",
+            "c4",
+            "group:Older",
+            "c1",
         ]
         assert all(o.disabled for o in options if o.id and o.id.startswith("group:"))
         filter_input = app.query_one("#chat-filter", Input)
@@ -99,7 +109,9 @@ async def test_mark_delete_and_rename_requests() -> None:
         await pilot.pause()
         renames = [m for m in app.heard if isinstance(m, RenameRequested)]
         assert (renames[-1].chat_id, renames[-1].old_title, renames[-1].new_title) == (
-            "c2", "chat 2", "renamed",
+            "c2",
+            "chat 2",
+            "renamed",
         )
         assert pane.session("c2").title == "renamed"  # type: ignore[union-attr]
         await pilot.press("enter")

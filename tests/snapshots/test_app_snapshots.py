@@ -1,0 +1,107 @@
+"""SVG snapshots of the app: main screen empty and with a chat, help, settings, both own themes.
+
+Deterministic: fixed chats seeded through the real client, fixed turn times, no cursor blink.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from apex_tui.api.client import ApexClient
+from apex_tui.services.config import Config
+from apex_tui.services.connection import Connection
+from apex_tui.ui.app import ApexApp
+
+SIZE = (120, 36)
+KEY = "snapshot-key"
+FIXED = datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
+ANSWER = (
+    "Subnet 1 (**Apex**) serves chat completions from miners.\n\n"
+    "```python\nfrom macrocosmos import ApexClient\nclient = ApexClient(api_key=KEY)\n```\n\n"
+    "- miners answer\n- validators score\n"
+)
+
+
+@pytest.fixture
+def build(apex_server: Any, tmp_path: Path) -> Any:
+    def make(theme: str = "apex-dark") -> ApexApp:
+        client = ApexClient(apex_server.base_url, KEY, max_retries=0)
+        connection = Connection(client=client, description="local server, offline engine")
+        return ApexApp(
+            connection,
+            Config(theme=theme),
+            config_file=tmp_path / "config.toml",
+            state_path=tmp_path / "state",
+            system_copy=None,
+        )
+
+    return make
+
+
+async def quiet(pilot: Any) -> None:
+    """Wait for workers, stop cursors blinking, freeze turn times."""
+    app = pilot.app
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    main = app.main_screen
+    if main.view.turns:
+        main.view.set_turns([replace(t, created_at=FIXED) for t in main.view.turns])
+    for widget in app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
+    app.screen.set_focus(None)
+    await pilot.pause()
+
+
+async def open_seeded_chat(pilot: Any) -> None:
+    app = pilot.app
+    async with ApexClient(app.connection.client.base_url, KEY) as client:
+        made = await client.create_chat_and_completion(
+            "What is Apex?", chat_type="apex", title="What is Apex?"
+        )
+        await client.update_completion_attributes(made.parsed_completion.id, completion_text=ANSWER)
+        await client.create_chat_and_completion("Older idea", chat_type="apex", title="Older idea")
+    main = app.main_screen
+    main.load_sessions()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    main.sessions.highlight(made.parsed_chat.id)
+    main.sessions.query_one("#chat-list").focus()
+    await pilot.press("enter")
+    await app.workers.wait_for_complete()
+    await quiet(pilot)
+
+
+def test_main_empty(snap_compare: Any, build: Any) -> None:
+    assert snap_compare(build(), terminal_size=SIZE, run_before=quiet)
+
+
+def test_main_with_chat_dark(snap_compare: Any, build: Any) -> None:
+    assert snap_compare(build("apex-dark"), terminal_size=SIZE, run_before=open_seeded_chat)
+
+
+def test_main_with_chat_light(snap_compare: Any, build: Any) -> None:
+    assert snap_compare(build("apex-light"), terminal_size=SIZE, run_before=open_seeded_chat)
+
+
+def test_help(snap_compare: Any, build: Any) -> None:
+    async def run_before(pilot: Any) -> None:
+        await quiet(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+
+    assert snap_compare(build(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_settings(snap_compare: Any, build: Any) -> None:
+    async def run_before(pilot: Any) -> None:
+        await quiet(pilot)
+        await pilot.press("f4")
+        await pilot.pause()
+        await quiet(pilot)
+
+    assert snap_compare(build(), terminal_size=SIZE, run_before=run_before)

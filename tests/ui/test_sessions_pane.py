@@ -1,4 +1,4 @@
-"""The sessions pane on its own: day groups, filter, marks, rename and delete requests, 10k chats."""
+"""The sessions pane alone: day groups, filter, marks, rename and delete requests, 10k chats."""
 
 from __future__ import annotations
 

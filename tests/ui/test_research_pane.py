@@ -115,6 +115,11 @@ async def test_job_from_submit_to_report_shows_each_step_once_in_order(
         pane.query_one("#research-jobs", OptionList).focus()
         await pilot.press("r")
         assert app.query_one(ContentSwitcher).current == "research-log"
+        # x forgets a finished job here; the server still lists it as past research
+        await pilot.press("x")
+        await settle(app, pilot)
+        assert view.job_id not in pane.jobs and view.job_id in pane.past
+        assert pane.tracker is not None and pane.tracker.store.get(view.job_id) is None
 
 
 async def test_two_jobs_at_once_keep_their_own_logs(client: ApexClient, tmp_path: Path) -> None:

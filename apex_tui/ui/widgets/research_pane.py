@@ -22,7 +22,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import ContentSwitcher, Markdown, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets.option_list import Option, OptionDoesNotExist
 from textual.worker import Worker
 
 from apex_tui.api.errors import ApexError
@@ -61,6 +61,7 @@ class ResearchPane(Vertical):
         Binding("c", "copy", "Copy", id="research.copy"),
         Binding("e", "export", "Export", id="research.export"),
         Binding("s", "save_to_chat", "Save to chat", id="research.save_to_chat"),
+        Binding("x", "forget", "Forget job", id="research.forget", show=False),
         Binding("g", "refresh_past", "Reload past", id="research.refresh", show=False),
     ]
 
@@ -271,7 +272,7 @@ class ResearchPane(Vertical):
             )
         jobs.set_options(options)
         if keep is not None:
-            with contextlib.suppress(LookupError):
+            with contextlib.suppress(OptionDoesNotExist):
                 jobs.highlighted = jobs.get_option_index(keep)
         self._update_heading()
 
@@ -289,7 +290,7 @@ class ResearchPane(Vertical):
         option_id = PAST_PREFIX + view.job_id if view.past else view.job_id
         try:
             jobs.replace_option_prompt(option_id, view.row(self.clock()))
-        except LookupError:
+        except OptionDoesNotExist:
             self._refresh_list()
             return
         self._update_heading()
@@ -415,6 +416,23 @@ class ResearchPane(Vertical):
             self.app.notify("The job is still running; save it when it has finished.")
             return
         self.post_message(self.SaveReportToChat(view))
+
+    def action_forget(self) -> None:
+        """Drop a finished job from this machine's watch list (the server keeps it)."""
+        view = self.selected
+        if view is None or view.past or self.tracker is None:
+            return
+        if not view.done:
+            self.app.notify("The job is still running; forget it once it has finished.")
+            return
+        self.tracker.store.remove(view.job_id)
+        del self.jobs[view.job_id]
+        self.selected = None
+        self.query_one(ResearchLog).show("", finished=True)
+        self.query_one("#research-summary", Static).update("")
+        self._refresh_list()
+        self.app.notify(f"Forgot research job {view.job_id[:8]} (it stays on the server).")
+        self._load_past()
 
     def action_refresh_past(self) -> None:
         self._load_past()

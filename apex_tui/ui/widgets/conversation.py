@@ -13,6 +13,7 @@ from time import perf_counter
 from typing import Any, ClassVar
 
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
@@ -91,6 +92,8 @@ class ConversationView(ScrollView, can_focus=True):
         self._flush_timer: Timer | None = None
         self._prerender_timer: Timer | None = None
         self._renderer: BlockRenderer | None = None
+        self._base_style: Style | None = None
+        self._composed: OrderedDict[tuple[int, bool], tuple[Strip, Strip]] = OrderedDict()
         self._width = 0
         self._adjusting = False
         self._sync_scheduled = False
@@ -245,17 +248,27 @@ class ConversationView(ScrollView, can_focus=True):
                 return Strip.blank(width, self.rich_style)
             lines = self._lines_for(index)
         body = lines[offset] if offset < len(lines) else Strip.blank(self._width)
-        selected = self._turns[index].key == self.selected_key
+        return self._composed_line(body, self._turns[index].key == self.selected_key)
+
+    def _composed_line(self, body: Strip, selected: bool) -> Strip:
+        """Gutter + body + margin in the widget's base style; memoised, as frames repeat lines."""
+        entry = self._composed.get((id(body), selected))
+        if entry is not None and entry[0] is body:
+            return entry[1]
+        if self._base_style is None:
+            self._base_style = self.rich_style
         gutter = Strip(
-            [
-                Segment("▌ ", self._ensure_renderer().palette.gutter_selected)
-                if selected
-                else Segment(" " * _GUTTER)
-            ],
+            [Segment("▌ ", self._ensure_renderer().palette.gutter_selected)]
+            if selected
+            else [Segment(" " * _GUTTER)],
             _GUTTER,
         )
-        strip = Strip.join([gutter, body]).crop_extend(0, width, None)
-        return strip.apply_style(self.rich_style)
+        strip = Strip.join([gutter, body]).crop_extend(0, self.size.width, None)
+        strip = strip.apply_style(self._base_style)
+        self._composed[(id(body), selected)] = (body, strip)
+        if len(self._composed) > 4 * self.size.height + 64:
+            self._composed.popitem(last=False)
+        return strip
 
     def _lines_for(self, index: int) -> list[Strip]:
         key = self._turns[index].key
@@ -303,7 +316,9 @@ class ConversationView(ScrollView, can_focus=True):
         delta = self._render_turn(index)
         shift = delta if (not self.following and 0 <= index < anchor) else 0
         self._sync_size(shift)
-        self.refresh()
+        top = self._layout.offset(index) - round(self.scroll_y)
+        if shift or top < self.size.height:  # skip the repaint when the turn is below the view
+            self.refresh()
         if streamed and not self.following and not self._told_new_text and index >= anchor:
             self._told_new_text = True
             self.post_message(self.NewTextBelow(key))
@@ -376,11 +391,16 @@ class ConversationView(ScrollView, can_focus=True):
         super().watch_scroll_y(old_value, new_value)
         if not self._adjusting:
             self._set_following(round(new_value) >= self.max_scroll_y)
-        self._schedule_prerender()
+        self._schedule_prerender(0.1)  # after the scroll settles, not in the middle of its frames
 
-    def _schedule_prerender(self) -> None:
-        if self._prerender_timer is None and self.is_mounted and self._turns:
-            self._prerender_timer = self.set_timer(0.02, self._prerender_slice)
+    def _schedule_prerender(self, delay: float = 0.02) -> None:
+        """Pre-render soon; `delay` restarts an already waiting timer (debounce while scrolling)."""
+        if not self.is_mounted or not self._turns:
+            return
+        if self._prerender_timer is None:
+            self._prerender_timer = self.set_timer(delay, self._prerender_slice)
+        elif delay > 0.02:
+            self._prerender_timer.reset()
 
     def _prerender_slice(self) -> None:
         """Render turns near the viewport in small time slices, so scrolling finds them ready."""
@@ -420,10 +440,13 @@ class ConversationView(ScrollView, can_focus=True):
 
     def _on_theme_changed(self, theme: Theme) -> None:
         self._renderer = None
+        self._base_style = None
+        self._composed.clear()
         self._relayout()
 
     def on_resize(self, event: events.Resize) -> None:
         width = max(1, self.scrollable_content_region.width - _GUTTER - _RIGHT_MARGIN)
+        self._composed.clear()
         if width != self._width:
             self._width = width
             self._relayout()

@@ -278,7 +278,12 @@ class SessionsPane(Vertical):
         option = self._options.get(cid)
         if option is None:
             title = make_inert(self._sessions[cid].title) or "(untitled)"
-            prompt = Text("● " if cid in self._marked else "  ", style="bold")
+            prompt = Text(
+                "● " if cid in self._marked else "  ",
+                style="bold",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
             prompt.append(title.replace("\n", " "), style="")
             option = self._options[cid] = Option(prompt, id=cid)
         return option

@@ -20,6 +20,7 @@ from apex_tui.ui.widgets.search_result_view import (
     result_row,
     row_text,
     site_of,
+    unique_results,
 )
 
 QUERY = "python asyncio event loop"
@@ -257,3 +258,11 @@ def test_rows_and_urls_are_made_safe() -> None:
     assert is_browsable("https://example.com/x")
     assert not is_browsable("file:///etc/passwd")
     assert not is_browsable("javascript:alert(1)")
+
+
+def test_repeated_urls_and_empty_results_are_left_out() -> None:
+    a = WebSearchResult(url="https://example.com/a", content="A", relevant="a")
+    again = WebSearchResult(url="https://Example.com/a/", content="A again")
+    empty = WebSearchResult()
+    b = WebSearchResult(url="https://example.com/b", content="B")
+    assert unique_results([a, again, empty, b]) == [a, b]

@@ -28,7 +28,12 @@ from apex_tui.api.errors import ApexError
 from apex_tui.api.models import WebRetrievalRequest, WebSearchResult
 from apex_tui.ui.safe_text import make_inert
 from apex_tui.ui.widgets.pane_copy import copy_out
-from apex_tui.ui.widgets.search_result_view import ResultReader, is_browsable, result_row
+from apex_tui.ui.widgets.search_result_view import (
+    ResultReader,
+    is_browsable,
+    result_row,
+    unique_results,
+)
 
 if TYPE_CHECKING:
     from apex_tui.api.client import ApexClient
@@ -48,6 +53,8 @@ class SearchRecord:
     results: list[WebSearchResult] = field(default_factory=list)
     error: str = ""
     done: bool = False
+    dropped: int = 0
+    """Results left out as repeats of an earlier URL (or empty)."""
 
 
 class SearchPane(Vertical):
@@ -195,7 +202,8 @@ class SearchPane(Vertical):
         )
         try:
             response = await self.client.web_retrieval(request)
-            record.results = list(response.results)
+            record.results = unique_results(list(response.results))
+            record.dropped = len(response.results) - len(record.results)
         except ApexError as err:
             record.error = str(err)
         except asyncio.CancelledError:
@@ -259,9 +267,10 @@ class SearchPane(Vertical):
             )
         else:
             count = len(record.results)
+            repeats = f" ({record.dropped} repeats left out)" if record.dropped else ""
             self._set_status(
-                f"{count} result{'s' if count != 1 else ''} for “{query}” — Enter reads, "
-                "Space marks, a attaches, o opens, u/p copy"
+                f"{count} result{'s' if count != 1 else ''} for “{query}”{repeats} — Enter "
+                "reads, Space marks, a attaches, o opens, u/p copy"
             )
 
     def _rows(self, record: SearchRecord) -> list[Option]:

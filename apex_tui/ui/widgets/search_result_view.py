@@ -47,6 +47,22 @@ def clip(text: str, limit: int = PASSAGE_LIMIT) -> str:
     return folded[: limit - 1].rstrip() + "…"
 
 
+def unique_results(results: list[WebSearchResult]) -> list[WebSearchResult]:
+    """Results in server order, each URL once (several miners often find the same page), and
+    none that carries neither a URL nor any text."""
+    seen: set[str] = set()
+    unique: list[WebSearchResult] = []
+    for result in results:
+        key = result.url.strip().rstrip("/").lower()
+        if not key and not (result.content or result.relevant).strip():
+            continue
+        if key and key in seen:
+            continue
+        seen.add(key)
+        unique.append(result)
+    return unique
+
+
 def result_row(rank: int, result: WebSearchResult, *, marked: bool) -> Group:
     """The list row: rank, attach mark, site; then, indented, the URL and the passage."""
     head = Text(no_wrap=True, overflow="ellipsis")

@@ -75,7 +75,9 @@ class SessionsPane(Vertical):
     SessionsPane > Input { height: 3; }
     SessionsPane > #rename-input { display: none; }
     SessionsPane.-renaming > #rename-input { display: block; }
-    SessionsPane > ChatList { height: 1fr; border: none; }
+    SessionsPane > ChatList {
+        height: 1fr; border: none; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
 
     BINDINGS = [Binding("escape", "clear_filter", "Clear filter", show=False)]

@@ -10,8 +10,6 @@ import asyncio
 import time
 import webbrowser
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -30,6 +28,8 @@ from apex_tui.ui.safe_text import make_inert
 from apex_tui.ui.widgets.pane_copy import copy_out
 from apex_tui.ui.widgets.search_result_view import (
     ResultReader,
+    SearchRecord,
+    history_row,
     is_browsable,
     result_row,
     unique_results,
@@ -39,22 +39,6 @@ if TYPE_CHECKING:
     from apex_tui.api.client import ApexClient
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-
-
-@dataclass
-class SearchRecord:
-    """One search of this session: what was asked and what came back (kept for revisiting)."""
-
-    query: str
-    n_miners: int
-    n_results: int
-    max_response_time: int
-    started: datetime = field(default_factory=datetime.now)
-    results: list[WebSearchResult] = field(default_factory=list)
-    error: str = ""
-    done: bool = False
-    dropped: int = 0
-    """Results left out as repeats of an earlier URL (or empty)."""
 
 
 class SearchPane(Vertical):
@@ -405,7 +389,7 @@ class SearchPane(Vertical):
             return
         history = self.query_one("#search-history", OptionList)
         history.set_options(
-            Option(self._history_row(record), id=str(i))
+            Option(history_row(record), id=str(i))
             for i, record in reversed(list(enumerate(self.history)))
         )
         if self.history:
@@ -413,18 +397,6 @@ class SearchPane(Vertical):
         self.remove_class("-reading")
         self.add_class("-history")
         history.focus()
-
-    @staticmethod
-    def _history_row(record: SearchRecord) -> Text:
-        row = Text(f"{record.started:%H:%M}  ", style="dim")
-        row.append(make_inert(record.query), style="bold")
-        if not record.done:
-            row.append("  searching…", style="italic")
-        elif record.error:
-            row.append("  failed", style="red")
-        else:
-            row.append(f"  {len(record.results)} results", style="dim")
-        return row
 
     def action_close(self) -> None:
         if self.has_class("-history"):

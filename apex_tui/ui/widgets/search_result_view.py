@@ -7,6 +7,8 @@ drawn: a page cannot move the cursor, retitle the terminal or hide text with esc
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from rich.console import Console, Group
@@ -80,6 +82,35 @@ def row_text(row: Group, width: int = 200) -> str:
     console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
     console.print(row)
     return console.export_text()
+
+
+@dataclass
+class SearchRecord:
+    """One search of this session: what was asked and what came back (kept for revisiting)."""
+
+    query: str
+    n_miners: int
+    n_results: int
+    max_response_time: int
+    started: datetime = field(default_factory=datetime.now)
+    results: list[WebSearchResult] = field(default_factory=list)
+    error: str = ""
+    done: bool = False
+    dropped: int = 0
+    """Results left out as repeats of an earlier URL (or empty)."""
+
+
+def history_row(record: SearchRecord) -> Text:
+    """A past search in the history list: time, query, outcome."""
+    row = Text(f"{record.started:%H:%M}  ", style="dim")
+    row.append(make_inert(record.query), style="bold")
+    if not record.done:
+        row.append("  searching…", style="italic")
+    elif record.error:
+        row.append("  failed", style="red")
+    else:
+        row.append(f"  {len(record.results)} results", style="dim")
+    return row
 
 
 class ResultReader(VerticalScroll):

@@ -14,6 +14,7 @@ from typing import Any
 
 from apex_tui.api import models as m
 from apex_tui.api.protocol import ConnectError
+from apex_tui.server.codec import PreEncoded, wire_timestamp
 from apex_tui.server.engines.base import CompletionEngine, Finish
 from apex_tui.server.modes import mode_of
 from apex_tui.server.research import ResearchRunner, job_reply
@@ -118,9 +119,9 @@ class ApexHandlers:
         self.searcher = searcher
         self.research = research
 
-    async def unary(self, method: str, caller: Caller, request: Any) -> m.WireModel:
+    async def unary(self, method: str, caller: Caller, request: Any) -> m.WireModel | PreEncoded:
         handler = getattr(self, f"rpc_{method}")
-        result: m.WireModel = await handler(caller, request)
+        result: m.WireModel | PreEncoded = await handler(caller, request)
         return result
 
     # --- completions ------------------------------------------------------------------------
@@ -135,12 +136,13 @@ class ApexHandlers:
         ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
 
         def chunk(delta: m.ChoiceDelta, finish: str = "", usage: Any = None) -> Any:
-            return m.ChatCompletionChunkResponse(
+            # model_construct: every value here is already the right type (hot path)
+            return m.ChatCompletionChunkResponse.model_construct(
                 id=ident,
                 created=created,
                 model=self.engine.model,
                 object="chat.completion.chunk",
-                choices=[m.ChunkChoice(delta=delta, finish_reason=finish)],
+                choices=[m.ChunkChoice.model_construct(delta=delta, finish_reason=finish)],
                 usage=usage,
             )
 
@@ -154,7 +156,8 @@ class ApexHandlers:
                 )
                 yield chunk(m.ChoiceDelta(), event.reason, usage)
                 return
-            yield chunk(m.ChoiceDelta(content=event, role="assistant" if first else ""))
+            role = "assistant" if first else ""
+            yield chunk(m.ChoiceDelta.model_construct(content=event, role=role))
             first = False
 
     async def rpc_ChatCompletion(
@@ -223,9 +226,19 @@ class ApexHandlers:
 
     async def rpc_GetChatSessions(
         self, caller: Caller, request: m.GetChatSessionsRequest
-    ) -> m.GetChatSessionsResponse:
-        chats = await self.db.run(self.db.list_chats, caller.owner, request.chat_type)
-        return m.GetChatSessionsResponse(chat_sessions=[_session(c, caller) for c in chats])
+    ) -> PreEncoded:
+        rows = await self.db.run(self.db.list_chats_raw, caller.owner, request.chat_type)
+        sessions = []
+        for chat_id, title, chat_type, created_us, updated_us in rows:
+            session: dict[str, Any] = {"id": chat_id, "userId": caller.user_id}
+            if title:
+                session["title"] = title
+            if chat_type:
+                session["chatType"] = chat_type
+            session["createdAt"] = wire_timestamp(created_us)
+            session["updatedAt"] = wire_timestamp(updated_us)
+            sessions.append(session)
+        return PreEncoded({"chatSessions": sessions} if sessions else {})
 
     async def rpc_GetStoredChatCompletions(
         self, caller: Caller, request: m.GetStoredChatCompletionsRequest

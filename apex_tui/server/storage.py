@@ -284,6 +284,20 @@ class Storage:
 
         return self._read(read)
 
+    def list_chats_raw(self, owner: str, chat_type: str = "") -> list[tuple[Any, ...]]:
+        """Like :meth:`list_chats` but plain ``(id, title, chat_type, created_us, updated_us)``
+        tuples: GetChatSessions over thousands of chats skips building objects."""
+
+        def read(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            sql = "SELECT id, title, chat_type, created_us, updated_us FROM chats WHERE owner=?"
+            args: tuple[Any, ...] = (owner,)
+            if chat_type:
+                sql += " AND chat_type=?"
+                args += (chat_type,)
+            return db.execute(sql + " ORDER BY updated_us DESC, id", args).fetchall()
+
+        return self._read(read)
+
     def get_chat(self, owner: str, chat_id: str) -> ChatRow | None:
         row = self._read(
             lambda db: db.execute(

@@ -101,8 +101,12 @@ def stream(http: httpx.Client, body: Any, **headers: str) -> StreamResult:
             "POST", f"{SERVICE}/ChatCompletionStream", content=payload, headers=hdrs
         ) as reply:
             result.status = reply.status_code
-            for piece in reply.iter_bytes():
-                result.raw += piece
+            pieces = []
+            try:
+                for piece in reply.iter_bytes():
+                    pieces.append(piece)
+            finally:
+                result.raw = b"".join(pieces)
     except httpx.RemoteProtocolError as exc:
         result.error = str(exc)
     if result.status != 200:

@@ -18,8 +18,13 @@ FAULT = "X-Apex-Fault"
 
 @pytest.mark.parametrize(
     ("status", "code"),
-    [(401, "unauthenticated"), (403, "permission_denied"), (429, "resource_exhausted"),
-     (500, "internal"), (503, "unavailable")],
+    [
+        (401, "unauthenticated"),
+        (403, "permission_denied"),
+        (429, "resource_exhausted"),
+        (500, "internal"),
+        (503, "unavailable"),
+    ],
 )
 def test_status_faults(client: httpx.Client, status: int, code: str) -> None:
     reply = rpc(client, "GetChatSessions", {}, **{FAULT: f"status={status};retry-after=2"})
@@ -72,10 +77,16 @@ def test_oversized(client: httpx.Client) -> None:
 
 
 def test_error_end(client: httpx.Client) -> None:
-    result = stream(client, chat_body("Explain TCP"), **{FAULT: "error-end=resource_exhausted;after=2"})
+    result = stream(
+        client, chat_body("Explain TCP"), **{FAULT: "error-end=resource_exhausted;after=2"}
+    )
     assert len(result.chunks) == 2
-    assert result.end == {"error": {"code": "resource_exhausted",
-                                    "message": "injected fault: stream ended with resource_exhausted"}}
+    assert result.end == {
+        "error": {
+            "code": "resource_exhausted",
+            "message": "injected fault: stream ended with resource_exhausted",
+        }
+    }
     unary = rpc(client, "GetChatSessions", {}, **{FAULT: "error-end=unavailable"})
     assert unary.status_code == 503
 

@@ -14,7 +14,11 @@ from .conftest import chat_body, fast_options, ok, rpc
 
 
 def test_web_retrieval_ranks_and_limits(client: httpx.Client) -> None:
-    data = ok(client, "WebRetrieval", {"searchQuery": "rust borrow checker", "nMiners": 2, "nResults": "3"})
+    data = ok(
+        client,
+        "WebRetrieval",
+        {"searchQuery": "rust borrow checker", "nMiners": 2, "nResults": "3"},
+    )
     results = data["results"]
     assert len(results) == 6
     assert all("/rust-ownership/" in r["url"] for r in results[:3])

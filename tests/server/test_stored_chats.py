@@ -28,7 +28,11 @@ def test_create_list_newest_updated_first_and_filter(client: httpx.Client) -> No
     ok(
         client,
         "CreateCompletion",
-        {"chat_id": first["parsedChat"]["id"], "user_prompt": "again", "completion_type": "reasoning"},
+        {
+            "chat_id": first["parsedChat"]["id"],
+            "user_prompt": "again",
+            "completion_type": "reasoning",
+        },
     )
     sessions = ok(client, "GetChatSessions", {"chat_type": ""})["chatSessions"]
     assert sessions[0]["id"] == first["parsedChat"]["id"]
@@ -136,7 +140,10 @@ def test_search_prompt_or_completion_case_insensitive(client: httpx.Client) -> N
     ok(
         client,
         "UpdateCompletionAttributes",
-        {"completion_id": b["parsedCompletion"]["id"], "completion_text": "The RUST borrow checker"},
+        {
+            "completion_id": b["parsedCompletion"]["id"],
+            "completion_text": "The RUST borrow checker",
+        },
     )
     c = new_chat(client, "nothing here")
     found = ok(client, "SearchChatIdsByPromptAndCompletionText", {"search_term": "rust"})
@@ -155,7 +162,10 @@ def test_completions_with_deep_researcher_entry(client: httpx.Client) -> None:
     ok(
         client,
         "UpdateCompletionAttributes",
-        {"completion_id": research["parsedCompletion"]["id"], "metadata": {"deep-researcher": entry}},
+        {
+            "completion_id": research["parsedCompletion"]["id"],
+            "metadata": {"deep-researcher": entry},
+        },
     )
     listed = ok(client, "GetCompletionsWithDeepResearcherEntry", {})["completions"]
     assert [c["id"] for c in listed] == [research["parsedCompletion"]["id"]]
@@ -201,3 +211,17 @@ def test_data_survives_restart(tmp_path: Path) -> None:
             assert stored["chatCompletions"][0]["completionText"] == "kept"
             found = ok(http, "SearchChatIdsByPromptAndCompletionText", {"search_term": "kept"})
             assert found["chatIds"] == [sessions[0]["id"]]
+
+
+def test_fast_encoders_match_the_models(client: httpx.Client) -> None:
+    """The hot-path encoders (sessions list, stream chunks) give canonical model output."""
+    from apex_tui.api import models as m
+
+    new_chat(client, "fast path", chat_type="gravity")
+    new_chat(client, "second")
+    data = ok(client, "GetChatSessions", {})
+    assert m.GetChatSessionsResponse.from_wire(data).to_wire() == data
+    from .conftest import chat_body, stream
+
+    for chunk in stream(client, chat_body("Explain TCP")).chunks:
+        assert m.ChatCompletionChunkResponse.from_wire(chunk).to_wire() == chunk

@@ -117,5 +117,8 @@ def test_shutdown_ends_open_stream_cleanly(tmp_path: Path) -> None:
 def test_chunks_are_small(client: httpx.Client) -> None:
     result = stream(client, chat_body("Explain TCP"))
     sizes = [len(json.dumps(c)) for c in result.chunks]
-    assert max(len((c["choices"][0].get("delta") or {}).get("content", "")) for c in result.chunks) < 80
+    assert (
+        max(len((c["choices"][0].get("delta") or {}).get("content", "")) for c in result.chunks)
+        < 80
+    )
     assert len(sizes) > 20

@@ -277,6 +277,7 @@ async def test_log_follows_newest_step_unless_scrolled_up() -> None:
         log.add("## Step 21\n")
         await pilot.pause()
         assert log.scroll_y == 0 and log.border_subtitle == NEW_BELOW
+        assert log.has_class("-behind")
         log.scroll_end(animate=False)
         await pilot.pause()
         assert log.border_subtitle == ""

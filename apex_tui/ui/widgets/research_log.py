@@ -20,7 +20,8 @@ class ResearchLog(RichLog):
     """Markdown progress log that follows the bottom unless scrolled up."""
 
     DEFAULT_CSS = """
-    ResearchLog { height: 1fr; border: none; padding: 0 1; }
+    ResearchLog { height: 1fr; padding: 0 1; }
+    ResearchLog.-behind { border-bottom: solid $warning; border-subtitle-color: $warning; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -41,6 +42,7 @@ class ResearchLog(RichLog):
         self.source = ""
         self._pending = ""
         self.border_subtitle = ""
+        self.remove_class("-behind")
         self.add(text, finished=finished, follow=True)
 
     def add(self, text: str, *, finished: bool = False, follow: bool | None = None) -> None:
@@ -58,6 +60,7 @@ class ResearchLog(RichLog):
         self.write(RichMarkdown(make_inert(ready)), scroll_end=at_bottom, animate=False)
         if not at_bottom:
             self.border_subtitle = NEW_BELOW
+            self.add_class("-behind")
 
     def flush(self) -> None:
         """The job ended: draw whatever is left of an unfinished last line."""
@@ -67,6 +70,7 @@ class ResearchLog(RichLog):
         super().watch_scroll_y(old_value, new_value)
         if self.border_subtitle and self.following:
             self.border_subtitle = ""
+            self.remove_class("-behind")
 
     def on_resize(self, event: Resize) -> None:
         """Lines were wrapped for the old width: redraw the same text for the new one."""

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the request bodies are the documentation's, unchanged)
 """The curl examples of shared/seeds/003_4eaf3c7b73cbf6aa.txt, sent with the same bodies and
 headers (only Authorization and Content-Type), succeed against the local server."""
 
@@ -86,7 +87,7 @@ def test_curl_deep_research_and_stored_completions(client: httpx.Client) -> None
     assert submitted.json()["status"] == "pending"
     deadline = time.monotonic() + 20
     while True:
-        polled = curl(client, "GetDeepResearcherJob", '{\n    "job_id": "%s"\n  }' % job_id)
+        polled = curl(client, "GetDeepResearcherJob", '{\n    "job_id": "' + job_id + '"\n  }')
         assert polled.status_code == 200
         if polled.json()["status"] == "completed" or time.monotonic() > deadline:
             break
@@ -104,7 +105,7 @@ def test_curl_deep_research_and_stored_completions(client: httpx.Client) -> None
         },
         headers={"Authorization": "Bearer your-api-key"},
     ).json()["parsedChat"]
-    stored = curl(client, "GetStoredChatCompletions", '{"chat_id": "%s"}' % chat["id"])
+    stored = curl(client, "GetStoredChatCompletions", '{"chat_id": "' + chat["id"] + '"}')
     assert stored.status_code == 200
     assert stored.json()["chatCompletions"][0]["completionType"] == "chain-of-thought"
     placeholder = curl(client, "GetStoredChatCompletions", '{"chat_id": "a-unique-chat-id"}')

@@ -67,33 +67,43 @@ def test_research_job_runs_to_completion(server: EmbeddedServer, client: httpx.C
 def test_research_job_resumes_after_restart(tmp_path: Path) -> None:
     headers = {"Authorization": "Bearer researcher"}
     body = chat_body("What is Bittensor and how do subnets work?", seed=7)
-    with EmbeddedServer(fast_options(tmp_path, research_step_seconds=0.3)) as server:
-        with httpx.Client(base_url=server.base_url, headers=headers) as http:
-            job_id = ok(http, "SubmitDeepResearcherJob", body)["jobId"]
-            partial = _wait_for(http, job_id, "running")
+    with (
+        EmbeddedServer(fast_options(tmp_path, research_step_seconds=0.3)) as server,
+        httpx.Client(base_url=server.base_url, headers=headers) as http,
+    ):
+        job_id = ok(http, "SubmitDeepResearcherJob", body)["jobId"]
+        partial = _wait_for(http, job_id, "running")
     assert 0 < len(partial["result"]) < 10
-    with EmbeddedServer(fast_options(tmp_path, research_step_seconds=0.01)) as server:
-        with httpx.Client(base_url=server.base_url, headers=headers) as http:
-            done = _wait_for(http, job_id, "completed")
+    with (
+        EmbeddedServer(fast_options(tmp_path, research_step_seconds=0.01)) as server,
+        httpx.Client(base_url=server.base_url, headers=headers) as http,
+    ):
+        done = _wait_for(http, job_id, "completed")
     assert [int(c["seqId"]) for c in done["result"]] == list(range(1, len(done["result"]) + 1))
     assert done["result"][: len(partial["result"])] == partial["result"]
     # the same request and seed on a fresh server gives the same steps
-    with EmbeddedServer(fast_options(tmp_path / "b", research_step_seconds=0.0)) as server:
-        with httpx.Client(base_url=server.base_url, headers=headers) as http:
-            again = _wait_for(http, ok(http, "SubmitDeepResearcherJob", body)["jobId"], "completed")
+    with (
+        EmbeddedServer(fast_options(tmp_path / "b", research_step_seconds=0.0)) as server,
+        httpx.Client(base_url=server.base_url, headers=headers) as http,
+    ):
+        again = _wait_for(http, ok(http, "SubmitDeepResearcherJob", body)["jobId"], "completed")
     assert [c["chunk"] for c in again["result"]] == [c["chunk"] for c in done["result"]]
 
 
 def test_research_job_that_cannot_resume_is_marked_failed(tmp_path: Path) -> None:
     headers = {"Authorization": "Bearer researcher"}
-    with EmbeddedServer(fast_options(tmp_path, research_step_seconds=0.3)) as server:
-        with httpx.Client(base_url=server.base_url, headers=headers) as http:
-            job_id = ok(http, "SubmitDeepResearcherJob", chat_body("Explain TCP", seed=1))["jobId"]
-            _wait_for(http, job_id, "running")
-            storage = server.state.storage
-            # simulate stored steps that no longer match what this version computes
-            storage._db.execute("UPDATE job_chunks SET chunk='[]' WHERE job_id=?", (job_id,))
-    with EmbeddedServer(fast_options(tmp_path)) as server:
-        with httpx.Client(base_url=server.base_url, headers=headers) as http:
-            failed = _wait_for(http, job_id, "failed")
+    with (
+        EmbeddedServer(fast_options(tmp_path, research_step_seconds=0.3)) as server,
+        httpx.Client(base_url=server.base_url, headers=headers) as http,
+    ):
+        job_id = ok(http, "SubmitDeepResearcherJob", chat_body("Explain TCP", seed=1))["jobId"]
+        _wait_for(http, job_id, "running")
+        storage = server.state.storage
+        # simulate stored steps that no longer match what this version computes
+        storage._db.execute("UPDATE job_chunks SET chunk='[]' WHERE job_id=?", (job_id,))
+    with (
+        EmbeddedServer(fast_options(tmp_path)) as server,
+        httpx.Client(base_url=server.base_url, headers=headers) as http,
+    ):
+        failed = _wait_for(http, job_id, "failed")
     assert "could not resume" in failed["error"]

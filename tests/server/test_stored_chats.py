@@ -1,4 +1,4 @@
-"""Stored chats and completions: every RPC, ordering, filters, search, presence, isolation, restart."""
+"""Stored chats and completions: every RPC, order, filters, search, presence, isolation, restart."""
 
 from __future__ import annotations
 
@@ -195,22 +195,26 @@ def test_keys_are_isolated(server: EmbeddedServer, client: httpx.Client) -> None
 
 def test_data_survives_restart(tmp_path: Path) -> None:
     headers = {"Authorization": "Bearer keep"}
-    with EmbeddedServer(fast_options(tmp_path)) as server:
-        with httpx.Client(base_url=server.base_url, headers=headers) as http:
-            created = new_chat(http, "persist me")
-            ok(
-                http,
-                "UpdateCompletionAttributes",
-                {"completion_id": created["parsedCompletion"]["id"], "completion_text": "kept"},
-            )
-    with EmbeddedServer(fast_options(tmp_path)) as server:
-        with httpx.Client(base_url=server.base_url, headers=headers) as http:
-            sessions = ok(http, "GetChatSessions", {})["chatSessions"]
-            assert [s["id"] for s in sessions] == [created["parsedChat"]["id"]]
-            stored = ok(http, "GetStoredChatCompletions", {"chat_id": sessions[0]["id"]})
-            assert stored["chatCompletions"][0]["completionText"] == "kept"
-            found = ok(http, "SearchChatIdsByPromptAndCompletionText", {"search_term": "kept"})
-            assert found["chatIds"] == [sessions[0]["id"]]
+    with (
+        EmbeddedServer(fast_options(tmp_path)) as server,
+        httpx.Client(base_url=server.base_url, headers=headers) as http,
+    ):
+        created = new_chat(http, "persist me")
+        ok(
+            http,
+            "UpdateCompletionAttributes",
+            {"completion_id": created["parsedCompletion"]["id"], "completion_text": "kept"},
+        )
+    with (
+        EmbeddedServer(fast_options(tmp_path)) as server,
+        httpx.Client(base_url=server.base_url, headers=headers) as http,
+    ):
+        sessions = ok(http, "GetChatSessions", {})["chatSessions"]
+        assert [s["id"] for s in sessions] == [created["parsedChat"]["id"]]
+        stored = ok(http, "GetStoredChatCompletions", {"chat_id": sessions[0]["id"]})
+        assert stored["chatCompletions"][0]["completionText"] == "kept"
+        found = ok(http, "SearchChatIdsByPromptAndCompletionText", {"search_term": "kept"})
+        assert found["chatIds"] == [sessions[0]["id"]]
 
 
 def test_fast_encoders_match_the_models(client: httpx.Client) -> None:

@@ -1,4 +1,4 @@
-"""ChatCompletionStream and the offline engine: envelopes, determinism, completion types, shutdown."""
+"""ChatCompletionStream and the offline engine: envelopes, determinism, types, shutdown."""
 
 from __future__ import annotations
 

@@ -216,6 +216,25 @@ async def test_spinner_while_waiting_then_results(
         assert pane.current is not None and pane.current.results
 
 
+async def test_a_newer_search_replaces_one_still_waiting(
+    client: ApexClient, apex_server: EmbeddedServer
+) -> None:
+    apex_server.inject_fault("stall=3", method="WebRetrieval")
+    app = SearchApp(client)
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = app.query_one(SearchPane)
+        pane.search("slow query about sqlite")
+        await pilot.pause()
+        pane.search(QUERY)
+        while pane.current is None or not pane.current.done:
+            await pilot.pause(0.05)
+        await pilot.pause()
+        older, newer = pane.history
+        assert older.done and older.error == "Cancelled by a newer search."
+        assert pane.current is newer and newer.results and not newer.error
+        assert "result" in status_text(app) and "Searching" not in status_text(app)
+
+
 async def test_history_brings_back_an_earlier_search(client: ApexClient) -> None:
     app = SearchApp(client)
     async with app.run_test(size=(120, 36)) as pilot:

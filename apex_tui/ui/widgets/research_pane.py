@@ -333,7 +333,7 @@ class ResearchPane(Vertical):
             self._show_outcome(view)
         else:
             switcher.current = "research-log"
-        if not view.loaded and view.done:
+        if not view.loaded and (view.done or view.past):
             self._load_log(view)
 
     def _show_summary(self) -> None:
@@ -348,7 +348,8 @@ class ResearchPane(Vertical):
 
     @work(group="research-fetch")
     async def _load_log(self, view: JobView) -> None:
-        """A finished job not followed in this run: fetch its steps once (nothing is re-marked)."""
+        """A job not followed in this run (finished, or known from another client): fetch its
+        steps as they stand, once; nothing is marked as shown in the watch list."""
         assert self.tracker is not None
         try:
             update = await self.tracker.fetch(view.job_id)

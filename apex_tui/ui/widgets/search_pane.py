@@ -191,14 +191,14 @@ class SearchPane(Vertical):
         except ApexError as err:
             record.error = str(err)
         except asyncio.CancelledError:
-            record.error = "Cancelled by a newer search."
+            # A newer search (or the app quitting) took over: leave the screen to it.
+            record.error, record.done = "Cancelled by a newer search.", True
             raise
-        finally:
-            record.done = True
-            if self.current is record:
-                self._stop_spinner()
-                self._show_record(record)
-            self.post_message(self.SearchFinished(record))
+        record.done = True
+        if self.current is record:
+            self._stop_spinner()
+            self._show_record(record)
+        self.post_message(self.SearchFinished(record))
 
     def _start_spinner(self) -> None:
         self._started_at = time.monotonic()

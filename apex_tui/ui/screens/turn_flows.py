@@ -38,6 +38,12 @@ if TYPE_CHECKING:
     from apex_tui.ui.drafts import DraftStore
 
 
+STATUS_INTERVAL = 0.25
+"""Seconds between updates of the status line's streaming speed."""
+YIELD_INTERVAL = 0.004
+"""Longest stretch (seconds) the stream loop works before letting the event loop run."""
+
+
 class CopiesText(Protocol):
     def copy_text(self, text: str, what: str) -> None: ...
 
@@ -195,6 +201,7 @@ class TurnFlows(Screen[None]):
         received: list[str] = []
         started = finished = False
         began = monotonic()
+        chars, shown_at, yielded_at = 0, 0.0, monotonic()
         model = settings.model or "default model"
         try:
             if replace_ids:
@@ -216,8 +223,16 @@ class TurnFlows(Screen[None]):
                     elif isinstance(event, AnswerDelta):
                         received.append(event.text)
                         self.view.append_answer(key, event.text)
-                        chars = sum(len(part) for part in received)
-                        self.status.streaming(model, chars, monotonic() - began)
+                        chars += len(event.text)  # a running count: summing is O(n) a chunk
+                        now = monotonic()
+                        if now >= shown_at + STATUS_INTERVAL:  # speed text: a few times a second
+                            shown_at = now
+                            self.status.streaming(model, chars, now - began)
+                        if now >= yielded_at + YIELD_INTERVAL:
+                            # one network read can hold hundreds of chunks; let keys and frames
+                            # through instead of parsing them all in one go
+                            await asyncio.sleep(0)
+                            yielded_at = monotonic()
                     elif isinstance(event, TurnFinished):
                         finished = True
                         self._turn_finished(event.turn, key)

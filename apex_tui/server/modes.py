@@ -14,15 +14,21 @@ completion type     request fields
 ``combined``        ``task = "WebRetrievalTask"`` and ``inference_mode = "Chain-of-Thought"``
 ==================  ==========================================================================
 
+Sources given by the client: a ``system`` message whose paragraphs read ``[n] URL`` followed by
+the passage (what ``apex_tui.services.completion_types.sources_message`` sends, e.g. for results a
+person attached) is taken as the answer's sources, numbered as given; the server then does not
+search again, so the ``[n]`` the answer cites are the ones the client shows.
+
 ``mixture = true`` / ``inference_mode = "Mixture-of-Agents"`` is accepted and ignored by the
 offline engine beyond a note (there is one local writer, not a mixture of miners).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from apex_tui.api.models import ChatCompletionRequest
+from apex_tui.api.models import ChatCompletionRequest, WebSearchResult
 
 WEB_TASK = "WebRetrievalTask"
 REASONING_TASK = "MultiStepReasoningTask"
@@ -77,3 +83,25 @@ def request_fields_for(completion_type: str) -> dict[str, str]:
             f"unknown completion type {completion_type!r}; use one of {COMPLETION_TYPES}"
         )
     return dict(table[completion_type])
+
+
+_SOURCE_ENTRY = re.compile(r"^\[(\d+)\] (\S+)\n?(.*)\Z", re.DOTALL)
+
+
+def given_sources(request: ChatCompletionRequest) -> list[WebSearchResult] | None:
+    """Numbered sources the client sent in a system message (see the module docstring).
+
+    ``None`` when no system message carries any; the entries keep the client's order.
+    """
+    for message in request.messages:
+        if message.role != "system":
+            continue
+        found: list[WebSearchResult] = []
+        for paragraph in message.content.split("\n\n"):
+            match = _SOURCE_ENTRY.match(paragraph.strip())
+            if match and match.group(1) == str(len(found) + 1):
+                passage = match.group(3).strip()
+                found.append(WebSearchResult(url=match.group(2), content=passage, relevant=passage))
+        if found:
+            return found
+    return None

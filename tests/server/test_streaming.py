@@ -122,3 +122,19 @@ def test_chunks_are_small(client: httpx.Client) -> None:
         < 80
     )
     assert len(sizes) > 20
+
+
+def test_sources_sent_by_the_client_are_cited_as_given(client: httpx.Client) -> None:
+    """Attached results reach the answer with the client's numbering; no second search."""
+    sources = (
+        "Answer using these web search results. Cite them by number, like [1].\n\n"
+        "[1] https://example.org/first\nThe first passage talks about lighthouses.\n\n"
+        "[2] https://example.org/second\nThe second passage talks about tide tables."
+    )
+    for extra in ({"task": "WebRetrievalTask"}, {}):
+        body = chat_body("What is Bittensor?", **extra)
+        body["messages"].insert(0, {"role": "system", "content": sources})
+        text = stream(client, body).text
+        assert "https://example.org/first" in text and "https://example.org/second" in text
+        assert "[2]" in text
+        assert "corpus.apex-tui.local" not in text

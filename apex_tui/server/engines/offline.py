@@ -7,7 +7,9 @@ with the whitespace before it) and sent in chunks of 1–3 tokens at ``tokens_pe
 length; a cut answer finishes with ``length``, a whole one with ``stop``.
 
 Web search (completion type ``web-search``/``combined``, i.e. ``task="WebRetrievalTask"``):
-the engine searches first (5 results) and cites them as ``[n]``. Long answers: see the writer's
+the engine searches first (5 results) and cites them as ``[n]`` — unless the client already sent
+numbered sources (:func:`~apex_tui.server.modes.given_sources`), which are then cited as given,
+for any completion type. Long answers: see the writer's
 rules (prompt says "long"/"detailed"/…, then sections fill ``max_new_tokens``).
 """
 
@@ -20,7 +22,7 @@ from collections.abc import AsyncIterator
 from apex_tui.api.models import ChatCompletionRequest
 from apex_tui.server.engines.base import EngineEvent, Finish
 from apex_tui.server.engines.writer import DEFAULT_BUDGET, OfflineWriter, count_tokens, tokens
-from apex_tui.server.modes import CompletionMode
+from apex_tui.server.modes import CompletionMode, given_sources
 from apex_tui.server.websearch import WebSearcher
 
 WEB_RESULTS = 5
@@ -41,8 +43,8 @@ class OfflineEngine:
         params = request.sampling_parameters
         budget = params.max_new_tokens if params and params.max_new_tokens > 0 else DEFAULT_BUDGET
         prompt = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
-        sources = None
-        if mode.web_search:
+        sources = given_sources(request)
+        if sources is None and mode.web_search:
             sources = await self.searcher.search(prompt, WEB_RESULTS, 10.0)
         draft = await asyncio.to_thread(
             OfflineWriter(seed).write, list(request.messages), mode, budget, sources

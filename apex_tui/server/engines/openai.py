@@ -19,7 +19,7 @@ import httpx
 from apex_tui.api.models import ChatCompletionRequest
 from apex_tui.api.protocol import ConnectError
 from apex_tui.server.engines.base import EngineEvent, Finish
-from apex_tui.server.modes import CompletionMode
+from apex_tui.server.modes import CompletionMode, given_sources
 from apex_tui.server.websearch import WebSearcher
 
 _STATUS_CODES = {
@@ -80,7 +80,7 @@ class OpenAIEngine:
     ) -> list[dict[str, str]]:
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
         extra: list[str] = []
-        if mode.web_search:
+        if mode.web_search and given_sources(request) is None:
             prompt = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
             results = await self.searcher.search(prompt, 5, 10.0)
             listing = "\n\n".join(

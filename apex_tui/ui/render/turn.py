@@ -9,8 +9,10 @@ so each update re-renders only the growing tail block.
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
+from time import perf_counter
 
 from rich.text import Text
 from textual.strip import Strip
@@ -61,13 +63,30 @@ class AnswerLines:
         self._last_stable: MarkdownBlock | None = None
         self._tail_source: str | None = None
         self._tail_strips: list[Strip] = []
+        self._queue: deque[MarkdownBlock] = deque()
         self.lines: list[Strip] = []
 
-    def update(self, raw_answer: str) -> list[Strip]:
-        """Catch up with the answer so far (which only grows) and return all its lines."""
+    @property
+    def behind(self) -> bool:
+        """Finished blocks are still waiting to be rendered (an update ran out of time)."""
+        return bool(self._queue)
+
+    def update(self, raw_answer: str, deadline: float | None = None) -> list[Strip]:
+        """Catch up with the answer so far (which only grows) and return all its lines.
+
+        With a `deadline` (a `perf_counter()` time) finished blocks are rendered only until it
+        passes; the lines then end at the last rendered block (no tail) and `behind` is true, so
+        a fast stream costs one short slice a frame instead of one long stall. Without one,
+        everything is rendered.
+        """
         self._inert += make_inert(raw_answer[len(self._raw) :])
         self._raw = raw_answer
-        for block in self._stream.update(self._inert):
+        self._queue.extend(self._stream.update(self._inert))
+        while self._queue:
+            if deadline is not None and perf_counter() > deadline:
+                self.lines = self._stable_strips
+                return self.lines
+            block = self._queue.popleft()
             self._stable_strips.extend(separator(self._last_stable, block, self._width))
             self._stable_strips.extend(self._renderer.render_block(block, self._width))
             self._last_stable = block
@@ -126,13 +145,18 @@ class TurnLines:
             self._head, self._head_source = lines, source
         return self._head
 
-    def answer(self, turn: TurnView) -> list[Strip]:
+    @property
+    def behind(self) -> bool:
+        """A streaming answer has finished blocks not rendered yet (see `AnswerLines.update`)."""
+        return self._answer is not None and self._answer.behind
+
+    def answer(self, turn: TurnView, deadline: float | None = None) -> list[Strip]:
         """The answer's Markdown lines: incremental while streaming, one full pass otherwise."""
         if turn.status == "streaming":
             if self._answer is None or len(turn.answer) < self._answer_length:
                 self._answer = AnswerLines(self.renderer, self.width)
             self._answer_length = len(turn.answer)
-            return self._answer.update(turn.answer)
+            return self._answer.update(turn.answer, deadline)
         answer, self._answer = self._answer, None
         if answer is not None and answer.can_finish(turn.answer):
             return answer.update(turn.answer)
@@ -173,9 +197,9 @@ class TurnLines:
         lines.append(Strip.blank(self.width))
         return lines
 
-    def lines(self, turn: TurnView) -> list[Strip]:
-        """Every line of the turn, top to bottom."""
-        return self.head(turn) + self.answer(turn) + self.footer(turn)
+    def lines(self, turn: TurnView, deadline: float | None = None) -> list[Strip]:
+        """Every line of the turn, top to bottom (`deadline`: see `AnswerLines.update`)."""
+        return self.head(turn) + self.answer(turn, deadline) + self.footer(turn)
 
 
 def estimate_height(turn: TurnView, width: int) -> int:

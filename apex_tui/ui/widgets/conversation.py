@@ -53,6 +53,10 @@ class ConversationView(ScrollView, can_focus=True):
     ]
     FLUSH_INTERVAL = 1 / 30
     """Streaming text is drawn at most this often (seconds); the last flush always happens."""
+    STREAM_SLICE = 0.006
+    """Longest a streaming re-render renders finished blocks (seconds) before yielding a frame."""
+    CATCH_UP_INTERVAL = 1 / 120
+    """Pause before the next slice when a re-render ran out of time (keys and frames go first)."""
     PRERENDER_SCREENS = 3
     """How many screens above (and one below) the viewport are rendered ahead while idle."""
     CACHED_TURNS = 300
@@ -231,6 +235,11 @@ class ConversationView(ScrollView, can_focus=True):
         for key in pending:
             if key in self._positions:
                 self._rerender(key, streamed=True)
+                live = self._live.get(key)
+                if live is not None and live.behind:  # the rest in the next slice
+                    self._pending.add(key)
+        if self._pending and self._flush_timer is None and self.is_mounted:
+            self._flush_timer = self.set_timer(self.CATCH_UP_INTERVAL, self._on_flush_timer)
 
     # ----------------------------------------------------------------- rendering
 
@@ -288,7 +297,7 @@ class ConversationView(ScrollView, can_focus=True):
             self._renderer = BlockRenderer(Palette.from_variables(variables, dark=theme.dark))
         return self._renderer
 
-    def _render_turn(self, index: int) -> int:
+    def _render_turn(self, index: int, deadline: float | None = None) -> int:
         """Render turn `index` into the line cache; return how much its height changed."""
         turn = self._turns[index]
         turn_lines = self._live.get(turn.key)  # a streaming turn keeps its rendered blocks
@@ -296,7 +305,7 @@ class ConversationView(ScrollView, can_focus=True):
             turn_lines = TurnLines(self._ensure_renderer(), self._width)
             if turn.status == "streaming":
                 self._live[turn.key] = turn_lines
-        lines = turn_lines.lines(turn)
+        lines = turn_lines.lines(turn, deadline)
         self._lines[turn.key] = lines
         self._lines.move_to_end(turn.key)
         while len(self._lines) > self.CACHED_TURNS:
@@ -313,7 +322,7 @@ class ConversationView(ScrollView, can_focus=True):
         if not self._width:
             return
         anchor, _ = self._layout.locate(round(self.scroll_y))
-        delta = self._render_turn(index)
+        delta = self._render_turn(index, perf_counter() + self.STREAM_SLICE if streamed else None)
         shift = delta if (not self.following and 0 <= index < anchor) else 0
         self._sync_size(shift)
         top = self._layout.offset(index) - round(self.scroll_y)

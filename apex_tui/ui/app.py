@@ -23,11 +23,14 @@ from apex_tui.ui.screens.chat_settings import ChatSettingsScreen
 from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
 from apex_tui.ui.screens.help import HelpScreen, HelpSection
 from apex_tui.ui.screens.main import MainScreen
+from apex_tui.ui.screens.pane_flows import PaneFlows
 from apex_tui.ui.screens.settings import SettingsScreen
 from apex_tui.ui.screens.turn_flows import TurnFlows
 from apex_tui.ui.themes import discover_themes, shipped_themes_dir
 from apex_tui.ui.widgets.conversation import ConversationView
 from apex_tui.ui.widgets.prompt_bar import PromptInput
+from apex_tui.ui.widgets.research_pane import ResearchPane
+from apex_tui.ui.widgets.search_pane import SearchPane
 from apex_tui.ui.widgets.sessions import ChatList, SessionsPane
 
 FALLBACK_THEME = "apex-dark"
@@ -41,7 +44,7 @@ class ApexApp(App[int]):
     COMMANDS = App.COMMANDS | {ApexCommands}
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
-        Binding("f4", "settings", "Settings", id="app.settings"),
+        Binding("f4", "settings", "Settings", show=False, id="app.settings"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
     ]
 
@@ -59,7 +62,8 @@ class ApexApp(App[int]):
         self.config = config
         self.config_file = config_file
         self.sync = ChatSync(connection.client, chat_type=config.defaults.chat_type or "apex")
-        self.drafts = DraftStore((state_path or state_dir()) / "drafts.json")
+        self.state_path = state_path or state_dir()
+        self.drafts = DraftStore(self.state_path / "drafts.json")
         self.clipboard_service = Clipboard(self, system_copy)
         self.theme_errors: list[str] = []
 
@@ -75,7 +79,13 @@ class ApexApp(App[int]):
         self.set_keymap(self.config.keymap)
         self._apply_theme(self.config.theme)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        main = MainScreen(self.sync, self.config, self.drafts, self.connection.description)
+        main = MainScreen(
+            self.sync,
+            self.config,
+            self.drafts,
+            self.connection.description,
+            state_path=self.state_path,
+        )
         self.push_screen(main)
         for problem in [*self.theme_errors, self.drafts.load_error]:
             if problem:
@@ -136,15 +146,18 @@ class ApexApp(App[int]):
             "Command palette",
             id="app.command_palette",
         )
-        turn_ids = {b.id for b in TurnFlows.TURN_BINDINGS}
+        grouped = {b.id for b in [*TurnFlows.TURN_BINDINGS, *PaneFlows.PANE_BINDINGS]}
         main_keys = [
-            b for b in MainScreen.BINDINGS if isinstance(b, Binding) and b.id not in turn_ids
+            b for b in MainScreen.BINDINGS if isinstance(b, Binding) and b.id not in grouped
         ]
         return [
             ("Anywhere", [*self.BINDINGS, palette]),
             ("Main screen", main_keys),
+            ("Search and research panes", PaneFlows.PANE_BINDINGS),
             ("Conversation (when focused)", [*TurnFlows.TURN_BINDINGS, *ConversationView.BINDINGS]),
             ("Prompt", PromptInput.BINDINGS),
+            ("Web-search pane (when focused)", SearchPane.BINDINGS),
+            ("Research pane (when focused)", ResearchPane.BINDINGS),
             ("Chat list", [*ChatList.BINDINGS, *SessionsPane.BINDINGS]),
             ("Settings screens", [*SettingsScreen.BINDINGS, *ChatSettingsScreen.BINDINGS]),
             ("Confirm delete", ConfirmDeleteScreen.BINDINGS),

@@ -1,25 +1,31 @@
-"""The main screen: sessions pane | conversation + prompt bar, a status line and the footer.
+"""The main screen: sessions pane | conversation (+ search / research panes) over the prompt bar,
+a status line and the footer.
 
 The screen owns the chat state (open chat, its turns, per-chat settings, drafts) and runs the
 service calls in workers; widgets only display and talk up with messages. Turn flows
-(send, stream, stop, regenerate, edit, delete, copy) live in ``TurnFlows``.
+(send, stream, stop, regenerate, edit, delete, copy) live in ``TurnFlows``; the web-search and
+research panes in ``PaneFlows``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.keys import format_key
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
 from apex_tui.api.errors import ApexError
 from apex_tui.api.models import ChatSession
 from apex_tui.services.chat_sync import ChatSettings, ChatSync, Turn
 from apex_tui.services.config import Config
+from apex_tui.services.research import ResearchTracker
+from apex_tui.services.state import JobStore
 from apex_tui.ui.drafts import DraftStore, new_chat_key
 from apex_tui.ui.messages import (
     ChatChosen,
@@ -31,9 +37,12 @@ from apex_tui.ui.messages import (
 )
 from apex_tui.ui.screens.chat_settings import ChatSettingsScreen
 from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
+from apex_tui.ui.screens.pane_flows import PaneFlows
 from apex_tui.ui.screens.turn_flows import TurnFlows, turn_view
 from apex_tui.ui.widgets.conversation import ConversationView
 from apex_tui.ui.widgets.prompt_bar import PromptBar
+from apex_tui.ui.widgets.research_pane import ResearchPane
+from apex_tui.ui.widgets.search_pane import SearchPane
 from apex_tui.ui.widgets.sessions import SessionsPane
 from apex_tui.ui.widgets.status_line import StatusLine
 
@@ -58,19 +67,54 @@ def default_settings(config: Config) -> ChatSettings:
     )
 
 
-class MainScreen(TurnFlows, Screen[None]):
+def welcome_text(server: str, keymap: dict[str, str]) -> str:
+    """What an empty conversation shows: where we are connected and the keys that matter."""
+
+    def key(binding_id: str, default: str) -> str:
+        keys = keymap.get(binding_id, default).split(",")[0].strip()
+        return format_key(keys)
+
+    rows = [
+        (
+            key("prompt.send", "enter"),
+            "send the prompt",
+            key("prompt.newline", "ctrl+j"),
+            "new line",
+        ),
+        (key("pane.search", "f3"), "web search pane", key("pane.research", "f5"), "deep research"),
+        (key("chat.new", "ctrl+n"), "new chat", key("app.help", "f1"), "every key"),
+    ]
+    lines = [f"Welcome to apex-tui — connected to {server}.", ""]
+    lines += [f"  {a:<8} {b:<18} {c:<8} {d}" for a, b, c, d in rows]
+    lines += [
+        "",
+        "Pick a mode beside the prompt (web-search, deep-research, …), then type below to start.",
+    ]
+    return "\n".join(lines)
+
+
+class MainScreen(TurnFlows, PaneFlows, Screen[None]):
     """Everything a chat needs on one screen."""
 
     BINDINGS = [
         Binding("ctrl+n", "new_chat", "New chat", id="chat.new"),
-        Binding("ctrl+g", "toggle_chat_type", "apex/gravity", id="chat.toggle_type"),
-        Binding("ctrl+f", "focus_filter", "Filter chats", id="chat.filter"),
+        Binding("ctrl+g", "toggle_chat_type", "apex/gravity", show=False, id="chat.toggle_type"),
+        Binding("ctrl+f", "focus_filter", "Filter chats", show=False, id="chat.filter"),
         Binding("ctrl+l", "focus_sessions", "Chat list", show=False, id="chat.focus_list"),
-        Binding("ctrl+t", "chat_settings", "Chat settings", id="chat.settings"),
+        Binding("ctrl+t", "chat_settings", "Chat settings", show=False, id="chat.settings"),
+        *PaneFlows.PANE_BINDINGS,
         *TurnFlows.TURN_BINDINGS,
     ]
 
-    def __init__(self, sync: ChatSync, config: Config, drafts: DraftStore, server: str) -> None:
+    def __init__(
+        self,
+        sync: ChatSync,
+        config: Config,
+        drafts: DraftStore,
+        server: str,
+        *,
+        state_path: Path | None = None,
+    ) -> None:
         super().__init__()
         self.sync = sync
         self.config = config
@@ -82,14 +126,34 @@ class MainScreen(TurnFlows, Screen[None]):
         self.turns: list[Turn] = []
         self._settings: dict[str | None, ChatSettings] = {}
         self._draft_timer: object | None = None
+        self._job_store = JobStore(state_path / "research.json") if state_path else JobStore()
         self.init_turn_flows()
+        self.init_pane_flows()
 
     def compose(self) -> ComposeResult:
+        search = self.config.search
         yield StatusLine(id="status-line")
         with Horizontal(id="body"):
             yield SessionsPane(self.chat_type, id="sessions")
-            with Vertical(id="chat-column"):
-                yield ConversationView(id="conversation")
+            with Vertical(id="main-column"):
+                with Horizontal(id="work"):
+                    with Vertical(id="chat-column"):
+                        yield Static(id="welcome", markup=False)
+                        yield ConversationView(id="conversation")
+                    with Vertical(id="side"):
+                        search_pane = SearchPane(
+                            self.sync.client,
+                            n_miners=search.n_miners,
+                            n_results=search.n_results,
+                            max_response_time=search.max_response_time,
+                            id="search-pane",
+                        )
+                        search_pane.display = False
+                        yield search_pane
+                        tracker = ResearchTracker(self.sync.client, self._job_store)
+                        research_pane = ResearchPane(tracker, id="research-pane")
+                        research_pane.display = False
+                        yield research_pane
                 yield PromptBar(self.config.defaults.completion_type, id="prompt-bar")
         yield Footer()
 
@@ -97,12 +161,17 @@ class MainScreen(TurnFlows, Screen[None]):
         status = self.query_one(StatusLine)
         status.server = self.server_description
         status.chat_type = self.chat_type
+        self.query_one("#welcome", Static).update(
+            welcome_text(self.server_description, dict(self.config.keymap))
+        )
+        self.update_welcome()
         self._show_draft()
         self.prompt_bar.input.focus()
+        self.layout_panes()
         self.load_sessions()
 
     def on_resize(self, event: events.Resize) -> None:
-        self.set_class(event.size.width < 100, "-narrow")
+        self.layout_panes(event.size.width)
 
     # --- shortcuts ---------------------------------------------------------------------------
 
@@ -150,6 +219,7 @@ class MainScreen(TurnFlows, Screen[None]):
         self._settings.pop(None, None)
         self.cancel_edit()
         self.view.clear()
+        self.update_welcome()
         self._show_draft()
         self.prompt_bar.input.focus()
 
@@ -175,13 +245,18 @@ class MainScreen(TurnFlows, Screen[None]):
     def _open_chat(self, event: ChatChosen) -> None:
         if event.chat_id == self.chat_id or self.refuse_while_streaming("open another chat"):
             return
-        self._stash_draft()
-        self.chat_id = event.chat_id
-        self.turns = []
-        self.cancel_edit()
-        self.view.clear()
-        self._show_draft()
-        self.load_chat(event.chat_id)
+        self.open_chat_id(event.chat_id)
+
+    def open_chat_id(self, chat_id: str) -> None:
+        """Show a chat (the open one is reloaded from the server)."""
+        if chat_id != self.chat_id:
+            self._stash_draft()
+            self.chat_id = chat_id
+            self.turns = []
+            self.cancel_edit()
+            self.view.clear()
+            self._show_draft()
+        self.load_chat(chat_id)
 
     @work(exclusive=True, group="load-chat")
     async def load_chat(self, chat_id: str) -> None:
@@ -197,6 +272,7 @@ class MainScreen(TurnFlows, Screen[None]):
             return
         self.turns = turns
         self.view.set_turns([turn_view(t) for t in turns])
+        self.update_welcome()
         if turns:
             self.prompt_bar.completion_type = turns[-1].completion_type
 

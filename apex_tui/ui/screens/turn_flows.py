@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.worker import Worker
 
 from apex_tui.api.errors import ApexError
+from apex_tui.api.models import WebSearchResult
 from apex_tui.services.chat_sync import (
     AnswerDelta,
     ChatSettings,
@@ -26,11 +27,12 @@ from apex_tui.services.chat_sync import (
     TurnFinished,
     TurnStarted,
 )
+from apex_tui.services.completion_types import plan_for
 from apex_tui.ui.drafts import new_chat_key
 from apex_tui.ui.messages import PromptSubmitted
 from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
 from apex_tui.ui.widgets.conversation import ConversationView, TurnView
-from apex_tui.ui.widgets.prompt_bar import PromptBar
+from apex_tui.ui.widgets.prompt_bar import RESEARCH_MODE, PromptBar
 from apex_tui.ui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from apex_tui.ui.drafts import DraftStore
 
 
+SOURCE_TITLE = 70
+"""Characters of a source's passage shown as its footnote title."""
 STATUS_INTERVAL = 0.25
 """Seconds between updates of the status line's streaming speed."""
 YIELD_INTERVAL = 0.004
@@ -55,13 +59,24 @@ def turn_status(turn: Turn) -> str:
     return "interrupted" if turn.interrupted else "done"
 
 
-def turn_view(turn: Turn) -> TurnView:
-    """What the conversation view shows for a stored turn."""
-    sources = [
-        (str(s.get("url", "")), str(s.get("relevant", "")))
-        for s in turn.metadata.get("sources", [])
+def _short(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= SOURCE_TITLE else line[: SOURCE_TITLE - 1].rstrip() + "…"
+
+
+def turn_sources(turn: Turn) -> list[tuple[str, str]]:
+    """(url, title) footnotes of a web-search answer, from its stored metadata ("sources")."""
+    sources = turn.metadata.get("sources", [])
+    return [
+        (str(s.get("url", "")), _short(str(s.get("relevant", ""))))
+        for s in (sources if isinstance(sources, list) else [])
         if isinstance(s, dict)
     ]
+
+
+def turn_view(turn: Turn) -> TurnView:
+    """What the conversation view shows for a stored turn."""
+    sources = turn_sources(turn)
     return TurnView(
         key=turn.completion_id,
         prompt=turn.prompt,
@@ -114,6 +129,12 @@ class TurnFlows(Screen[None]):
         def report(self, what: str, error: ApexError) -> None: ...
         def note_chat_touched(self, chat_id: str, title: str = "") -> None: ...
         def _schedule_draft_save(self) -> None: ...
+        def start_research(self, question: str) -> None: ...
+        def take_attached(self) -> list[WebSearchResult] | None: ...
+        def clear_attached(self) -> None: ...
+        async def fetch_sources(
+            self, prompt: str, settings: ChatSettings
+        ) -> list[WebSearchResult]: ...
 
     def init_turn_flows(self) -> None:
         self.streaming = False
@@ -144,8 +165,18 @@ class TurnFlows(Screen[None]):
 
     # --- send --------------------------------------------------------------------------------
 
+    def update_welcome(self) -> None:
+        """The welcome shows only while the conversation is empty."""
+        self.query_one("#welcome").display = not self.view.turns
+
     @on(PromptSubmitted)
     def _submitted(self, event: PromptSubmitted) -> None:
+        if event.completion_type == RESEARCH_MODE:  # a research job runs beside any stream
+            self.start_research(event.text)
+            self.prompt_bar.clear()
+            self.drafts.set(self.draft_key, "")
+            self._schedule_draft_save()
+            return
         if self.refuse_while_streaming("send another prompt"):
             return
         settings = replace(self.settings, completion_type=event.completion_type)
@@ -163,7 +194,9 @@ class TurnFlows(Screen[None]):
         self.prompt_bar.clear()
         self.drafts.set(self.draft_key, "")
         self._schedule_draft_save()
-        self.start_stream(event.text, history, settings, replace_ids=replace_ids)
+        self.start_stream(
+            event.text, history, settings, replace_ids=replace_ids, context=self.take_attached()
+        )
 
     def start_stream(
         self,
@@ -173,8 +206,12 @@ class TurnFlows(Screen[None]):
         *,
         replace_ids: list[str] | None = None,
         regenerate_of: Turn | None = None,
+        context: list[WebSearchResult] | None = None,
     ) -> None:
-        """Show the prompt at once and stream its answer in a worker."""
+        """Show the prompt at once and stream its answer in a worker.
+
+        ``context``: search results attached by the user, sent with the prompt (and then
+        dropped from the prompt bar once the turn has started)."""
         self.streaming = True
         self.refresh_bindings()
         self._pending += 1
@@ -184,8 +221,9 @@ class TurnFlows(Screen[None]):
                 key=key, prompt=prompt, completion_type=settings.completion_type, status="streaming"
             )
         )
+        self.update_welcome()
         self._stream_worker = self._run_stream(
-            key, prompt, history, settings, replace_ids or [], regenerate_of
+            key, prompt, history, settings, replace_ids or [], regenerate_of, context
         )
 
     @work(exclusive=True, group="stream")
@@ -197,8 +235,10 @@ class TurnFlows(Screen[None]):
         settings: ChatSettings,
         replace_ids: list[str],
         regenerate_of: Turn | None,
+        context: list[WebSearchResult] | None,
     ) -> None:
         received: list[str] = []
+        attached = context is not None
         started = finished = False
         began = monotonic()
         chars, shown_at, yielded_at = 0, 0.0, monotonic()
@@ -212,12 +252,17 @@ class TurnFlows(Screen[None]):
             if regenerate_of is not None and self.chat_id is not None:
                 events = self.sync.regenerate(self.chat_id, regenerate_of, history, settings)
             else:
-                events = self.sync.send(self.chat_id, prompt, history, settings)
+                if context is None and plan_for(settings.completion_type).needs_web_search:
+                    self.status.activity = "searching the web…"
+                    context = await self.fetch_sources(prompt, settings)
+                events = self.sync.send(self.chat_id, prompt, history, settings, context=context)
             self.status.activity = f"waiting for {model}…"
             async with aclosing(events):
                 async for event in events:
                     if isinstance(event, TurnStarted):
                         started = True
+                        if attached:
+                            self.clear_attached()
                         self._turn_started(event, key, settings)
                         key = event.completion_id
                     elif isinstance(event, AnswerDelta):
@@ -273,6 +318,7 @@ class TurnFlows(Screen[None]):
             self._stream_worker = None
             self.status.activity = ""
             self.refresh_bindings()
+            self.update_welcome()
             if self.chat_id is not None and started:
                 self.note_chat_touched(self.chat_id)
 
@@ -289,6 +335,9 @@ class TurnFlows(Screen[None]):
         self.turns.append(turn)
         status = turn_status(turn)
         error = turn.error if status == "error" else ""
+        sources = turn_sources(turn)
+        if sources:
+            self.view.update_turn(key, sources=sources)
         self.view.finish_answer(key, final_text=turn.answer, status=status, error=error)
 
     def _give_prompt_back(self, prompt: str) -> None:
@@ -361,6 +410,7 @@ class TurnFlows(Screen[None]):
             return
         self.view.remove_turn(completion_id)
         self.turns = [t for t in self.turns if t.completion_id != completion_id]
+        self.update_welcome()
         self.notify("Turn deleted.")
 
     def action_copy_answer(self) -> None:

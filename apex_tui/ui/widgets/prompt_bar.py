@@ -1,4 +1,4 @@
-"""The prompt bar: multi-line input, completion-type selector, per-chat settings button.
+"""The prompt bar: multi-line input, mode selector (completion types and deep research), settings.
 
 ``TextArea`` has no submit message, so "send" is a priority binding on Enter; Shift+Enter
 needs the Kitty keyboard protocol, so Ctrl+J also inserts a newline everywhere.
@@ -16,6 +16,10 @@ from apex_tui.services.completion_types import COMPLETION_TYPES as KNOWN_TYPES
 from apex_tui.ui.messages import ChatSettingsRequested, DraftChanged, PromptSubmitted
 
 COMPLETION_TYPES = tuple(KNOWN_TYPES)
+RESEARCH_MODE = "deep-research"
+"""Not a completion type: sending in this mode starts a deep-research job instead of a turn."""
+MODES = (*COMPLETION_TYPES, RESEARCH_MODE)
+PLACEHOLDER = "Ask Apex…  (Enter sends · Ctrl+J new line)"
 
 
 class PromptInput(TextArea):
@@ -42,6 +46,7 @@ class PromptBar(Horizontal):
     PromptBar > Select { width: 24; }
     PromptBar > Button { min-width: 5; width: 5; }
     PromptBar.-busy > PromptInput { border: tall $warning; }
+    PromptBar > PromptInput.-attached { border-title-color: $success; }
     """
 
     def __init__(self, completion_type: str = "basic", *, id: str | None = None) -> None:
@@ -51,10 +56,10 @@ class PromptBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         text_area = PromptInput(id="prompt-input", soft_wrap=True, tab_behavior="focus")
-        text_area.placeholder = "Ask Apex… (Enter sends · Shift+Enter or Ctrl+J: new line)"
+        text_area.placeholder = PLACEHOLDER
         yield text_area
         yield Select(
-            [(name, name) for name in COMPLETION_TYPES],
+            [(name, name) for name in MODES],
             value=self._initial_type,
             allow_blank=False,
             id="completion-type",
@@ -77,8 +82,14 @@ class PromptBar(Horizontal):
 
     @completion_type.setter
     def completion_type(self, value: str) -> None:
-        if value in COMPLETION_TYPES:
+        if value in MODES:
             self.query_one("#completion-type", Select).value = value
+
+    def show_attached(self, count: int) -> None:
+        """Say on the prompt's border how many search results go with the next prompt."""
+        text = f"{count} source{'s' if count != 1 else ''} attached" if count else ""
+        self.input.border_title = text
+        self.input.set_class(bool(count), "-attached")
 
     def load_draft(self, text: str) -> None:
         """Show a saved draft without reporting it as a fresh edit."""

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from apex_tui.api.client import ApexClient
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+CANCELLED = "Cancelled by a newer search."
 
 
 class SearchPane(Vertical):
@@ -151,6 +152,7 @@ class SearchPane(Vertical):
         if max_response_time is not None:
             self.query_one("#search-seconds", Input).value = str(max_response_time)
         self.query_one("#search-query", Input).value = query
+        self._end_waiting_search()
         record = SearchRecord(
             query,
             self._param("#search-miners", 0),
@@ -161,6 +163,37 @@ class SearchPane(Vertical):
         self._show_record(record)
         self._start_spinner()
         self._run_search(record)
+
+    def _end_waiting_search(self) -> None:
+        """A search still waiting is given up *now*, not when its worker next runs.
+
+        The exclusive worker group cancels it, but a worker cancelled before its first step
+        never reaches its ``except`` clause; marking the record here keeps the history true.
+        """
+        if self.current is not None and not self.current.done:
+            self.current.error, self.current.done = CANCELLED, True
+
+    def show_sources(
+        self,
+        query: str,
+        results: list[WebSearchResult],
+        *,
+        n_miners: int,
+        n_results: int,
+        max_response_time: int,
+    ) -> SearchRecord:
+        """Show results fetched elsewhere (a web-search answer's sources) as a finished search."""
+        self._end_waiting_search()
+        self.workers.cancel_group(self, "web-search")
+        record = SearchRecord(query, n_miners, n_results, max_response_time)
+        record.results = unique_results(list(results))
+        record.dropped = len(results) - len(record.results)
+        record.done = True
+        self.history.append(record)
+        self._stop_spinner()
+        self.query_one("#search-query", Input).value = query
+        self._show_record(record)
+        return record
 
     def _param(self, selector: str, index: int) -> int:
         """A positive integer from a parameter box, or the configured default when it is not one."""
@@ -192,7 +225,8 @@ class SearchPane(Vertical):
             record.error = str(err)
         except asyncio.CancelledError:
             # A newer search (or the app quitting) took over: leave the screen to it.
-            record.error, record.done = "Cancelled by a newer search.", True
+            if not record.done:
+                record.error, record.done = CANCELLED, True
             raise
         record.done = True
         if self.current is record:

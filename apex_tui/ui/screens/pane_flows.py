@@ -1,0 +1,258 @@
+"""The web-search and deep-research panes on the main screen: showing, focusing, maximising,
+and what their messages mean for the chat (attached sources, reports saved into chats).
+
+Both panes are mounted once and hidden with ``display``, so searches finish and research jobs
+keep being followed (and announced) whatever is in view. Where they go depends on the width:
+beside the conversation from ``WIDE`` columns, below it from ``NARROW`` up, and over it (like
+maximised) below that.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widget import Widget
+
+from apex_tui.api.errors import ApexError
+from apex_tui.api.models import WebRetrievalRequest, WebSearchResult
+from apex_tui.services.chat_sync import history_messages
+from apex_tui.ui.research_controller import store_report_in_chat
+from apex_tui.ui.widgets.research_pane import ResearchPane
+from apex_tui.ui.widgets.search_pane import SearchPane
+
+if TYPE_CHECKING:
+    from apex_tui.services.chat_sync import ChatSettings, ChatSync, Turn
+    from apex_tui.ui.widgets.prompt_bar import PromptBar
+    from apex_tui.ui.widgets.research_jobs import JobView
+
+WIDE = 140
+"""From this width the panes sit right of the conversation."""
+NARROW = 100
+"""Below this width an open pane covers the conversation (the prompt bar stays)."""
+
+
+class PaneFlows(Screen[None]):
+    """Mixed into MainScreen; MainScreen sets the state attributes and composes the panes."""
+
+    PANE_BINDINGS = [
+        Binding("f3", "toggle_search", "Search", id="pane.search"),
+        Binding("f5", "toggle_research", "Research", id="pane.research"),
+        Binding("f9", "maximise", "Maximise", id="pane.maximise"),
+        Binding("ctrl+o", "cycle_focus", "Next area", show=False, id="pane.next_area"),
+        Binding("ctrl+b", "toggle_sidebar", "Chat list on/off", show=False, id="pane.sidebar"),
+    ]
+
+    sync: ChatSync
+    chat_id: str | None
+    chat_type: str
+    turns: list[Turn]
+    streaming: bool
+
+    if TYPE_CHECKING:
+
+        @property
+        def prompt_bar(self) -> PromptBar: ...
+        def report(self, what: str, error: ApexError) -> None: ...
+        def load_sessions(self) -> object: ...
+        def load_chat(self, chat_id: str) -> object: ...
+        def open_chat_id(self, chat_id: str) -> None: ...
+
+    def init_pane_flows(self) -> None:
+        self.attached: list[WebSearchResult] = []
+
+    @property
+    def search_pane(self) -> SearchPane:
+        return self.query_one(SearchPane)
+
+    @property
+    def research_pane(self) -> ResearchPane:
+        return self.query_one(ResearchPane)
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def pane_shown(self, pane: Widget) -> bool:
+        return bool(pane.display)
+
+    def layout_panes(self, width: int | None = None) -> None:
+        """Place the side column for this width and the panes shown."""
+        width = width if width is not None else self.size.width
+        try:
+            side = self.query_one("#side")
+        except NoMatches:  # not composed yet
+            return
+        open_panes = [p for p in (self.search_pane, self.research_pane) if p.display]
+        side.display = bool(open_panes)
+        self.set_class(width < NARROW, "-narrow")
+        self.set_class(NARROW <= width < WIDE, "-stacked")
+        self.set_class(bool(open_panes) and width < NARROW, "-covered")
+        if not open_panes:
+            self.remove_class("-maximised")
+        self.refresh_bindings()
+
+    def _show_pane(self, pane: Widget, show: bool) -> None:
+        pane.display = show
+        self.layout_panes()
+        if show:
+            pane.focus() if pane.can_focus else self._focus_inside(pane)
+        elif self.focused is None or pane in self.focused.ancestors_with_self:
+            self.prompt_bar.input.focus()
+
+    def _focus_inside(self, pane: Widget) -> None:
+        if isinstance(pane, SearchPane):
+            target = pane.query_one("#search-query")
+            if pane.current is not None and pane.current.results:
+                target = pane.query_one("#search-results")
+        else:
+            target = pane.query_one("#research-jobs")
+        target.focus()
+
+    def _toggle(self, pane: Widget) -> None:
+        """Hidden → shown and focused; shown elsewhere → focused; focused → hidden."""
+        focused_inside = self.focused is not None and pane in self.focused.ancestors_with_self
+        if not pane.display:
+            self._show_pane(pane, True)
+        elif not focused_inside:
+            self._focus_inside(pane)
+        else:
+            self._show_pane(pane, False)
+
+    def action_toggle_search(self) -> None:
+        self._toggle(self.search_pane)
+
+    def action_toggle_research(self) -> None:
+        self._toggle(self.research_pane)
+
+    def action_maximise(self) -> None:
+        if not (self.search_pane.display or self.research_pane.display):
+            self.notify("Open the search (F3) or research (F5) pane first.")
+            return
+        self.toggle_class("-maximised")
+        if self.has_class("-maximised") and not self._focus_in_side():
+            pane = self.search_pane if self.search_pane.display else self.research_pane
+            self._focus_inside(pane)
+
+    def _focus_in_side(self) -> bool:
+        focused = self.focused
+        return focused is not None and any(
+            p in focused.ancestors_with_self for p in (self.search_pane, self.research_pane)
+        )
+
+    def action_toggle_sidebar(self) -> None:
+        sessions = self.query_one("#sessions")
+        sessions.display = not sessions.display
+        focused = self.focused
+        if not sessions.display and focused is not None and sessions in focused.ancestors_with_self:
+            self.prompt_bar.input.focus()
+
+    def action_cycle_focus(self) -> None:
+        """Prompt → conversation → open panes → chat list → prompt (only what is visible)."""
+        areas: list[Widget] = [self.prompt_bar.input, self.query_one("#conversation")]
+        areas += [p for p in (self.search_pane, self.research_pane) if p.display]
+        areas.append(self.query_one("#chat-list"))
+        visible = [a for a in areas if a.is_on_screen or a is self.prompt_bar.input]
+        current = next(
+            (
+                i
+                for i, a in enumerate(visible)
+                if self.focused and a in self.focused.ancestors_with_self
+            ),
+            -1,
+        )
+        target = visible[(current + 1) % len(visible)]
+        if target in (self.search_pane, self.research_pane):
+            self._focus_inside(target)
+        else:
+            target.focus()
+
+    # --- searching ---------------------------------------------------------------------------
+
+    def web_search(self, query: str) -> None:
+        """Run a search in the pane (shown if hidden), from the palette or the prompt bar."""
+        if not self.search_pane.display:
+            self._show_pane(self.search_pane, True)
+        self.search_pane.search(query)
+        self.search_pane.query_one("#search-results").focus()
+
+    async def fetch_sources(self, prompt: str, settings: ChatSettings) -> list[WebSearchResult]:
+        """The sources of a web-search answer, asked for as ``ChatSync`` would (one miner's
+        ranked list, so the numbers the answer cites match), and shown in the search pane."""
+        request = WebRetrievalRequest(
+            search_query=prompt,
+            n_miners=1,
+            n_results=settings.search_results,
+            max_response_time=settings.search_max_time,
+        )
+        reply = await self.sync.client.web_retrieval(request)
+        sources = [r for r in reply.results if r.url or r.content]
+        self.search_pane.show_sources(
+            prompt,
+            sources,
+            n_miners=1,
+            n_results=settings.search_results,
+            max_response_time=settings.search_max_time,
+        )
+        return sources
+
+    @on(SearchPane.AttachResults)
+    def _attach_results(self, message: SearchPane.AttachResults) -> None:
+        known = {r.url for r in self.attached}
+        self.attached += [r for r in message.results if r.url not in known or not r.url]
+        self.prompt_bar.show_attached(len(self.attached))
+
+    def take_attached(self) -> list[WebSearchResult] | None:
+        """The attached results for the next send (None when there are none)."""
+        return list(self.attached) if self.attached else None
+
+    def clear_attached(self) -> None:
+        self.attached = []
+        self.prompt_bar.show_attached(0)
+
+    # --- research ----------------------------------------------------------------------------
+
+    def start_research(self, question: str) -> None:
+        """Start a job for ``question`` with the conversation so far as its messages."""
+        if not question.strip():
+            self.notify("Type a research question in the prompt first.", severity="warning")
+            return
+        history = history_messages(self.turns, question)[:-1]
+        if not self.research_pane.display:
+            self._show_pane(self.research_pane, True)
+        self.research_pane.start_job(question, history)
+
+    @on(ResearchPane.JobFinished)
+    def _job_finished(self, message: ResearchPane.JobFinished) -> None:
+        # The pane has toasted and rung; the job's linked chat changed on the server.
+        self.load_sessions()
+
+    @on(ResearchPane.SaveReportToChat)
+    def _save_report(self, message: ResearchPane.SaveReportToChat) -> None:
+        if self.streaming:
+            self.notify(
+                "An answer is still streaming; save the report when it has finished.",
+                severity="warning",
+            )
+            return
+        self.save_report(message.job)
+
+    @work(group="save-report")
+    async def save_report(self, job: JobView) -> None:
+        chat_id = self.chat_id
+        try:
+            saved = await store_report_in_chat(
+                self.sync.client,
+                job,
+                chat_id=chat_id,
+                chat_type=self.chat_type,
+            )
+        except ApexError as exc:
+            self.report("The report was not saved", exc)
+            return
+        where = "a new chat" if saved.new_chat else "this chat"
+        self.notify(f"Report saved to {where}.", title="Deep research")
+        self.load_sessions()
+        if self.chat_id == chat_id and not self.streaming:
+            self.open_chat_id(saved.chat_id)

@@ -15,6 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Size
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
@@ -51,6 +52,23 @@ class ChatList(OptionList):
         Binding("f2", "rename", "Rename", id="sessions.rename"),
         Binding("delete", "delete", "Delete", id="sessions.delete"),
     ]
+
+    def _update_lines(self) -> None:
+        """Every row is one line (titles never wrap: ``text-wrap: nowrap`` and no dividers), so
+        rows are not measured one by one; Textual's version renders each of 10,000 to size it."""
+        if not self.scrollable_content_region:
+            return
+        cache = self._line_cache
+        lines = cache.lines
+        for index in range(lines[-1][0] + 1 if lines else 0, len(self.options)):
+            cache.index_to_line[index] = len(lines)
+            cache.heights[index] = 1
+            lines.append((index, 0))
+        width = self.scrollable_content_region.width - self._get_left_gutter_width()
+        virtual_size = Size(width, len(lines))
+        if virtual_size != self.virtual_size:
+            self.virtual_size = virtual_size
+            self._scroll_update(virtual_size)
 
     def action_toggle_mark(self) -> None:
         pane = self.query_ancestor(SessionsPane)

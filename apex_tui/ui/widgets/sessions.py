@@ -118,6 +118,8 @@ class SessionsPane(Vertical):
         self._search: tuple[str, set[str]] | None = None
         self._filter = ""
         self._renaming: str | None = None
+        self._shown: list[str] = []
+        self._groups: tuple[date | None, dict[str, str]] = (None, {})
 
     def compose(self) -> ComposeResult:
         yield Label("", id="sessions-title")
@@ -254,6 +256,10 @@ class SessionsPane(Vertical):
         event.stop()
         self._filter = event.value.strip().lower()
         self._search = None
+        visible = self._visible()
+        if visible == self._shown:  # e.g. "c" → "ch" over 10,000 titles: nothing to rebuild
+            self._update_title(len(visible))
+            return
         self._rebuild()
 
     @on(Input.Submitted, "#chat-filter")
@@ -290,6 +296,7 @@ class SessionsPane(Vertical):
         return self.query_one(ChatList)
 
     def _resort(self) -> None:
+        self._groups = (None, {})
         self._order = sorted(
             self._sessions, key=lambda cid: session_time(self._sessions[cid]), reverse=True
         )
@@ -322,11 +329,16 @@ class SessionsPane(Vertical):
             return
         keep = keep or self.highlighted_id
         today = self._today()
+        if self._groups[0] != today:
+            self._groups = (today, {})
+        groups = self._groups[1]
         options: list[Option] = []
         group = ""
-        visible = self._visible()
+        visible = self._shown = self._visible()
         for cid in visible:
-            label = day_group(session_time(self._sessions[cid]), today)
+            label = groups.get(cid)
+            if label is None:
+                label = groups[cid] = day_group(session_time(self._sessions[cid]), today)
             if label != group:
                 group = label
                 options.append(

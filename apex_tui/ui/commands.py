@@ -49,6 +49,42 @@ def app_commands(app: ApexApp, main: MainScreen) -> list[Command]:
             "Model, sampling and system prompt of this chat (Ctrl+T)",
             main.action_chat_settings,
         ),
+        (
+            "Web search pane",
+            "Show, focus or hide the web-search pane (F3)",
+            main.action_toggle_search,
+        ),
+        (
+            "Search the web for …",
+            "Search for the prompt's text (or type the query after this command)",
+            partial(_search_prompt, main),
+        ),
+        (
+            "Deep research pane",
+            "Show, focus or hide the deep-research pane (F5)",
+            main.action_toggle_research,
+        ),
+        (
+            "Start deep research",
+            "Research the prompt's text with the conversation so far (or type the question)",
+            partial(_research_prompt, main),
+        ),
+        (
+            "Maximise pane",
+            "The open pane fills the screen, or goes back (F9)",
+            main.action_maximise,
+        ),
+        (
+            "Next area",
+            "Focus prompt, conversation, panes, chat list in turn (Ctrl+O)",
+            main.action_cycle_focus,
+        ),
+        ("Chat list on/off", "Hide or show the chat list (Ctrl+B)", main.action_toggle_sidebar),
+        (
+            "Clear attached sources",
+            "Send the next prompt without the attached results",
+            main.clear_attached,
+        ),
         ("Settings", "Server, defaults and theme (F4)", app.action_settings),
         ("Help: keys", "Show every key (F1)", app.action_help),
     ]
@@ -57,6 +93,44 @@ def app_commands(app: ApexApp, main: MainScreen) -> list[Command]:
             (f"Theme: {name}", "Switch to this theme (saved)", partial(setattr, app, "theme", name))
         )
     return commands
+
+
+def _search_prompt(main: MainScreen) -> None:
+    text = main.prompt_bar.text.strip()
+    if text:
+        main.web_search(text)
+    else:
+        if not main.search_pane.display:
+            main.action_toggle_search()
+        main.search_pane.action_focus_query()
+
+
+def _research_prompt(main: MainScreen) -> None:
+    main.start_research(main.prompt_bar.text)
+    if main.prompt_bar.text.strip():
+        main.prompt_bar.clear()
+
+
+def typed_commands(main: MainScreen, query: str) -> list[Command]:
+    """Commands that take what was typed in the palette as their argument."""
+    text = query.strip()
+    for prefix in ("search the web for", "start deep research on", "start deep research"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix) :].strip(" …:")
+    if not text:
+        return []
+    return [
+        (
+            f"Search the web for “{text}”",
+            "Results appear in the web-search pane (F3)",
+            partial(main.web_search, text),
+        ),
+        (
+            f"Start deep research on “{text}”",
+            "With the conversation so far; follow it in the research pane (F5)",
+            partial(main.start_research, text),
+        ),
+    ]
 
 
 class ApexCommands(Provider):
@@ -82,3 +156,8 @@ class ApexCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
+        main = getattr(self.app, "main_screen", None)
+        if main is not None:
+            for name, help_text, callback in typed_commands(main, query):
+                # Below real matches, so a typed action name still wins.
+                yield Hit(0.01, name, callback, help=help_text)

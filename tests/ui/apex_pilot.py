@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from apex_tui.ui.app import ApexApp
 from apex_tui.ui.screens.main import MainScreen
@@ -18,12 +20,27 @@ async def settle(pilot: Pilot[Any]) -> None:
     """Let every worker finish and the screen catch up (no clocks involved)."""
     app = pilot.app
     await pilot.pause()
-    await app.workers.wait_for_complete()
+    await wait_for_workers(app)
     await pilot.pause()
     main = main_of(app)
     if main is not None:
         main.view.flush()
     await pilot.pause()
+
+
+async def wait_for_workers(app: Any) -> None:
+    """Wait until no worker runs, workers started meanwhile included.
+
+    ``WorkerManager.wait_for_complete`` raises ``WorkerCancelled`` when one of the workers it
+    waits for was cancelled (an exclusive worker replaced by a newer one): that is an ending too.
+    """
+    while True:
+        running = [w for w in app.workers if not w.is_finished]
+        if not running:
+            return
+        for worker in running:
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await worker.wait()
 
 
 def main_of(app: Any) -> MainScreen:

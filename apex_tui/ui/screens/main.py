@@ -16,6 +16,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.keys import format_key
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -88,7 +89,7 @@ def welcome_text(server: str, keymap: dict[str, str]) -> str:
     lines += [f"  {a:<8} {b:<18} {c:<8} {d}" for a, b, c, d in rows]
     lines += [
         "",
-        "Pick a mode beside the prompt (web-search, deep-research, …), then type below to start.",
+        "Pick a mode beside the prompt (web-search, deep-research…) and type below to start.",
     ]
     return "\n".join(lines)
 
@@ -169,6 +170,14 @@ class MainScreen(TurnFlows, PaneFlows, Screen[None]):
         self.prompt_bar.input.focus()
         self.layout_panes()
         self.load_sessions()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "maximise":
+            try:
+                return bool(self.search_pane.display or self.research_pane.display)
+            except NoMatches:  # asked before compose
+                return False
+        return super().check_action(action, parameters)
 
     def on_resize(self, event: events.Resize) -> None:
         self.layout_panes(event.size.width)

@@ -94,7 +94,7 @@ class TurnFlows(Screen[None]):
 
     TURN_BINDINGS = [
         Binding("escape", "stop", "Stop", priority=True, id="chat.stop"),
-        Binding("ctrl+r", "regenerate", "Regenerate", id="chat.regenerate"),
+        Binding("ctrl+r", "regenerate", "Regenerate", show=False, id="chat.regenerate"),
         Binding("c", "copy_answer", "Copy answer", id="chat.copy_answer"),
         Binding("b", "copy_code", "Copy code", id="chat.copy_code"),
         Binding("e", "edit_turn", "Edit & resend", id="chat.edit"),
@@ -148,6 +148,8 @@ class TurnFlows(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
             return self.streaming or self.editing is not None
+        if action == "regenerate":
+            return bool(self.turns)
         if action in ("copy_answer", "copy_code", "edit_turn", "delete_turn"):
             return isinstance(self.focused, ConversationView) and bool(self.view.turns)
         return True
@@ -168,6 +170,7 @@ class TurnFlows(Screen[None]):
     def update_welcome(self) -> None:
         """The welcome shows only while the conversation is empty."""
         self.query_one("#welcome").display = not self.view.turns
+        self.refresh_bindings()
 
     @on(PromptSubmitted)
     def _submitted(self, event: PromptSubmitted) -> None:

@@ -27,11 +27,14 @@ class PromptInput(TextArea):
 
     BINDINGS = [
         Binding("enter", "submit", "Send", priority=True, id="prompt.send"),
-        Binding("shift+enter,ctrl+j", "newline", "Newline", id="prompt.newline"),
+        Binding("ctrl+j,shift+enter", "newline", "Newline", id="prompt.newline"),
     ]
 
     def action_submit(self) -> None:
-        self.query_ancestor(PromptBar).submit()
+        # A priority binding runs when the *app* takes the key, but the keys typed before it were
+        # forwarded to this widget's queue and may not be inserted yet (a burst such as tmux
+        # ``send-keys "text" Enter`` or a fast typist over SSH). Read the text only after them.
+        self.call_later(self.query_ancestor(PromptBar).submit)
 
     def action_newline(self) -> None:
         self.insert("\n")

@@ -1,0 +1,255 @@
+"""Shared pieces of the benchmarks: the real local server, the real app, a frame meter, figures.
+
+Every benchmark drives ``apex_tui.ui.app.ApexApp`` headless (``App.run_test(size=(120, 36))``)
+against an :class:`EmbeddedServer` on loopback at its fastest offline setting
+(``tokens_per_second=0``), with a throw-away database and config/state folders.
+
+Frame time: Textual paints a frame in ``Screen._on_timer_update`` (layout if needed, then the
+compositor asks each dirty widget for its lines and builds the update). Headless runs skip the
+last step of a real terminal (turning the update into escape sequences and writing them), so the
+meter wraps ``App._display`` to do that encoding too (written to nowhere). A frame's time is the
+wall time of ``_on_timer_update`` including that encoding.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apex_tui.server.embedded import EmbeddedServer, ServerOptions
+
+SIZE = (120, 36)
+KEY = "bench-key"
+OWNER = hashlib.sha256(KEY.encode()).hexdigest()
+"""The server partitions data by sha256(API key); seeding writes rows for this owner."""
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.2f}/{five:.2f}"
+
+
+def ms(seconds: float) -> float:
+    return seconds * 1000
+
+
+def pct(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
+    return ordered[rank]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def figure(name: str, value: float, unit: str, note: str = "") -> None:
+    """One line per figure: name, value, unit, and a note (target, sample size, load)."""
+    text = f"{name:<34} {value:>10.1f} {unit:<8}"
+    print(f"{text} {note}".rstrip(), flush=True)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set of this process (VmHWM), in MB."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mb() -> float:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextlib.contextmanager
+def local_server(tmp: Path) -> Iterator[EmbeddedServer]:
+    """The real server, fastest offline streaming, its own SQLite file under ``tmp``."""
+    options = ServerOptions(db_path=tmp / "apex.db", tokens_per_second=0)
+    with EmbeddedServer(options) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def workdir() -> Iterator[Path]:
+    """A temporary folder; XDG folders point into it so nothing touches the user's files."""
+    with tempfile.TemporaryDirectory(prefix="apex-bench-") as name:
+        tmp = Path(name)
+        for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+            os.environ[var] = str(tmp / var.lower())
+        yield tmp
+
+
+def make_app(server: EmbeddedServer, tmp: Path, **defaults: Any) -> Any:
+    """The real ApexApp on a real client to ``server`` (imports Textual, so done late)."""
+    from apex_tui.api.client import ApexClient
+    from apex_tui.services.config import Config, Defaults
+    from apex_tui.services.connection import Connection
+    from apex_tui.ui.app import ApexApp, freeze_startup_objects
+
+    freeze_startup_objects()  # as run_app does before the app starts
+    client = ApexClient(server.base_url, KEY, max_retries=0)
+    connection = Connection(client=client, description="local server, offline engine")
+    config = Config(defaults=Defaults(**defaults))
+    return ApexApp(
+        connection,
+        config,
+        config_file=tmp / "config" / "config.toml",
+        state_path=tmp / "state",
+        system_copy=None,
+    )
+
+
+@dataclass
+class FrameMeter:
+    """Times every painted frame (see the module docstring); ``frames`` holds (end, seconds)."""
+
+    frames: list[tuple[float, float]] = field(default_factory=list)
+    encode: bool = True
+    _undo: list[Callable[[], None]] = field(default_factory=list)
+
+    def install(self) -> FrameMeter:
+        from textual.app import App
+        from textual.screen import Screen
+
+        meter = self
+        original_update = Screen._on_timer_update
+        original_display = App._display
+
+        def timed_update(screen: Any) -> None:
+            began = time.perf_counter()
+            original_update(screen)
+            end = time.perf_counter()
+            meter.frames.append((end, end - began))
+
+        def encoding_display(app: Any, screen: Any, renderable: Any) -> None:
+            original_display(app, screen, renderable)
+            if meter.encode and renderable is not None and hasattr(renderable, "render_segments"):
+                renderable.render_segments(app.console)  # what a real terminal run writes
+
+        Screen._on_timer_update = timed_update  # type: ignore[method-assign]
+        App._display = encoding_display  # type: ignore[method-assign]
+        self._undo.append(lambda: setattr(Screen, "_on_timer_update", original_update))
+        self._undo.append(lambda: setattr(App, "_display", original_display))
+        return self
+
+    def uninstall(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+    def since(self, moment: float) -> list[float]:
+        return [seconds for end, seconds in self.frames if end >= moment]
+
+    def first_after(self, moment: float) -> float | None:
+        """End time of the first frame that started after ``moment``."""
+        for end, seconds in self.frames:
+            if end - seconds >= moment:
+                return end
+        return None
+
+
+async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 120) -> None:
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the app did not reach the expected state in time")
+        await pilot.pause(0.005)
+
+
+async def settle(pilot: Any) -> None:
+    app = pilot.app
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def strip_text(strips: list[Any]) -> list[str]:
+    return [strip.text.rstrip() for strip in strips]
+
+
+def seed_chats(server: EmbeddedServer, count: int) -> None:
+    """``count`` chats (one completion each) for the bench key, straight into the storage."""
+    server.state.storage.seed_chats(OWNER, count)
+
+
+def seed_long_chat(server: EmbeddedServer, turns: int, answer: Callable[[int], str]) -> str:
+    """One chat of ``turns`` completed turns through the storage layer; returns its id."""
+    storage = server.state.storage
+    chat, first = storage.create_chat_and_completion(
+        OWNER, "Question 0?", "apex", "basic", "A long chat"
+    )
+    storage.update_completion(OWNER, first.id, answer(0), None, None)
+    for i in range(1, turns):
+        row = storage.create_completion(OWNER, chat.id, f"Question {i}?", "basic")
+        assert row is not None
+        storage.update_completion(OWNER, row.id, answer(i), None, None)
+    return chat.id
+
+
+def code_answer(number: int) -> str:
+    """A ~1.5k-character Markdown answer with prose, a list, a code block and a table."""
+    return f"""Turn {number} explains *why* a cache matters: finished blocks are rendered once and
+only the growing tail is rendered again. This sentence is long enough to wrap at narrow widths, and
+the next one adds detail about invalidation, eviction and the cost of a miss in turn {number}.
+
+- point {number}.1 with `inline code` and a short explanation
+- point {number}.2 with **bold** text and another clause
+  - nested item {number} that also says something
+
+```python
+def step_{number}(values: list[int]) -> int:
+    \"\"\"Sum the values, scaled by the turn number.\"\"\"
+    total = 0
+    for value in values:
+        total += value * {number}
+    return total
+
+
+print(step_{number}([1, 2, 3]))
+```
+
+| name | value | note |
+|------|-------|------|
+| a{number} | {number * 3} | first row |
+| b{number} | {number * 7} | second row |
+
+A closing paragraph for turn {number} summarises the points above in two sentences so the answer
+reaches about one and a half thousand characters, like a typical answer with a code example.
+"""
+
+
+def runs_arg(default: int) -> int:
+    """``--runs N`` on the command line (default ``default``)."""
+    if "--runs" in sys.argv:
+        return int(sys.argv[sys.argv.index("--runs") + 1])
+    return default
+
+
+def summary(name: str, values: list[float], unit: str, target: str) -> None:
+    """Median and spread (min–max) of per-run figures."""
+    if not values:
+        return
+    spread = f"[{min(values):.1f}–{max(values):.1f}]" if len(values) > 1 else ""
+    figure(name, median(values), unit, f"median of {len(values)} {spread} target {target}")
+
+
+async def aclose_quietly(agen: AsyncIterator[Any]) -> None:
+    with contextlib.suppress(Exception):
+        await agen.aclose()  # type: ignore[attr-defined]

@@ -1,0 +1,119 @@
+"""One streamed 20,000-token answer in the real app, instrumented (used by stream.py and keys.py).
+
+The prompt asks the offline writer for a long answer with code and a comparison ("long",
+"detailed" → sections of prose, lists, tables and code blocks until ``max_new_tokens=20000``).
+It is typed into the prompt bar and sent with Enter, like a person would.
+
+Instrumentation (instance-level wrappers, nothing in the app changes):
+* ``ConversationView.append_answer`` — arrival time and size of every streamed chunk;
+* ``ConversationView.flush`` / ``finish_answer`` — when and how long the view re-renders;
+* :class:`FrameMeter` — every painted frame.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from _harness import FrameMeter, local_server, make_app, settle, strip_text, wait_for, workdir
+
+PROMPT = (
+    "Write a long detailed essay on how Bittensor subnets reward miners, with python code "
+    "examples and a comparison table of validators versus miners"
+)
+MAX_TOKENS = 20_000
+
+
+@dataclass
+class StreamRecord:
+    arrivals: list[tuple[float, int]] = field(default_factory=list)
+    """(time, answer length after it) per chunk handed to the view."""
+    flushes: list[tuple[float, float, int, int]] = field(default_factory=list)
+    """(start, seconds, answer length drawn, chunks since the previous flush)."""
+    finish: tuple[float, float] | None = None
+    meter: FrameMeter = field(default_factory=FrameMeter)
+    answer: str = ""
+    stored: str = ""
+    tokens: int = 0
+    screen_ok: bool = False
+    lines_ok: bool = False
+
+
+def instrument(view: Any, record: StreamRecord) -> None:
+    append, flush, finish = view.append_answer, view.flush, view.finish_answer
+    pending = [0]
+
+    def timed_append(key: str, text: str) -> None:
+        append(key, text)
+        pending[0] += 1
+        record.arrivals.append((time.perf_counter(), len(view._turn(key).answer)))
+
+    def timed_flush() -> None:
+        chunks, pending[0] = pending[0], 0
+        drawn = max((len(view._turn(k).answer) for k in view._pending), default=-1)
+        began = time.perf_counter()
+        flush()
+        if drawn >= 0:
+            record.flushes.append((began, time.perf_counter() - began, drawn, chunks))
+
+    def timed_finish(key: str, **kwargs: Any) -> None:
+        began = time.perf_counter()
+        finish(key, **kwargs)
+        record.finish = (began, time.perf_counter() - began)
+
+    view.append_answer, view.flush, view.finish_answer = timed_append, timed_flush, timed_finish
+
+
+async def stream_once(
+    during: Callable[[Any, Any, StreamRecord], Awaitable[None]] | None = None,
+) -> StreamRecord:
+    """Send the prompt, let the answer stream to the end, verify it, return the record."""
+    record = StreamRecord()
+    with workdir() as tmp, local_server(tmp) as server:
+        app = make_app(server, tmp, max_new_tokens=MAX_TOKENS, seed=7)
+        record.meter.install()
+        try:
+            async with app.run_test(size=(120, 36)) as pilot:
+                await settle(pilot)
+                main = app.main_screen
+                view = main.view
+                instrument(view, record)
+                main.prompt_bar.load_draft(PROMPT)
+                await pilot.press("enter")
+                await wait_for(pilot, lambda: main.streaming)
+                if during is not None:
+                    await during(pilot, main, record)
+                await wait_for(pilot, lambda: not main.streaming, timeout=300)
+                await settle(pilot)
+                if not main.view.following:  # keys.py scrolled up: go back to the end
+                    main.view.scroll_end(animate=False, immediate=True)
+                await pilot.pause(0.1)
+                await verify(app, main, record)
+        finally:
+            record.meter.uninstall()
+    return record
+
+
+async def verify(app: Any, main: Any, record: StreamRecord) -> None:
+    """No token dropped: the view's answer, its lines and the screen all match the stored text."""
+    from apex_tui.ui.render.turn import TurnLines
+
+    turn = main.view.turns[-1]
+    stored = await app.sync.client.get_chat_completion(turn.key)
+    record.answer, record.stored = turn.answer, stored.completion_text or ""
+    record.tokens = len(record.stored.split())
+    if record.answer != record.stored:
+        raise AssertionError("the answer shown differs from the stored completion text")
+    view = main.view
+    expected = TurnLines(view._ensure_renderer(), view._width).lines(turn)
+    shown = view.rendered_lines(turn.key)
+    record.lines_ok = strip_text(shown) == strip_text(expected)
+    if not record.lines_ok:
+        raise AssertionError("the streamed lines differ from a fresh render of the stored text")
+    height = view.scrollable_content_region.height
+    on_screen = [view.render_line(y).text[2:].rstrip() for y in range(height)]
+    record.screen_ok = on_screen == strip_text(expected)[-height:]
+    if not record.screen_ok:
+        raise AssertionError("the screen does not end with the stored answer's last lines")

@@ -1,0 +1,135 @@
+"""keys: key-press-to-screen latency while the 20,000-token answer of `stream` streams.
+
+Run: ``python bench/keys.py [--runs N]`` (default 3 runs).
+
+A key is posted to the app's message queue the way a terminal driver does (``events.Key``), at
+~12 keys a second with jitter so presses land anywhere in the frame cycle. Its latency is from
+posting to the end of the first painted frame that started after the key took effect (the prompt's
+text changed, or the conversation's scroll offset moved). Typing goes to the prompt bar; scrolling
+is page-up/page-down/up/down in the focused conversation view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any
+
+from _harness import figure, load, median, ms, pct, runs_arg, summary
+from _streaming import StreamRecord, stream_once
+
+TYPED = "how do validators score miners "
+SCROLL_KEYS = ["pageup", "pageup", "up", "up", "pagedown", "down", "pageup", "pagedown"]
+
+
+async def press(pilot: Any, key: str, changed: list[float], record: StreamRecord) -> float | None:
+    """Post one key; return its latency in seconds (None if it changed nothing on screen)."""
+    from textual import events
+
+    app = pilot.app
+    character = key if len(key) == 1 else None
+    changed.clear()
+    sent = time.perf_counter()
+    app.post_message(events.Key(key, character))
+    deadline = sent + 2.0
+    while not changed and time.perf_counter() < deadline:
+        await asyncio.sleep(0.001)
+    if not changed:
+        return None
+    while (shown := record.meter.first_after(changed[0])) is None:
+        if time.perf_counter() > deadline:
+            return None
+        await asyncio.sleep(0.001)
+    PARTS.append((changed[0] - sent, shown - changed[0]))
+    return shown - sent
+
+
+PARTS: list[tuple[float, float]] = []
+
+
+def make_during(typing: list[float], scrolling: list[float], streaming: list[bool]) -> Any:
+    async def during(pilot: Any, main: Any, record: StreamRecord) -> None:
+        rng = random.Random(3)
+        prompt, view = main.prompt_bar.input, main.view
+        changed: list[float] = []
+        edit = prompt.edit
+
+        def timed_edit(*args: Any, **kwargs: Any) -> Any:
+            result = edit(*args, **kwargs)
+            changed.append(time.perf_counter())
+            return result
+
+        prompt.edit = timed_edit
+        watch = view.watch_scroll_y
+
+        def timed_watch(old: float, new: float) -> None:
+            watch(old, new)
+            if round(old) != round(new):
+                changed.append(time.perf_counter())
+
+        view.watch_scroll_y = timed_watch
+        await asyncio.sleep(0.3)  # into the stream
+        for round_number in range(50):
+            if not main.streaming:
+                break
+            prompt.focus()
+            await asyncio.sleep(0.05)
+            for char in TYPED[:8] if round_number % 2 else TYPED[8:16]:
+                if not main.streaming:
+                    break
+                latency = await press(pilot, char, changed, record)
+                if latency is not None:
+                    typing.append(latency)
+                    streaming.append(main.streaming)
+                await asyncio.sleep(rng.uniform(0.04, 0.12))
+            view.focus()
+            await asyncio.sleep(0.05)
+            for key in SCROLL_KEYS:
+                if not main.streaming:
+                    break
+                latency = await press(pilot, key, changed, record)
+                if latency is not None:
+                    scrolling.append(latency)
+                await asyncio.sleep(rng.uniform(0.04, 0.12))
+
+    return during
+
+
+async def main() -> None:
+    runs = runs_arg(3)
+    per_run: dict[str, list[float]] = {"type_p95": [], "type_med": [], "scroll_p95": []}
+    per_run["scroll_med"] = []
+    for run in range(runs):
+        before = load()
+        typing: list[float] = []
+        scrolling: list[float] = []
+        streaming: list[bool] = []
+        await stream_once(make_during(typing, scrolling, streaming))
+        print(
+            f"# run {run + 1}/{runs}: {len(typing)} typed and {len(scrolling)} scroll keys "
+            f"while streaming, {before}",
+            flush=True,
+        )
+        figure("keys typing median", ms(median(typing)), "ms")
+        figure("keys typing p95", ms(pct(typing, 95)), "ms", "target <= 50")
+        figure("keys scrolling median", ms(median(scrolling)), "ms")
+        figure("keys scrolling p95", ms(pct(scrolling, 95)), "ms", "target <= 50")
+        figure("keys all p95", ms(pct(typing + scrolling, 95)), "ms", "target <= 50")
+        per_run["type_med"].append(ms(median(typing)))
+        per_run["type_p95"].append(ms(pct(typing, 95)))
+        per_run["scroll_med"].append(ms(median(scrolling)))
+        per_run["scroll_p95"].append(ms(pct(scrolling, 95)))
+        if "--parts" in __import__("sys").argv:
+            print("handled", sorted(round(a * 1000) for a, _ in PARTS))
+            print("painted", sorted(round(b * 1000) for _, b in PARTS))
+    if runs > 1:
+        print(f"# summary over {runs} runs, {load()}")
+        summary("keys typing median", per_run["type_med"], "ms", "-")
+        summary("keys typing p95", per_run["type_p95"], "ms", "<= 50")
+        summary("keys scrolling median", per_run["scroll_med"], "ms", "-")
+        summary("keys scrolling p95", per_run["scroll_p95"], "ms", "<= 50")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,98 @@
+"""stream: a 20,000-token Markdown answer streamed from the local server into the real app.
+
+Run: ``python bench/stream.py [--runs N]`` (default 3 runs; ~20 s each on 2 cores).
+Each run prints its figures; the last block is the median [min–max] over the runs.
+See bench/README.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from _harness import figure, load, median, ms, pct, runs_arg, summary
+from _streaming import StreamRecord, stream_once
+
+
+def figures(record: StreamRecord) -> dict[str, float]:
+    total = len(record.stored)
+    first_arrival, _ = record.arrivals[0]
+    last_byte, _ = record.arrivals[-1]
+    drawn_all = [start + secs for start, secs, drawn, _ in record.flushes if drawn >= total]
+    if record.finish is not None:
+        drawn_all.append(sum(record.finish))
+    on_screen = record.meter.first_after(min(drawn_all))
+    assert on_screen is not None
+    frames = record.meter.since(first_arrival)
+    frames = [s for end, s in record.meter.frames if first_arrival <= end <= on_screen]
+    # a flush (view re-render) and the frame painted after it form one update on screen
+    updates: list[tuple[int, float, int]] = []
+    for start, secs, drawn, chunks in record.flushes:
+        paint = next((s for end, s in record.meter.frames if end - s >= start + secs), 0.0)
+        updates.append((drawn, secs + paint, chunks))
+    early = [cost for drawn, cost, _ in updates if drawn <= total * 0.1]
+    late = [cost for drawn, cost, _ in updates if drawn >= total * 0.9]
+    early_chunk = [cost / max(1, n) for drawn, cost, n in updates if drawn <= total * 0.1]
+    late_chunk = [cost / max(1, n) for drawn, cost, n in updates if drawn >= total * 0.9]
+    return {
+        "tokens": record.tokens,
+        "chars": total,
+        "chunks": len(record.arrivals),
+        "updates": len(updates),
+        "frame_median": ms(median(frames)),
+        "frame_p95": ms(pct(frames, 95)),
+        "update_p95": ms(pct([c for _, c, _ in updates], 95)),
+        "early": ms(median(early)),
+        "late": ms(median(late)),
+        "ratio": median(late) / median(early),
+        "early_chunk": ms(median(early_chunk)),
+        "late_chunk": ms(median(late_chunk)),
+        "last_byte_to_screen": ms(on_screen - last_byte),
+        "chars_per_s": total / (on_screen - first_arrival),
+        "stream_s": last_byte - first_arrival,
+    }
+
+
+def show(f: dict[str, float], note: str) -> None:
+    print(
+        f"# {f['tokens']:.0f} tokens, {f['chars']:.0f} chars in {f['chunks']:.0f} chunks "
+        f"over {f['stream_s']:.1f} s, drawn in {f['updates']:.0f} updates; {note}",
+        flush=True,
+    )
+    figure("stream frame median", f["frame_median"], "ms")
+    figure("stream frame p95", f["frame_p95"], "ms", "target <= 50")
+    figure("stream update p95 (render+frame)", f["update_p95"], "ms")
+    figure("stream per-chunk first 10%", f["early"], "ms", "view re-render + its frame")
+    figure("stream per-chunk last 10%", f["late"], "ms")
+    figure("stream per-chunk late/early", f["ratio"], "x", "target <= 1.5")
+    figure("stream per-arrived-chunk first 10%", f["early_chunk"], "ms")
+    figure("stream per-arrived-chunk last 10%", f["late_chunk"], "ms")
+    figure("stream last byte -> screen", f["last_byte_to_screen"], "ms", "target <= 200")
+    figure("stream chars rendered/s", f["chars_per_s"], "chars/s")
+    print("stream no token dropped             yes (answer, lines and screen = stored text)")
+
+
+async def main() -> None:
+    runs = runs_arg(3)
+    results = []
+    for run in range(runs):
+        before = load()
+        record = await stream_once()
+        result = figures(record)
+        show(result, f"run {run + 1}/{runs}, {before}")
+        results.append(result)
+    if runs > 1:
+        print(f"# summary over {runs} runs, {load()}")
+        for key, name, unit, target in (
+            ("frame_median", "stream frame median", "ms", "-"),
+            ("frame_p95", "stream frame p95", "ms", "<= 50"),
+            ("early", "stream per-chunk first 10%", "ms", "-"),
+            ("late", "stream per-chunk last 10%", "ms", "-"),
+            ("ratio", "stream per-chunk late/early", "x", "<= 1.5"),
+            ("last_byte_to_screen", "stream last byte -> screen", "ms", "<= 200"),
+            ("chars_per_s", "stream chars rendered/s", "chars/s", "-"),
+        ):
+            summary(name, [r[key] for r in results], unit, target)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

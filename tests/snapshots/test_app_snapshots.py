@@ -5,8 +5,9 @@ Deterministic: fixed chats seeded through the real client, fixed turn times, no 
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,13 @@ ANSWER = (
     "```python\nfrom macrocosmos import ApexClient\nclient = ApexClient(api_key=KEY)\n```\n\n"
     "- miners answer\n- validators score\n"
 )
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Local time is UTC so start times print the same everywhere."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
 
 
 @pytest.fixture
@@ -105,3 +113,89 @@ def test_settings(snap_compare: Any, build: Any) -> None:
         await quiet(pilot)
 
     assert snap_compare(build(), terminal_size=SIZE, run_before=run_before)
+
+
+# --- mid-stream and with the panes beside the chat ----------------------------------------------
+
+WIDE = (150, 40)
+"""Wide enough for the panes to sit right of the conversation."""
+
+
+async def freeze_stream(pilot: Any) -> None:
+    """Send a prompt whose stream the server stalls after a few chunks, then freeze the screen.
+
+    The status line's speed depends on timing, so it is set to a fixed text once the stall began
+    (no chunk arrives to change it before the picture is taken)."""
+    app = pilot.app
+    await app.workers.wait_for_complete()
+    main = app.main_screen
+    main.prompt_bar.input.load_text("Explain how Apex validators score miners")
+    main.prompt_bar.input.focus()
+    await pilot.press("enter")
+    while not main.view.turns or len(main.view.turns[-1].answer) < 20:
+        await pilot.pause(0.05)
+    await pilot.pause(0.3)  # the three chunks before the stall are all in
+    main.view.flush()
+    main.status.activity = "streaming default model"
+    for widget in app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
+    app.screen.set_focus(None)
+    await pilot.pause()
+
+
+def test_main_mid_stream(snap_compare: Any, build: Any, apex_server: Any) -> None:
+    apex_server.inject_fault("stall-after=3:8", method="ChatCompletionStream")
+    assert snap_compare(build(), terminal_size=SIZE, run_before=freeze_stream)
+
+
+def test_search_pane_beside_the_chat(snap_compare: Any, build: Any) -> None:
+    async def run_before(pilot: Any) -> None:
+        await open_seeded_chat(pilot)
+        main = pilot.app.main_screen
+        main.search_pane.search("python asyncio event loop")
+        main.action_toggle_search()
+        await pilot.app.workers.wait_for_complete()
+        main.search_pane.history[-1].started = FIXED
+        main.search_pane.query_one("#search-results").focus()
+        await quiet_panes(pilot)
+
+    assert snap_compare(build(), terminal_size=WIDE, run_before=run_before)
+
+
+async def quiet_panes(pilot: Any) -> None:
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
+    await pilot.pause()
+
+
+def test_research_pane_mid_job_beside_the_chat(snap_compare: Any, build: Any, utc: None) -> None:
+    async def run_before(pilot: Any) -> None:
+        await open_seeded_chat(pilot)
+        show_jobs(pilot.app.main_screen, running=True)
+        await quiet_panes(pilot)
+
+    assert snap_compare(build(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_research_pane_finished_beside_the_chat(snap_compare: Any, build: Any, utc: None) -> None:
+    async def run_before(pilot: Any) -> None:
+        await open_seeded_chat(pilot)
+        show_jobs(pilot.app.main_screen, running=False)
+        await quiet_panes(pilot)
+
+    assert snap_compare(build(), terminal_size=WIDE, run_before=run_before)
+
+
+def show_jobs(main: Any, *, running: bool) -> None:
+    """Fixed jobs and a fixed clock in the app's own research pane (no server timing in view)."""
+    from test_panes_snapshots import STARTED, finished_job, running_job
+
+    pane = main.research_pane
+    done, live = finished_job(), running_job()
+    pane.clock = lambda: STARTED + timedelta(minutes=5, seconds=21)
+    pane.jobs[done.job_id] = done
+    if running:
+        pane.jobs[live.job_id] = live
+    main.action_toggle_research()
+    pane.select(live.job_id if running else done.job_id)
+    pane.query_one("#research-jobs").focus()

@@ -49,7 +49,7 @@ class SearchPane(Vertical):
     SearchPane { height: 1fr; }
     SearchPane > #search-bar { height: 3; }
     SearchPane #search-query { width: 1fr; }
-    SearchPane .search-param { width: 9; }
+    SearchPane .search-param { width: 7; }
     SearchPane .search-label { padding: 1 0 0 1; color: $text-muted; }
     SearchPane > #search-status { height: 1; padding: 0 1; color: $text-muted; }
     SearchPane > #search-status.-error { color: $error; }
@@ -117,11 +117,29 @@ class SearchPane(Vertical):
         with Horizontal(id="search-bar"):
             yield Input(placeholder="Search the web… (Enter)", id="search-query")
             yield Label("miners", classes="search-label")
-            yield Input(str(miners), type="integer", id="search-miners", classes="search-param")
-            yield Label("per miner", classes="search-label")
-            yield Input(str(results), type="integer", id="search-per-miner", classes="search-param")
-            yield Label("max s", classes="search-label")
-            yield Input(str(seconds), type="integer", id="search-seconds", classes="search-param")
+            yield Input(
+                str(miners),
+                type="integer",
+                id="search-miners",
+                classes="search-param",
+                tooltip="How many miners to ask",
+            )
+            yield Label("each", classes="search-label")
+            yield Input(
+                str(results),
+                type="integer",
+                id="search-per-miner",
+                classes="search-param",
+                tooltip="Results per miner",
+            )
+            yield Label("secs", classes="search-label")
+            yield Input(
+                str(seconds),
+                type="integer",
+                id="search-seconds",
+                classes="search-param",
+                tooltip="Longest wait for the miners, in seconds",
+            )
         yield Static("Type a query and press Enter.", id="search-status", markup=False)
         yield OptionList(id="search-results")
         yield OptionList(id="search-history")

@@ -44,8 +44,10 @@ SOURCE_TITLE = 70
 """Characters of a source's passage shown as its footnote title."""
 STATUS_INTERVAL = 0.25
 """Seconds between updates of the status line's streaming speed."""
-YIELD_INTERVAL = 0.004
+YIELD_INTERVAL = 0.006
 """Longest stretch (seconds) the stream loop works before letting the event loop run."""
+YIELD_PAUSE = 0.002
+"""How long it then steps aside: long enough for a key or a frame to pass every queue."""
 
 
 class CopiesText(Protocol):
@@ -279,7 +281,7 @@ class TurnFlows(Screen[None]):
                         if now >= yielded_at + YIELD_INTERVAL:
                             # one network read can hold hundreds of chunks; let keys and frames
                             # through instead of parsing them all in one go
-                            await asyncio.sleep(0)
+                            await asyncio.sleep(YIELD_PAUSE)
                             yielded_at = monotonic()
                     elif isinstance(event, TurnFinished):
                         finished = True

@@ -363,7 +363,16 @@ class ConversationView(ScrollView, can_focus=True):
 
     def _sync_size(self, shift: int = 0) -> None:
         """Push the layout's total height to Textual; keep the bottom or the anchor in view."""
-        self.virtual_size = Size(self.size.width, self._layout.total)
+        size = Size(self.size.width, self._layout.total)
+        if size.width == self.virtual_size.width:
+            # Only the height changed (a streamed answer grew). Assigning `virtual_size` asks
+            # for a layout of the whole screen and so a full repaint every frame; nothing else
+            # depends on it here (the scrollbar is always shown), so update it in place.
+            if size != self.virtual_size:
+                self.set_reactive(ConversationView.virtual_size, size)
+                self._scroll_update(size)
+        else:
+            self.virtual_size = size
         if self.following:
             self._set_scroll_y(self.max_scroll_y)
         elif shift:

@@ -318,7 +318,7 @@ class ConversationView(ScrollView, can_focus=True):
     def _rerender(self, key: str, *, streamed: bool = False) -> None:
         """Re-render one turn now and fix the layout around it."""
         index = self._positions[key]
-        self._lines.pop(key, None)
+        before = self._lines.pop(key, None)
         if not self._width:
             return
         anchor, _ = self._layout.locate(round(self.scroll_y))
@@ -326,11 +326,25 @@ class ConversationView(ScrollView, can_focus=True):
         shift = delta if (not self.following and 0 <= index < anchor) else 0
         self._sync_size(shift)
         top = self._layout.offset(index) - round(self.scroll_y)
-        if shift or top < self.size.height:  # skip the repaint when the turn is below the view
+        if shift or (top < self.size.height and not self._same_on_screen(top, before, key)):
             self.refresh()
         if streamed and not self.following and not self._told_new_text and index >= anchor:
             self._told_new_text = True
             self.post_message(self.NewTextBelow(key))
+
+    def _same_on_screen(self, top: int, before: list[Strip] | None, key: str) -> bool:
+        """True when the turn's rows inside the viewport are the very strips drawn before.
+
+        A reader scrolled up into a streaming answer sees its finished blocks, which keep their
+        strips; only the growing end changes, below the view, so no repaint is needed.
+        """
+        after = self._lines.get(key)
+        if before is None or after is None:
+            return False
+        first, last = max(0, -top), min(len(after), self.size.height - top)
+        if last > len(before):
+            return False
+        return all(before[row] is after[row] for row in range(first, last))
 
     # ----------------------------------------------------------------- layout and scrolling
 

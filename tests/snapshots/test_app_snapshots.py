@@ -129,13 +129,22 @@ async def freeze_stream(pilot: Any) -> None:
     app = pilot.app
     await app.workers.wait_for_complete()
     main = app.main_screen
+    main.settings.seed = 7  # the offline engine's chunk sizes follow the seed
     main.prompt_bar.input.load_text("Explain how Apex validators score miners")
     main.prompt_bar.input.focus()
     await pilot.press("enter")
-    while not main.view.turns or len(main.view.turns[-1].answer) < 20:
-        await pilot.pause(0.05)
-    await pilot.pause(0.3)  # the three chunks before the stall are all in
+    # Wait until the three chunks before the stall are all in: the answer stops growing.
+    seen, still = "", 0
+    while still < 5:
+        await pilot.pause(0.1)
+        answer = main.view.turns[-1].answer if main.view.turns else ""
+        still = still + 1 if answer and answer == seen else 0
+        seen = answer
     main.view.flush()
+    # Draw the stalled answer in one piece: how a streamed tail was split into frames depends
+    # on timing, the text itself does not.
+    turn = main.view.turns[-1]
+    main.view.update_turn(turn.key, answer=turn.answer)
     main.status.activity = "streaming default model"
     for widget in app.screen.query("Input, TextArea"):
         widget.cursor_blink = False

@@ -16,11 +16,13 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Footer
 
 from apex_tui.api.errors import ApexError
 from apex_tui.api.models import WebRetrievalRequest, WebSearchResult
 from apex_tui.services.chat_sync import history_messages
 from apex_tui.ui.research_controller import store_report_in_chat
+from apex_tui.ui.widgets.prompt_bar import PLACEHOLDER
 from apex_tui.ui.widgets.research_pane import ResearchPane
 from apex_tui.ui.widgets.search_pane import SearchPane
 
@@ -33,6 +35,7 @@ WIDE = 140
 """From this width the panes sit right of the conversation."""
 NARROW = 100
 """Below this width an open pane covers the conversation (the prompt bar stays)."""
+SHORT_PLACEHOLDER = "Ask Apex…  (Enter sends)"
 
 
 class PaneFlows(Screen[None]):
@@ -87,6 +90,8 @@ class PaneFlows(Screen[None]):
         open_panes = [p for p in (self.search_pane, self.research_pane) if p.display]
         side.display = bool(open_panes)
         self.set_class(width < NARROW, "-narrow")
+        self.query_one(Footer).compact = width < NARROW
+        self.prompt_bar.input.placeholder = SHORT_PLACEHOLDER if width < NARROW else PLACEHOLDER
         self.set_class(NARROW <= width < WIDE, "-stacked")
         self.set_class(bool(open_panes) and width < NARROW, "-covered")
         if not open_panes:

@@ -8,6 +8,7 @@ the partial answer marked interrupted before the cancellation ends the worker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from contextlib import aclosing
 from dataclasses import replace
 from time import monotonic
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 from textual import on, work
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.worker import Worker
 
@@ -301,31 +303,45 @@ class TurnFlows(Screen[None]):
                     )
                 self.report("The answer broke off; what arrived is kept (Ctrl+R retries)", exc)
         except asyncio.CancelledError:
-            if not started:
-                self.view.remove_turn(key)
-                self._give_prompt_back(prompt)
-            elif not finished:
-                partial = "".join(received)
-                self.turns.append(
-                    Turn(
-                        key,
-                        prompt,
-                        partial,
-                        settings.completion_type,
-                        interrupted=True,
-                        error="interrupted",
-                    )
-                )
-                self.view.finish_answer(key, final_text=partial, status="interrupted")
+            # Stopped by the user, or the app is quitting (then the widgets may be gone already;
+            # ChatSync has stored the partial answer either way).
+            with contextlib.suppress(NoMatches):
+                self._show_cancelled(key, prompt, settings, "".join(received), started, finished)
             raise
         finally:
             self.streaming = False
             self._stream_worker = None
-            self.status.activity = ""
-            self.refresh_bindings()
-            self.update_welcome()
-            if self.chat_id is not None and started:
-                self.note_chat_touched(self.chat_id)
+            with contextlib.suppress(NoMatches):
+                self.status.activity = ""
+                self.refresh_bindings()
+                self.update_welcome()
+                if self.chat_id is not None and started:
+                    self.note_chat_touched(self.chat_id)
+
+    def _show_cancelled(
+        self,
+        key: str,
+        prompt: str,
+        settings: ChatSettings,
+        partial: str,
+        started: bool,
+        finished: bool,
+    ) -> None:
+        if not started:
+            self.view.remove_turn(key)
+            self._give_prompt_back(prompt)
+        elif not finished:
+            self.turns.append(
+                Turn(
+                    key,
+                    prompt,
+                    partial,
+                    settings.completion_type,
+                    interrupted=True,
+                    error="interrupted",
+                )
+            )
+            self.view.finish_answer(key, final_text=partial, status="interrupted")
 
     def _turn_started(self, event: TurnStarted, key: str, settings: ChatSettings) -> None:
         if event.chat.is_new:

@@ -494,6 +494,21 @@ class ConversationView(ScrollView, can_focus=True):
         if index >= 0:
             self._select(index, scroll=False)
 
+    # Keyboard scrolling jumps instead of animating: an animated page is ~10 full repaints of
+    # the view, which while an answer streams delays the next key by as much (bench/keys.py).
+
+    def action_page_up(self) -> None:
+        self.scroll_page_up(animate=False)
+
+    def action_page_down(self) -> None:
+        self.scroll_page_down(animate=False)
+
+    def action_scroll_up(self) -> None:
+        self.scroll_up(animate=False)
+
+    def action_scroll_down(self) -> None:
+        self.scroll_down(animate=False)
+
     def action_previous_turn(self) -> None:
         current = self._positions.get(self.selected_key or "", len(self._turns))
         if self._turns:

@@ -3,7 +3,7 @@
 Run: ``python bench/keys.py [--runs N]`` (default 3 runs).
 
 A key is posted to the app's message queue the way a terminal driver does (``events.Key``), at
-~12 keys a second with jitter so presses land anywhere in the frame cycle. Its latency is from
+~25 keys a second with jitter so presses land anywhere in the frame cycle. Its latency is from
 posting to the end of the first painted frame that started after the key took effect (the prompt's
 text changed, or the conversation's scroll offset moved). Typing goes to the prompt bar; scrolling
 is page-up/page-down/up/down in the focused conversation view.
@@ -82,7 +82,7 @@ def make_during(typing: list[float], scrolling: list[float], streaming: list[boo
                 if latency is not None:
                     typing.append(latency)
                     streaming.append(main.streaming)
-                await asyncio.sleep(rng.uniform(0.04, 0.12))
+                await asyncio.sleep(rng.uniform(0.02, 0.06))
             view.focus()
             await asyncio.sleep(0.05)
             for key in SCROLL_KEYS:
@@ -91,7 +91,7 @@ def make_during(typing: list[float], scrolling: list[float], streaming: list[boo
                 latency = await press(pilot, key, changed, record)
                 if latency is not None:
                     scrolling.append(latency)
-                await asyncio.sleep(rng.uniform(0.04, 0.12))
+                await asyncio.sleep(rng.uniform(0.02, 0.06))
 
     return during
 

@@ -144,8 +144,8 @@ class FrameMeter:
             if meter.encode and renderable is not None and hasattr(renderable, "render_segments"):
                 renderable.render_segments(app.console)  # what a real terminal run writes
 
-        Screen._on_timer_update = timed_update  # type: ignore[method-assign]
-        App._display = encoding_display  # type: ignore[method-assign]
+        Screen._on_timer_update = timed_update  # type: ignore[method-assign,assignment]
+        App._display = encoding_display  # type: ignore[method-assign,assignment]
         self._undo.append(lambda: setattr(Screen, "_on_timer_update", original_update))
         self._undo.append(lambda: setattr(App, "_display", original_display))
         return self

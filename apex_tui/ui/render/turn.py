@@ -179,9 +179,10 @@ class TurnLines:
         elif turn.status == "error":
             message = make_inert(turn.error) or "the answer failed"
             parts.append(Text(f"✖ error: {message}", style=palette.error))
-        if turn.sources:
+        sources = footnote_sources(turn)
+        if sources:
             parts.append(Text("Sources", style=palette.muted + palette.header))
-            for number, (url, title) in enumerate(turn.sources, start=1):
+            for number, (url, title) in sources:
                 parts.append(
                     Text.assemble(
                         (f"[{number}] ", palette.muted),
@@ -202,6 +203,15 @@ class TurnLines:
         return self.head(turn) + self.answer(turn, deadline) + self.footer(turn)
 
 
+def footnote_sources(turn: TurnView) -> list[tuple[int, tuple[str, str]]]:
+    """Numbered sources the answer does not already list itself (by URL), so none shows twice."""
+    return [
+        (number, source)
+        for number, source in enumerate(turn.sources, start=1)
+        if not source[0] or source[0] not in turn.answer
+    ]
+
+
 def estimate_height(turn: TurnView, width: int) -> int:
     """A cheap guess of a turn's height before it is rendered (corrected once it is)."""
     width = max(1, width)
@@ -212,5 +222,6 @@ def estimate_height(turn: TurnView, width: int) -> int:
     answer_lines = wrapped(turn.answer)
     # Rich pads code blocks and tables with blank lines the source does not have.
     answer_lines += turn.answer.count("```") // 2 * 3 + turn.answer.count("|---") * 3
-    footer = (1 if turn.status != "done" else 0) + (len(turn.sources) + 1 if turn.sources else 0)
+    shown = len(footnote_sources(turn))
+    footer = (1 if turn.status != "done" else 0) + (shown + 1 if shown else 0)
     return 1 + wrapped(turn.prompt) + 1 + answer_lines + (1 if footer else 0) + footer + 1

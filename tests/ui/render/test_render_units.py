@@ -104,3 +104,15 @@ def test_layout_locate_offsets_and_corrections() -> None:
     assert layout.offset(2) == 9 and layout.locate(8) == (1, 1)
     layout.remove(0)
     assert layout.total == 9 and layout.locate(0) == (0, 0)
+
+
+def test_footnotes_skip_sources_the_answer_already_lists() -> None:
+    from apex_tui.ui.render.turn import TurnView, footnote_sources
+
+    turn = TurnView(
+        key="k",
+        prompt="q",
+        answer="Cited [1] and [2].\n\n1. <https://a.example/one>",
+        sources=[("https://a.example/one", "One"), ("https://a.example/two", "Two")],
+    )
+    assert footnote_sources(turn) == [(2, ("https://a.example/two", "Two"))]

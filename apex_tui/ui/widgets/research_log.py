@@ -25,7 +25,9 @@ class ResearchLog(RichLog):
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(wrap=True, markup=False, highlight=False, auto_scroll=False, id=id)
+        super().__init__(
+            wrap=True, markup=False, highlight=False, auto_scroll=False, min_width=20, id=id
+        )
         self.source = ""
         """Every step's text shown so far, in order (what a copy of the log gives)."""
         self._pending = ""

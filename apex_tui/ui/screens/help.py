@@ -63,8 +63,9 @@ class HelpScreen(ModalScreen[None]):
             yield Static(
                 "Keys of apex-tui. Every action is also in the command palette (Ctrl+P). "
                 "Remap any key in config.toml under [keymap] with its id, e.g. "
-                '"app.new_chat" = "ctrl+n".',
+                '"chat.new" = "ctrl+k" (or: apex-tui config set keymap.chat.new ctrl+k).',
                 id="help-intro",
+                markup=False,
             )
             yield Static(help_table(self.sections, self.keymap), id="help-keys")
             ids = sorted(

@@ -85,7 +85,7 @@ def welcome_text(server: str, keymap: dict[str, str]) -> str:
         (key("pane.search", "f3"), "web search pane", key("pane.research", "f5"), "deep research"),
         (key("chat.new", "ctrl+n"), "new chat", key("app.help", "f1"), "every key"),
     ]
-    lines = [f"Welcome to apex-tui — connected to {server}.", ""]
+    lines = [f"Welcome to apex-tui — server: {server}.", ""]
     lines += [f"  {a:<8} {b:<18} {c:<8} {d}" for a, b, c, d in rows]
     lines += [
         "",

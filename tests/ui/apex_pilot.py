@@ -55,3 +55,13 @@ def notices(app: Any) -> list[str]:
 
 
 KEY = "test-key"
+
+
+async def send(pilot: Pilot[Any], text: str, mode: str | None = None) -> None:
+    """Type ``text`` into the prompt (in ``mode`` when given) and press Enter."""
+    main = main_of(pilot.app)
+    if mode is not None:
+        main.prompt_bar.completion_type = mode
+    main.prompt_bar.input.focus()
+    main.prompt_bar.input.load_text(text)
+    await pilot.press("enter")

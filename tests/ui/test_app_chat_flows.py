@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from apex_pilot import KEY, SIZE, AppFactory, main_of, notices, settle
+from apex_pilot import KEY, SIZE, AppFactory, main_of, notices, send, settle
 
 from apex_tui.api.client import ApexClient
 from apex_tui.ui.widgets.conversation import ConversationView
 from apex_tui.ui.widgets.sessions import ChatList
-
-
-async def send(pilot: Any, text: str) -> None:
-    main = main_of(pilot.app)
-    main.prompt_bar.input.focus()
-    main.prompt_bar.input.load_text(text)
-    await pilot.press("enter")
 
 
 async def test_new_chat_streams_and_syncs(make_app: AppFactory, apex_server: Any) -> None:

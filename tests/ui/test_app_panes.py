@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apex_pilot import KEY, SIZE, AppFactory, main_of, notices, settle
+from apex_pilot import KEY, SIZE, AppFactory, main_of, notices, send, settle
 from textual import events
 from textual.widgets import OptionList
 
@@ -14,14 +14,6 @@ from apex_tui.ui.screens.main import MainScreen
 from apex_tui.ui.widgets.prompt_bar import RESEARCH_MODE
 
 QUERY = "sqlite wal mode"
-
-
-async def send(pilot: Any, text: str, mode: str = "basic") -> None:
-    main = main_of(pilot.app)
-    main.prompt_bar.completion_type = mode
-    main.prompt_bar.input.focus()
-    main.prompt_bar.input.load_text(text)
-    await pilot.press("enter")
 
 
 def fast_research(main: MainScreen) -> None:

@@ -270,7 +270,7 @@ class ConnectTransport:
                     if envelope.is_end_stream:
                         self._check_end(envelope.payload, method, "".join(parts))
                         return
-                    message = _parse(response_model, self._json(envelope.payload, method), method)
+                    message = self._stream_message(response_model, envelope.payload, method)
                     if text_of is not None:
                         parts.append(text_of(message))
                     yield message
@@ -299,6 +299,19 @@ class ConnectTransport:
             ) from None
         finally:
             await reply.aclose()
+
+    @staticmethod
+    def _stream_message(model: type[M], payload: bytes, method: str) -> M:
+        """One data envelope as ``model``: pydantic-core reads the JSON and validates in one
+        pass (no Python ``json``; ~10 vs ~15 us a chunk, 10,000 chunks in a long answer).
+
+        Whatever it refuses goes through the two-step path, which says what is wrong (not
+        JSON, not an object, which field) in the same words as before.
+        """
+        try:
+            return model.model_validate_json(payload)
+        except ValidationError:
+            return _parse(model, ConnectTransport._json(payload, method), method)
 
     @staticmethod
     def _json(payload: bytes, method: str) -> Any:

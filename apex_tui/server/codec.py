@@ -97,10 +97,18 @@ def decode_single_envelope(raw: bytes) -> bytes:
 
 
 class PreEncoded:
-    """A reply already in canonical proto3 JSON form (for large lists on hot paths)."""
+    """A reply already in canonical proto3 JSON form (for large lists on hot paths): a JSON
+    object, or its encoded bytes (``raw``) when the storage layer wrote them."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
+    def __init__(self, data: dict[str, Any] | None = None, *, raw: bytes | None = None) -> None:
+        self.raw = raw
+        self._data = data
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = json.loads(self.raw) if self.raw else {}
+        return self._data
 
     def to_wire(self) -> dict[str, Any]:
         return self.data
@@ -119,6 +127,8 @@ def wire_timestamp(micros: int) -> str:
 
 def encode_message(message: WireModel | PreEncoded) -> bytes:
     """Canonical proto3 JSON bytes of a reply message."""
+    if isinstance(message, PreEncoded) and message.raw is not None:
+        return message.raw
     return dumps(message.to_wire())
 
 

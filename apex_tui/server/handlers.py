@@ -6,6 +6,7 @@ another key's ids look exactly like unknown ids (``not_found``).
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ from typing import Any
 
 from apex_tui.api import models as m
 from apex_tui.api.protocol import ConnectError
-from apex_tui.server.codec import PreEncoded, wire_timestamp
+from apex_tui.server.codec import PreEncoded
 from apex_tui.server.engines.base import CompletionEngine, Finish
 from apex_tui.server.modes import mode_of
 from apex_tui.server.research import ResearchRunner, job_reply
@@ -227,18 +228,16 @@ class ApexHandlers:
     async def rpc_GetChatSessions(
         self, caller: Caller, request: m.GetChatSessionsRequest
     ) -> PreEncoded:
-        rows = await self.db.run(self.db.list_chats_raw, caller.owner, request.chat_type)
-        sessions = []
-        for chat_id, title, chat_type, created_us, updated_us in rows:
-            session: dict[str, Any] = {"id": chat_id, "userId": caller.user_id}
-            if title:
-                session["title"] = title
-            if chat_type:
-                session["chatType"] = chat_type
-            session["createdAt"] = wire_timestamp(created_us)
-            session["updatedAt"] = wire_timestamp(updated_us)
-            sessions.append(session)
-        return PreEncoded({"chatSessions": sessions} if sessions else {})
+        sessions = await self.db.run(
+            self.db.chat_sessions_json,
+            caller.owner,
+            request.chat_type,
+            json.dumps(caller.user_id, ensure_ascii=False),
+        )
+        if not sessions:
+            return PreEncoded({})
+        body = '{"chatSessions":[' + ",".join(sessions) + "]}"
+        return PreEncoded(raw=body.encode("utf-8"))
 
     async def rpc_GetStoredChatCompletions(
         self, caller: Caller, request: m.GetStoredChatCompletionsRequest

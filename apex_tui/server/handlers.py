@@ -236,7 +236,7 @@ class ApexHandlers:
         )
         if not sessions:
             return PreEncoded({})
-        body = '{"chatSessions":[' + ",".join(sessions) + "]}"
+        body = '{"chatSessions":[' + sessions + "]}"
         return PreEncoded(raw=body.encode("utf-8"))
 
     async def rpc_GetStoredChatCompletions(

@@ -298,30 +298,33 @@ class Storage:
 
         return self._read(read)
 
-    def chat_sessions_json(self, owner: str, chat_type: str, user_id_json: str) -> list[str]:
-        """Each chat as its canonical proto3 JSON ``ChatSession`` object, newest first, written
-        by SQLite itself (``json_quote``, ``strftime``): GetChatSessions over 10,000 chats in
-        ~25 ms instead of ~150 ms of Python dicts, timestamp formatting and ``json.dumps``.
+    def chat_sessions_json(self, owner: str, chat_type: str, user_id_json: str) -> str:
+        """The chats as comma-separated canonical proto3 JSON ``ChatSession`` objects, newest
+        first ("" for none), written by SQLite itself in one step (``json_quote``,
+        ``datetime``, ``group_concat``): 10,000 chats in ~40 ms instead of ~175 ms of Python
+        dicts, timestamp formatting and ``json.dumps``, and one GIL hand-over instead of one
+        per row (which stalls behind a busy UI thread).
 
-        Byte for byte what ``dumps`` of the Python-built object gives: ``json_quote`` escapes
+        Byte for byte what ``dumps`` of the Python-built objects gives: ``json_quote`` escapes
         as ``json.dumps(ensure_ascii=False)`` does, empty title/type are omitted, times are
         RFC 3339 in UTC with 0, 3 or 6 fractional digits. ``user_id_json`` is already JSON.
+        An aggregate over an ordered subquery keeps the subquery's order (SQLite does not
+        flatten it); tests compare the order with :meth:`list_chats`.
         """
 
-        def read(db: sqlite3.Connection) -> list[str]:
-            sql = f"""SELECT '{{"id":' || json_quote(id) || ',"userId":' || ?1
+        def read(db: sqlite3.Connection) -> str:
+            where = "owner=?2" + (" AND chat_type=?3" if chat_type else "")
+            sql = f"""SELECT group_concat(session, ',') FROM (
+                SELECT '{{"id":' || json_quote(id) || ',"userId":' || ?1
                 || CASE WHEN title <> '' THEN ',"title":' || json_quote(title) ELSE '' END
                 || CASE WHEN chat_type <> '' THEN ',"chatType":' || json_quote(chat_type)
                    ELSE '' END
                 || ',"createdAt":"' || {_sql_timestamp("created_us")}
-                || '","updatedAt":"' || {_sql_timestamp("updated_us")} || '"}}'
-                FROM chats WHERE owner=?2"""
-            args: tuple[Any, ...] = (user_id_json, owner)
-            if chat_type:
-                sql += " AND chat_type=?3"
-                args += (chat_type,)
-            rows = db.execute(sql + " ORDER BY updated_us DESC, id", args).fetchall()
-            return [row[0] for row in rows]
+                || '","updatedAt":"' || {_sql_timestamp("updated_us")} || '"}}' AS session
+                FROM chats WHERE {where} ORDER BY updated_us DESC, id)"""
+            args: tuple[Any, ...] = (user_id_json, owner) + ((chat_type,) if chat_type else ())
+            row = db.execute(sql, args).fetchone()
+            return row[0] or "" if row else ""
 
         return self._read(read)
 

@@ -61,11 +61,12 @@ def test_sql_written_sessions_equal_the_models_canonical_json(tmp_path: Path) ->
             ]
         ).to_wire()
         objects = storage.chat_sessions_json("owner", "", json.dumps(user, ensure_ascii=False))
-        body = ('{"chatSessions":[' + ",".join(objects) + "]}").encode()
+        body = ('{"chatSessions":[' + objects + "]}").encode()
         assert json.loads(body) == expected
         assert body == dumps(expected)  # byte for byte, as the Python encoder wrote it
         only_apex = storage.chat_sessions_json("owner", "apex", '"u"')
-        assert len(only_apex) == len(TITLES)
+        assert len(json.loads(f"[{only_apex}]")) == len(TITLES)
+        assert storage.chat_sessions_json("nobody", "", '"u"') == ""
     finally:
         storage.close()
 

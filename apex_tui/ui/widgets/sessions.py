@@ -1,29 +1,30 @@
 """The chat sessions pane: a filter box over a day-grouped list of stored chats.
 
-An ``OptionList`` (renders visible lines only) rather than ``ListView`` (one widget per row)
-keeps 10,000 chats fast; a filter keystroke is a lower-case substring scan plus one
-``set_options`` over cached ``Option`` objects.
+The list is a Line-API :class:`RowList` over chat ids: building it (after loading, or per
+filter keystroke) is one list of ids with a heading id before each day group, and only the
+rows in view are ever rendered. 10,000 chats list in a few milliseconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.geometry import Size
-from textual.widgets import Input, Label, OptionList
+from textual.widgets import Input, Label
 from textual.widgets.option_list import Option
 
 from apex_tui.api.models import ChatSession
 from apex_tui.ui.messages import ChatChosen, DeleteRequested, RenameRequested, SearchRequested
 from apex_tui.ui.safe_text import make_inert
+from apex_tui.ui.widgets.row_list import RowList
 
 GROUPS = ("Today", "Yesterday", "Last 7 days", "Older")
+GROUP_PREFIX = "group:"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -44,8 +45,20 @@ def day_group(when: datetime, today: date) -> str:
     return GROUPS[3]
 
 
-class ChatList(OptionList):
-    """The list itself; its keys act on the highlighted or marked chats."""
+def group_starts(today: date) -> list[tuple[datetime, str]]:
+    """The instants (local midnights) where each group but "Older" begins, newest first:
+    comparing an aware time with three instants is :func:`day_group` without a date
+    conversion per chat."""
+    days = (today, today - timedelta(days=1), today - timedelta(days=6))
+    return [
+        (datetime.combine(d, time.min).astimezone(), g)
+        for d, g in zip(days, GROUPS[:3], strict=True)
+    ]
+
+
+class ChatList(RowList):
+    """The list itself (rows are chat ids and ``group:`` headings); its keys act on the
+    highlighted or marked chats."""
 
     BINDINGS = [
         Binding("space", "toggle_mark", "Mark", id="sessions.mark"),
@@ -53,22 +66,27 @@ class ChatList(OptionList):
         Binding("delete", "delete", "Delete", id="sessions.delete"),
     ]
 
-    def _update_lines(self) -> None:
-        """Every row is one line (titles never wrap: ``text-wrap: nowrap`` and no dividers), so
-        rows are not measured one by one; Textual's version renders each of 10,000 to size it."""
-        if not self.scrollable_content_region:
-            return
-        cache = self._line_cache
-        lines = cache.lines
-        for index in range(lines[-1][0] + 1 if lines else 0, len(self.options)):
-            cache.index_to_line[index] = len(lines)
-            cache.heights[index] = 1
-            lines.append((index, 0))
-        width = self.scrollable_content_region.width - self._get_left_gutter_width()
-        virtual_size = Size(width, len(lines))
-        if virtual_size != self.virtual_size:
-            self.virtual_size = virtual_size
-            self._scroll_update(virtual_size)
+    def __init__(self, prompt: Callable[[str], Text], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._prompt = prompt
+
+    def row_prompt(self, row_id: str) -> Text:
+        if row_id.startswith(GROUP_PREFIX):
+            return Text(row_id[len(GROUP_PREFIX) :], style="bold italic")
+        return self._prompt(row_id)
+
+    def row_disabled(self, row_id: str) -> bool:
+        return row_id.startswith(GROUP_PREFIX)
+
+    @property
+    def options(self) -> Sequence[Option]:
+        """Every row as an ``Option`` (built on each call: for tests and tools, not hot paths)."""
+        return [Option(self.row_prompt(r), id=r, disabled=self.row_disabled(r)) for r in self._ids]
+
+    def get_option(self, row_id: str) -> Option:
+        if self.index_of(row_id) is None:
+            raise KeyError(f"no row {row_id!r} in the chat list")
+        return Option(self.row_prompt(row_id), id=row_id, disabled=self.row_disabled(row_id))
 
     def action_toggle_mark(self) -> None:
         pane = self.query_ancestor(SessionsPane)
@@ -113,19 +131,19 @@ class SessionsPane(Vertical):
         self._sessions: dict[str, ChatSession] = {}
         self._order: list[str] = []
         self._lower: dict[str, str] = {}
-        self._options: dict[str, Option] = {}
         self._marked: set[str] = set()
         self._search: tuple[str, set[str]] | None = None
         self._filter = ""
         self._renaming: str | None = None
         self._shown: list[str] = []
         self._groups: tuple[date | None, dict[str, str]] = (None, {})
+        self._rows: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Label("", id="sessions-title")
         yield Input(placeholder="Filter titles · Enter searches text", id="chat-filter")
         yield Input(id="rename-input", placeholder="New title · Enter saves · Esc cancels")
-        yield ChatList(id="chat-list")
+        yield ChatList(self._prompt, id="chat-list")
 
     def on_mount(self) -> None:
         self._rebuild()
@@ -138,7 +156,6 @@ class SessionsPane(Vertical):
             self.chat_type = chat_type
         self._sessions = {s.id: s for s in sessions if s.id}
         self._lower = {cid: s.title.lower() for cid, s in self._sessions.items()}
-        self._options.clear()
         self._marked.clear()
         self._search = None
         self._resort()
@@ -148,7 +165,7 @@ class SessionsPane(Vertical):
         """Add a chat or refresh one (a new chat shows at once, at the top)."""
         self._sessions[session.id] = session
         self._lower[session.id] = session.title.lower()
-        self._options.pop(session.id, None)
+        self._invalidate(session.id)
         self._resort()
         self._rebuild(keep=session.id)
 
@@ -156,7 +173,6 @@ class SessionsPane(Vertical):
         for cid in chat_ids:
             self._sessions.pop(cid, None)
             self._lower.pop(cid, None)
-            self._options.pop(cid, None)
             self._marked.discard(cid)
         self._resort()
         self._rebuild()
@@ -168,7 +184,7 @@ class SessionsPane(Vertical):
             return
         self._sessions[chat_id] = session.model_copy(update={"title": title})
         self._lower[chat_id] = title.lower()
-        self._options.pop(chat_id, None)
+        self._invalidate(chat_id)
         self._rebuild(keep=chat_id)
 
     def show_search(self, term: str, chat_ids: Iterable[str]) -> None:
@@ -193,7 +209,7 @@ class SessionsPane(Vertical):
     @property
     def visible_ids(self) -> list[str]:
         """Chat ids currently listed, in order."""
-        return [o.id for o in self._list.options if o.id and not o.id.startswith("group:")]
+        return [r for r in self._rows if not r.startswith(GROUP_PREFIX)]
 
     @property
     def marked_ids(self) -> list[str]:
@@ -201,21 +217,15 @@ class SessionsPane(Vertical):
 
     @property
     def highlighted_id(self) -> str | None:
-        index = self._list.highlighted
-        if index is None:
-            return None
-        option_id = self._list.get_option_at_index(index).id
-        return None if option_id is None or option_id.startswith("group:") else option_id
+        row = self._list.highlighted_row if self.is_mounted else None
+        return None if row is None or row.startswith(GROUP_PREFIX) else row
 
     @property
     def search_active(self) -> bool:
         return self._search is not None
 
     def highlight(self, chat_id: str) -> None:
-        try:
-            self._list.highlighted = self._list.get_option_index(chat_id)
-        except Exception:  # OptionDoesNotExist: filtered out
-            return
+        self._list.highlight_row(chat_id)  # False when filtered out
 
     # --- actions -----------------------------------------------------------------------------
 
@@ -224,8 +234,8 @@ class SessionsPane(Vertical):
         if cid is None:
             return
         self._marked.symmetric_difference_update({cid})
-        self._options.pop(cid, None)
-        self._rebuild(keep=cid)
+        self._invalidate(cid)
+        self._update_title(len(self._shown))
 
     def begin_rename(self) -> None:
         cid = self.highlighted_id
@@ -283,11 +293,11 @@ class SessionsPane(Vertical):
             self.set_title(cid, new)
             self.post_message(RenameRequested(cid, old, new))
 
-    @on(OptionList.OptionSelected, "#chat-list")
-    def _chosen(self, event: OptionList.OptionSelected) -> None:
+    @on(RowList.RowSelected, "#chat-list")
+    def _chosen(self, event: RowList.RowSelected) -> None:
         event.stop()
-        if event.option.id and not event.option.id.startswith("group:"):
-            self.post_message(ChatChosen(event.option.id))
+        if not event.row_id.startswith(GROUP_PREFIX):
+            self.post_message(ChatChosen(event.row_id))
 
     # --- building the list -------------------------------------------------------------------
 
@@ -301,19 +311,22 @@ class SessionsPane(Vertical):
             self._sessions, key=lambda cid: session_time(self._sessions[cid]), reverse=True
         )
 
-    def _option(self, cid: str) -> Option:
-        option = self._options.get(cid)
-        if option is None:
-            title = make_inert(self._sessions[cid].title) or "(untitled)"
-            prompt = Text(
-                "● " if cid in self._marked else "  ",
-                style="bold",
-                no_wrap=True,
-                overflow="ellipsis",
-            )
-            prompt.append(title.replace("\n", " "), style="")
-            option = self._options[cid] = Option(prompt, id=cid)
-        return option
+    def _invalidate(self, cid: str) -> None:
+        if self.is_mounted:
+            self._list.invalidate(cid)
+
+    def _prompt(self, cid: str) -> Text:
+        """A chat's row (asked for only when the row is painted): mark, then the inert title."""
+        session = self._sessions.get(cid)
+        title = (make_inert(session.title) if session else "") or "(untitled)"
+        prompt = Text(
+            "● " if cid in self._marked else "  ",
+            style="bold",
+            no_wrap=True,
+            overflow="ellipsis",
+        )
+        prompt.append(title.replace("\n", " "), style="")
+        return prompt
 
     def _visible(self) -> list[str]:
         if self._search is not None:
@@ -324,33 +337,48 @@ class SessionsPane(Vertical):
         needle, lower = self._filter, self._lower
         return [cid for cid in self._order if needle in lower[cid]]
 
+    def _labels(self, visible: list[str]) -> dict[str, str]:
+        """Each chat's day group, computed once per chat per day. ``visible`` is newest first,
+        so one walk past the three group starts labels them all."""
+        today = self._today()
+        if self._groups[0] != today:
+            self._groups = (today, {})
+        labels = self._groups[1]
+        missing = [cid for cid in visible if cid not in labels]
+        if missing:
+            starts = [start for start, _ in group_starts(today)]
+            sessions = self._sessions
+            k = 0
+            for cid in missing:
+                when = session_time(sessions[cid])
+                if when.tzinfo is None:  # never from the wire: the models make times aware
+                    labels[cid] = day_group(when, today)
+                    continue
+                while k < 3 and when < starts[k]:
+                    k += 1
+                labels[cid] = GROUPS[k]
+        return labels
+
     def _rebuild(self, keep: str | None = None) -> None:
         if not self.is_mounted:
             return
         keep = keep or self.highlighted_id
-        today = self._today()
-        if self._groups[0] != today:
-            self._groups = (today, {})
-        groups = self._groups[1]
-        options: list[Option] = []
-        group = ""
         visible = self._shown = self._visible()
+        labels = self._labels(visible)
+        rows: list[str] = []
+        add = rows.append
+        group = ""
         for cid in visible:
-            label = groups.get(cid)
-            if label is None:
-                label = groups[cid] = day_group(session_time(self._sessions[cid]), today)
+            label = labels[cid]
             if label != group:
                 group = label
-                options.append(
-                    Option(Text(label, style="bold italic"), id=f"group:{label}", disabled=True)
-                )
-            options.append(self._option(cid))
+                add(GROUP_PREFIX + label)
+            add(cid)
+        self._rows = rows
         chat_list = self._list
-        chat_list.set_options(options)
-        if keep is not None and keep in self._options and keep in set(visible):
-            self.highlight(keep)
-        elif visible:
-            self.highlight(visible[0])
+        chat_list.set_rows(rows)
+        if (keep is None or not chat_list.highlight_row(keep)) and visible:
+            chat_list.highlight_row(visible[0])
         self._update_title(len(visible))
 
     def _update_title(self, shown: int) -> None:

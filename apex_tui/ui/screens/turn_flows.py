@@ -31,6 +31,7 @@ from apex_tui.services.chat_sync import (
 )
 from apex_tui.services.completion_types import plan_for
 from apex_tui.ui.drafts import new_chat_key
+from apex_tui.ui.gc_policy import collect_and_freeze, young_collections_only
 from apex_tui.ui.messages import PromptSubmitted
 from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
 from apex_tui.ui.widgets.conversation import ConversationView, TurnView
@@ -50,6 +51,8 @@ YIELD_INTERVAL = 0.006
 """Longest stretch (seconds) the stream loop works before letting the event loop run."""
 YIELD_PAUSE = 0.002
 """How long it then steps aside: long enough for a key or a frame to pass every queue."""
+FREEZE_DELAY = 0.5
+"""Seconds after an answer ends before the one full GC pass (after its last frame)."""
 
 
 class CopiesText(Protocol):
@@ -264,30 +267,32 @@ class TurnFlows(Screen[None]):
                     context = await self.fetch_sources(prompt, settings)
                 events = self.sync.send(self.chat_id, prompt, history, settings, context=context)
             self.status.activity = f"waiting for {model}…"
-            async with aclosing(events):
-                async for event in events:
-                    if isinstance(event, TurnStarted):
-                        started = True
-                        if attached:
-                            self.clear_attached()
-                        self._turn_started(event, key, settings)
-                        key = event.completion_id
-                    elif isinstance(event, AnswerDelta):
-                        received.append(event.text)
-                        self.view.append_answer(key, event.text)
-                        chars += len(event.text)  # a running count: summing is O(n) a chunk
-                        now = monotonic()
-                        if now >= shown_at + STATUS_INTERVAL:  # speed text: a few times a second
-                            shown_at = now
-                            self.status.streaming(model, chars, now - began)
-                        if now >= yielded_at + YIELD_INTERVAL:
-                            # one network read can hold hundreds of chunks; let keys and frames
-                            # through instead of parsing them all in one go
-                            await asyncio.sleep(YIELD_PAUSE)
-                            yielded_at = monotonic()
-                    elif isinstance(event, TurnFinished):
-                        finished = True
-                        self._turn_finished(event.turn, key)
+            # no 45-120 ms full GC pass in the middle of an answer (see gc_policy)
+            with young_collections_only():
+                async with aclosing(events):
+                    async for event in events:
+                        if isinstance(event, TurnStarted):
+                            started = True
+                            if attached:
+                                self.clear_attached()
+                            self._turn_started(event, key, settings)
+                            key = event.completion_id
+                        elif isinstance(event, AnswerDelta):
+                            received.append(event.text)
+                            self.view.append_answer(key, event.text)
+                            chars += len(event.text)  # running count: summing is O(n) a chunk
+                            now = monotonic()
+                            if now >= shown_at + STATUS_INTERVAL:  # speed: a few times a second
+                                shown_at = now
+                                self.status.streaming(model, chars, now - began)
+                            if now >= yielded_at + YIELD_INTERVAL:
+                                # one network read can hold hundreds of chunks; let keys and
+                                # frames through instead of parsing them all in one go
+                                await asyncio.sleep(YIELD_PAUSE)
+                                yielded_at = monotonic()
+                        elif isinstance(event, TurnFinished):
+                            finished = True
+                            self._turn_finished(event.turn, key)
             if regenerate_of is not None and finished:
                 self.view.remove_turn(regenerate_of.completion_id)
                 self.turns = [t for t in self.turns if t is not regenerate_of]
@@ -311,6 +316,8 @@ class TurnFlows(Screen[None]):
         finally:
             self.streaming = False
             self._stream_worker = None
+            if self.is_attached:  # once the answer is drawn: one full GC pass, then freeze
+                self.set_timer(FREEZE_DELAY, collect_and_freeze)
             with contextlib.suppress(NoMatches):
                 self.status.activity = ""
                 self.refresh_bindings()

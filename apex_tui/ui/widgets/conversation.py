@@ -150,6 +150,8 @@ class ConversationView(ScrollView, can_focus=True):
         self._turns.append(turn)
         self._positions[turn.key] = len(self._turns) - 1
         self._layout.insert(len(self._turns) - 1, estimate_height(turn, self._width or 80))
+        if turn.status == "streaming":
+            self._ensure_renderer().warm_up()  # code lexers load while the answer starts
         if self._width:
             self._render_turn(len(self._turns) - 1)
         self._set_following(True)

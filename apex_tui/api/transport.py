@@ -169,7 +169,13 @@ class ConnectTransport:
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         headers.update(extra_headers or {})
-        self._http = httpx.AsyncClient(headers=headers, follow_redirects=False)
+        # Loading the CA bundle for certificate checks costs 100-170 ms at start-up. A plain
+        # http:// base URL (the embedded local server) never opens a TLS connection: every
+        # request goes to base_url and redirects are not followed, so it needs no context.
+        plain_http = self.base_url.lower().startswith("http://")
+        self._http = httpx.AsyncClient(
+            headers=headers, follow_redirects=False, verify=not plain_http
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -22,7 +22,8 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["collect_and_freeze", "young_collections_only"]
+__all__ = ["collect_and_freeze", "hold_full_collections", "release_full_collections"]
+__all__ += ["young_collections_only"]
 
 _NO_FULL_PASS = 1_000_000
 """Generation-2 threshold while streaming: that many gen-1 passes (never reached in practice)."""
@@ -31,21 +32,33 @@ _holders = 0
 _saved: tuple[int, int, int] | None = None
 
 
-@contextmanager
-def young_collections_only() -> Iterator[None]:
-    """No automatic full collection inside the block (nested or overlapping blocks are fine)."""
+def hold_full_collections() -> None:
+    """No automatic full collection until the matching :func:`release_full_collections`."""
     global _holders, _saved
     if _holders == 0:
         _saved = gc.get_threshold()
         gc.set_threshold(_saved[0], _saved[1], _NO_FULL_PASS)
     _holders += 1
+
+
+def release_full_collections() -> None:
+    global _holders, _saved
+    if _holders == 0:
+        return
+    _holders -= 1
+    if _holders == 0 and _saved is not None:
+        gc.set_threshold(*_saved)
+        _saved = None
+
+
+@contextmanager
+def young_collections_only() -> Iterator[None]:
+    """No automatic full collection inside the block (nested or overlapping blocks are fine)."""
+    hold_full_collections()
     try:
         yield
     finally:
-        _holders -= 1
-        if _holders == 0 and _saved is not None:
-            gc.set_threshold(*_saved)
-            _saved = None
+        release_full_collections()
 
 
 def collect_and_freeze() -> None:

@@ -23,6 +23,7 @@ from textual.strip import Strip
 from textual.theme import Theme
 from textual.timer import Timer
 
+from apex_tui.ui import gc_policy
 from apex_tui.ui.render.blocks import code_blocks as _code_blocks
 from apex_tui.ui.render.layout import TurnLayout
 from apex_tui.ui.render.markdown_lines import BlockRenderer
@@ -61,6 +62,10 @@ class ConversationView(ScrollView, can_focus=True):
     """How many screens above (and one below) the viewport are rendered ahead while idle."""
     CACHED_TURNS = 300
     """Finished turns whose lines are kept; heights are kept for all turns."""
+    GC_QUIET = 1.0
+    """Full GC passes wait until the reader has not scrolled for this long (seconds)..."""
+    GC_LONGEST = 10.0
+    """...or at most this long: they render turns, and a full pass is a 40-110 ms stall."""
 
     class NewTextBelow(Message):
         """Answer text arrived below the viewport while the user has scrolled up to read."""
@@ -95,6 +100,8 @@ class ConversationView(ScrollView, can_focus=True):
         self._pending: set[str] = set()
         self._flush_timer: Timer | None = None
         self._prerender_timer: Timer | None = None
+        self._gc_timer: Timer | None = None
+        self._gc_held_since = 0.0
         self._renderer: BlockRenderer | None = None
         self._base_style: Style | None = None
         self._composed: OrderedDict[tuple[int, bool], tuple[Strip, Strip]] = OrderedDict()
@@ -142,6 +149,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._layout.reset([estimate_height(turn, self._width or 80) for turn in self._turns])
         self._set_following(True)
         self._relayout()
+        self._defer_full_gc()
 
     def add_turn(self, turn: TurnView) -> None:
         """Append a turn at the bottom (usually a new prompt whose answer is about to stream)."""
@@ -425,6 +433,7 @@ class ConversationView(ScrollView, can_focus=True):
         super().watch_scroll_y(old_value, new_value)
         if not self._adjusting:
             self._set_following(round(new_value) >= self.max_scroll_y)
+            self._defer_full_gc()
         self._schedule_prerender(0.1)  # after the scroll settles, not in the middle of its frames
 
     def _schedule_prerender(self, delay: float = 0.02) -> None:
@@ -471,6 +480,33 @@ class ConversationView(ScrollView, can_focus=True):
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+
+    def on_unmount(self) -> None:
+        if self._gc_timer is not None:
+            self._gc_timer.stop()
+            self._gc_timer = None
+            gc_policy.release_full_collections()
+
+    def _defer_full_gc(self) -> None:
+        """A chat opened or the reader scrolls: hold full GC passes until the view is quiet.
+
+        Scrolling renders turns (new strips to keep), which brings on full passes of 40-110 ms
+        (bench/long.py); once the view has been quiet for `GC_QUIET`, one pass runs and the
+        survivors are frozen (see `gc_policy` for why that is safe).
+        """
+        if not self.is_mounted:
+            return
+        if self._gc_timer is None:
+            gc_policy.hold_full_collections()
+            self._gc_held_since = perf_counter()
+            self._gc_timer = self.set_timer(self.GC_QUIET, self._on_gc_quiet)
+        elif perf_counter() - self._gc_held_since < self.GC_LONGEST:
+            self._gc_timer.reset()
+
+    def _on_gc_quiet(self) -> None:
+        self._gc_timer = None
+        gc_policy.release_full_collections()
+        gc_policy.collect_and_freeze()
 
     def _on_theme_changed(self, theme: Theme) -> None:
         self._renderer = None

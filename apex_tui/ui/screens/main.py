@@ -133,6 +133,7 @@ class MainScreen(TurnFlows, PaneFlows, Screen[None]):
 
     def compose(self) -> ComposeResult:
         search = self.config.search
+        self.set_width_classes(self.app.size.width, panes_open=False)  # before anything mounts
         yield StatusLine(id="status-line")
         with Horizontal(id="body"):
             yield SessionsPane(self.chat_type, id="sessions")

@@ -6,9 +6,11 @@ Connection to the in-process local server.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 from pathlib import Path
+from typing import Any
 
 from textual.app import App, InvalidThemeError
 from textual.binding import Binding
@@ -80,12 +82,17 @@ class ApexApp(App[int]):
         self.set_keymap(self.config.keymap)
         self._apply_theme(self.config.theme)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        # The chat list is asked for now, so the server answers while the main screen mounts.
+        chat_type = self.sync.chat_type
+        prefetch = asyncio.ensure_future(self.sync.client.get_chat_sessions(chat_type))
+        prefetch.add_done_callback(_retrieved)  # its error is reported by load_sessions
         main = MainScreen(
             self.sync,
             self.config,
             self.drafts,
             self.connection.description,
             state_path=self.state_path,
+            sessions_prefetch=(chat_type, prefetch),
         )
         self.push_screen(main)
         for problem in [*self.theme_errors, self.drafts.load_error]:
@@ -194,6 +201,12 @@ class ApexApp(App[int]):
         self._apply_theme(config.theme)
         note = " Server changes apply when apex-tui next starts." if server_changed else ""
         self.notify(f"Settings saved to {self.config_file or config_path()}.{note}")
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark a prefetch's outcome as seen (asyncio warns about unretrieved errors)."""
+    if not future.cancelled():
+        future.exception()
 
 
 def freeze_startup_objects() -> None:

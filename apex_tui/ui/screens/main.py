@@ -9,6 +9,7 @@ research panes in ``PaneFlows``.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -115,9 +116,11 @@ class MainScreen(TurnFlows, PaneFlows, Screen[None]):
         server: str,
         *,
         state_path: Path | None = None,
+        sessions_prefetch: tuple[str, asyncio.Future[list[ChatSession]]] | None = None,
     ) -> None:
         super().__init__()
         self.sync = sync
+        self._sessions_prefetch = sessions_prefetch
         self.config = config
         self.drafts = drafts
         self.server_description = server
@@ -209,8 +212,15 @@ class MainScreen(TurnFlows, PaneFlows, Screen[None]):
     @work(exclusive=True, group="sessions")
     async def load_sessions(self) -> None:
         self.status.activity = "loading chats…"
+        prefetch, self._sessions_prefetch = self._sessions_prefetch, None
         try:
-            sessions = await self.sync.client.get_chat_sessions(self.chat_type)
+            if prefetch is not None and prefetch[0] == self.chat_type:
+                # Asked for when the app mounted: the server answers while this screen mounts.
+                sessions = await prefetch[1]
+            else:
+                if prefetch is not None:
+                    prefetch[1].cancel()
+                sessions = await self.sync.client.get_chat_sessions(self.chat_type)
         except ApexError as exc:
             self.status.activity = f"chats not loaded: {exc.message}"
             self.report("Could not load your chats", exc)

@@ -9,6 +9,7 @@ Exit codes: 0 ok, 1 API or network error, 2 usage or config error, 130 interrupt
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Callable, Sequence
 
@@ -196,6 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("base_url", "api_key", "config_file"):
         if not hasattr(args, name):
             setattr(args, name, None)
+    if args.command is None:
+        # The app's imports and start-up make objects that live as long as the process; a
+        # full GC pass over them (35-45 ms) is wasted. run_app freezes them, then re-enables.
+        gc.disable()
 
     from apex_tui.api.errors import ApexError
     from apex_tui.cli_runtime import UsageError

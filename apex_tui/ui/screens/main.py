@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.keys import format_key
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from apex_tui.api.errors import ApexError
 from apex_tui.api.models import ChatSession
@@ -42,6 +42,7 @@ from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
 from apex_tui.ui.screens.pane_flows import PaneFlows
 from apex_tui.ui.screens.turn_flows import TurnFlows, turn_view
 from apex_tui.ui.widgets.conversation import ConversationView
+from apex_tui.ui.widgets.key_hints import KeyHints
 from apex_tui.ui.widgets.prompt_bar import PromptBar
 from apex_tui.ui.widgets.research_pane import ResearchPane
 from apex_tui.ui.widgets.search_pane import SearchPane
@@ -160,7 +161,7 @@ class MainScreen(TurnFlows, PaneFlows, Screen[None]):
                         research_pane.display = False
                         yield research_pane
                 yield PromptBar(self.config.defaults.completion_type, id="prompt-bar")
-        yield Footer()
+        yield KeyHints()
 
     def on_mount(self) -> None:
         status = self.query_one(StatusLine)

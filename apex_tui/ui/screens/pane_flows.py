@@ -16,12 +16,12 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from apex_tui.api.errors import ApexError
 from apex_tui.api.models import WebRetrievalRequest, WebSearchResult
 from apex_tui.services.chat_sync import history_messages
 from apex_tui.ui.research_controller import store_report_in_chat
+from apex_tui.ui.widgets.key_hints import KeyHints
 from apex_tui.ui.widgets.prompt_bar import PLACEHOLDER
 from apex_tui.ui.widgets.research_pane import ResearchPane
 from apex_tui.ui.widgets.search_pane import SearchPane
@@ -90,7 +90,7 @@ class PaneFlows(Screen[None]):
         open_panes = [p for p in (self.search_pane, self.research_pane) if p.display]
         side.display = bool(open_panes)
         self.set_width_classes(width, bool(open_panes))
-        self.query_one(Footer).compact = width < NARROW
+        self.query_one(KeyHints).compact = width < NARROW
         self.prompt_bar.input.placeholder = SHORT_PLACEHOLDER if width < NARROW else PLACEHOLDER
         if not open_panes:
             self.remove_class("-maximised")

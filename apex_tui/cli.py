@@ -205,6 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from apex_tui.api.errors import ApexError
     from apex_tui.cli_runtime import UsageError
     from apex_tui.services.config import ConfigError
+    from apex_tui.services.local_server import LocalServerError
 
     try:
         return _dispatch(args)
@@ -214,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         _report(f"config: {exc}")
         return EXIT_USAGE
-    except ApexError as exc:
+    except (ApexError, LocalServerError) as exc:
         _report(str(exc))
         return EXIT_API
     except KeyboardInterrupt:

@@ -26,18 +26,24 @@ __all__ = [
 
 def run_interactive(args: argparse.Namespace) -> int:
     """Open the Textual app on the resolved connection (the only command importing the UI)."""
-    from apex_tui.services.connection import close_connection, open_connection
+    from apex_tui.services.connection import begin_connection, close_connection
 
     config = config_of(args)
+    # The local server (if one is needed) starts now, in a child process, while the UI imports.
+    pending = begin_connection(config, base_url=args.base_url, api_key=args.api_key)
     try:
         from apex_tui.ui.app import run_app
     except ModuleNotFoundError as exc:
+        pending.cancel()
         if exc.name not in ("apex_tui.ui.app",):
             raise
         raise UsageError(
             "the interactive app is not part of this build; use the commands (`apex-tui --help`)"
         ) from None
-    conn = open_connection(config, base_url=args.base_url, api_key=args.api_key)
+    except BaseException:
+        pending.cancel()
+        raise
+    conn = pending.finish(wait=False)  # ApexApp reports a server that failed to start
     try:
         return int(run_app(conn, config))
     finally:

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
+import socket
 import sys
+import threading
 from pathlib import Path
 
-from apex_tui.server.embedded import bind_socket, make_server
+from apex_tui.server.embedded import ApexUvicornServer, bind_socket, make_server
 from apex_tui.server.options import ServerOptions, default_db_path
 from apex_tui.server.storage import StorageError
+
+READY_PREFIX = "apex-tui-server-ready "
+"""Same literal as ``apex_tui.services.local_server.READY_PREFIX`` (the parent reads it)."""
+UPSTREAM_KEY_ENV = "APEX_TUI_UPSTREAM_KEY"
+"""``--upstream-key`` from the environment: a parent passes it there, not on the argv."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--faults", action="store_true", help="honour X-Apex-Fault headers (testing only)"
     )
     parser.add_argument("--searxng", help="SearXNG base URL for live web search")
+    parser.add_argument(
+        "--ready-line",
+        action="store_true",
+        help=f"print '{READY_PREFIX}http://HOST:PORT' on stdout once listening (for a parent)",
+    )
+    parser.add_argument(
+        "--fd",
+        type=int,
+        default=None,
+        help="serve on this inherited listening socket instead of --host/--port (for a parent)",
+    )
+    parser.add_argument(
+        "--stdin-lifeline",
+        action="store_true",
+        help="shut down gracefully when stdin reaches EOF (the parent closed it or died)",
+    )
     return parser
 
 
@@ -49,6 +74,13 @@ def _keys(args: argparse.Namespace) -> list[str] | None:
         keys += [line.strip() for line in text.splitlines() if line.strip()]
         keys = [k for k in keys if not k.startswith("#")]
     return keys or None
+
+
+def _inherited(fd: int) -> socket.socket:
+    """The listening socket a parent bound and passed down (it knows the address already)."""
+    sock = socket.socket(fileno=fd)
+    sock.setblocking(False)
+    return sock
 
 
 def serve_main(argv: list[str]) -> int:
@@ -64,13 +96,13 @@ def serve_main(argv: list[str]) -> int:
             research_step_seconds=args.research_step_seconds,
             faults_enabled=args.faults,
             upstream_url=args.upstream,
-            upstream_key=args.upstream_key,
+            upstream_key=args.upstream_key or os.environ.get(UPSTREAM_KEY_ENV) or None,
             upstream_model=args.upstream_model,
             host=args.host,
             port=args.port,
             searxng_url=args.searxng,
         )
-        sock = bind_socket(options.host, options.port)
+        sock = _inherited(args.fd) if args.fd is not None else bind_socket(args.host, args.port)
         server, _state = make_server(options)
     except (ValueError, OSError, StorageError) as exc:
         print(f"apex-tui serve: {exc}", file=sys.stderr)
@@ -83,10 +115,39 @@ def serve_main(argv: list[str]) -> int:
         file=sys.stderr,
         flush=True,
     )
+    shown = f"[{host}]" if ":" in host else host
+    if args.stdin_lifeline:
+        _watch_stdin(server)
     try:
-        asyncio.run(server.serve(sockets=[sock]))
+        asyncio.run(_serve(server, sock, f"http://{shown}:{port}" if args.ready_line else None))
     except KeyboardInterrupt:
         pass
     finally:
         sock.close()
     return 0
+
+
+async def _serve(server: ApexUvicornServer, sock: socket.socket, ready_url: str | None) -> None:
+    """Serve; once uvicorn has started, print the ready line (if asked) for the parent."""
+    task = asyncio.ensure_future(server.serve(sockets=[sock]))
+    if ready_url is not None:
+        while not server.started and not task.done():
+            await asyncio.sleep(0.005)
+        if server.started:
+            sys.stdout.write(f"{READY_PREFIX}{ready_url}\n")
+            sys.stdout.flush()
+    await task
+
+
+def _watch_stdin(server: ApexUvicornServer) -> None:
+    """EOF on stdin (the parent closed it, or died: the pipe closes with it) starts the same
+    graceful shutdown as Ctrl-C: open streams end with an end envelope, research is kept."""
+
+    def watch() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            while sys.stdin.buffer.read(4096):
+                pass
+        logging.getLogger("apex_tui.server").info("stdin closed: shutting down")
+        server.should_exit = True
+
+    threading.Thread(target=watch, name="apex-stdin-lifeline", daemon=True).start()

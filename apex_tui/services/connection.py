@@ -1,5 +1,9 @@
 """Where the client connects: resolve the key and base URL (flag > env > config > default) and,
-when neither is configured, start the embedded local server in-process."""
+when neither is configured, start the local server in a child process (``local_server``).
+
+``begin_connection`` spawns that child and returns at once, so it starts while the caller
+imports the UI; ``PendingConnection.finish()`` waits for its address. ``open_connection`` does
+both. The in-process ``EmbeddedServer`` stays the library and test API."""
 
 from __future__ import annotations
 
@@ -11,18 +15,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from apex_tui.api.client import ApexClient
-from apex_tui.api.transport import normalize_base_url
-from apex_tui.services.config import Config, ConfigError, data_dir
+from apex_tui.services.config import Config, ConfigError, data_dir, state_dir
+from apex_tui.services.local_server import UPSTREAM_KEY_ENV, LocalServerProcess
 
 if TYPE_CHECKING:
+    from apex_tui.api.client import ApexClient
     from apex_tui.server.embedded import EmbeddedServer
 
 __all__ = [
     "LOCAL_KEY",
     "PUBLIC_HOST",
     "Connection",
+    "PendingConnection",
     "aclose_connection",
+    "begin_connection",
     "close_connection",
     "open_connection",
     "resolve_endpoint",
@@ -40,7 +46,8 @@ class Connection:
     client: ApexClient
     description: str
     """Shown to people: "local server, offline engine" or the host."""
-    embedded: EmbeddedServer | None = None
+    embedded: EmbeddedServer | LocalServerProcess | None = None
+    """The local server this connection started (stopped by ``close_connection``)."""
 
 
 def _env_flag_https(env: Mapping[str, str]) -> bool | None:
@@ -89,7 +96,11 @@ def resolve_endpoint(
     )
     if raw is not None and not _is_url(raw):
         https = https and not _is_loopback_host(raw)
-    return (normalize_base_url(raw, use_https=https) if raw else None), key
+    if raw is None:
+        return None, key
+    from apex_tui.api.transport import normalize_base_url  # httpx: only when a URL is given
+
+    return normalize_base_url(raw, use_https=https), key
 
 
 def _is_url(value: str) -> bool:
@@ -101,13 +112,15 @@ def _is_loopback_host(value: str) -> bool:
     return host in ("localhost", "127.0.0.1", "::1")
 
 
-def _start_embedded(config: Config) -> tuple[EmbeddedServer, str]:
-    from apex_tui.server.embedded import EmbeddedServer, ServerOptions
+def _spawn_local_server(config: Config, env: Mapping[str, str]) -> tuple[LocalServerProcess, str]:
+    """Spawn ``apex-tui serve`` on the data folder's database (returns before it is ready)."""
+    from apex_tui.server.options import ServerOptions  # a dataclass: checks the settings
 
     section = config.server
+    db_path = data_dir() / "apex.db"
     try:
-        options = ServerOptions(
-            db_path=data_dir() / "apex.db",
+        ServerOptions(
+            db_path=db_path,
             engine=section.engine,
             tokens_per_second=section.tokens_per_second,
             upstream_url=section.upstream_url,
@@ -117,7 +130,17 @@ def _start_embedded(config: Config) -> tuple[EmbeddedServer, str]:
     except ValueError as exc:
         raise ConfigError(f"local server settings ([server] in the config): {exc}") from None
     data_dir().mkdir(parents=True, exist_ok=True)
-    server = EmbeddedServer(options)
+    args = ["--host", "127.0.0.1", "--port", "0", "--db", str(db_path)]
+    args += ["--engine", section.engine, "--tokens-per-second", str(section.tokens_per_second)]
+    if section.upstream_url:
+        args += ["--upstream", section.upstream_url]
+    if section.upstream_model:
+        args += ["--upstream-model", section.upstream_model]
+    child_env = dict(env)
+    child_env.pop(UPSTREAM_KEY_ENV, None)
+    if section.upstream_key:
+        child_env[UPSTREAM_KEY_ENV] = section.upstream_key
+    server = LocalServerProcess(args, log_path=state_dir() / "server.log", env=child_env)
     server.start()
     engine = section.engine
     if engine == "openai" and section.upstream_model:
@@ -125,6 +148,65 @@ def _start_embedded(config: Config) -> tuple[EmbeddedServer, str]:
     else:
         engine = f"{engine} engine"
     return server, f"local server, {engine}"
+
+
+@dataclass
+class PendingConnection:
+    """A resolved endpoint whose local server (if any) may still be starting."""
+
+    url: str | None
+    key: str
+    description: str
+    local: LocalServerProcess | None
+    client_options: dict[str, Any]
+
+    def finish(self, *, wait: bool = True) -> Connection:
+        """Build the client. With ``wait`` (the CLI commands), first wait until the local
+        server (if one was spawned) is serving; raises ``LocalServerError`` if it could not
+        start. Without (the app), go on as soon as its address is known: early requests wait
+        in its socket's backlog, and the app reports a failed start itself (``wait_ready``)."""
+        from apex_tui.api.client import ApexClient  # httpx: imported while the child starts
+
+        if self.local is not None:
+            try:
+                url = self.local.base_url if not wait else self.local.wait_ready()
+            except RuntimeError:  # address not known before it is ready (not POSIX)
+                url = self.local.wait_ready()
+            client = ApexClient(url, self.key, **self.client_options)
+            return Connection(client=client, description=self.description, embedded=self.local)
+        assert self.url is not None
+        client = ApexClient(self.url, self.key, **self.client_options)
+        return Connection(client=client, description=self.description, embedded=None)
+
+    def cancel(self) -> None:
+        """Stop the local server if the connection will not be used after all."""
+        if self.local is not None:
+            self.local.stop()
+
+
+def begin_connection(
+    config: Config,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    env: Mapping[str, str] | None = None,
+    **client_options: Any,
+) -> PendingConnection:
+    """Resolve the endpoint; when neither a key nor a base URL is configured anywhere, spawn
+    the local server now (it starts in parallel with whatever the caller does next)."""
+    env = os.environ if env is None else env
+    url, key = resolve_endpoint(base_url, api_key, env, config)
+    if url is None and key is None:
+        server, description = _spawn_local_server(config, env)
+        return PendingConnection(None, LOCAL_KEY, description, server, client_options)
+    if url is None:
+        from apex_tui.api.transport import normalize_base_url
+
+        url = normalize_base_url(PUBLIC_HOST)
+    if key is None and _is_loopback_host(url):
+        key = LOCAL_KEY
+    host = urlsplit(url).netloc or url
+    return PendingConnection(url, key or "", host, None, client_options)
 
 
 def open_connection(
@@ -135,21 +217,12 @@ def open_connection(
     env: Mapping[str, str] | None = None,
     **client_options: Any,
 ) -> Connection:
-    """A client for the configured endpoint, or for a freshly started embedded server when
-    neither a key nor a base URL is configured anywhere."""
-    env = os.environ if env is None else env
-    url, key = resolve_endpoint(base_url, api_key, env, config)
-    if url is None and key is None:
-        server, description = _start_embedded(config)
-        client = ApexClient(server.base_url, LOCAL_KEY, **client_options)
-        return Connection(client=client, description=description, embedded=server)
-    if url is None:
-        url = normalize_base_url(PUBLIC_HOST)
-    if key is None and _is_loopback_host(url):
-        key = LOCAL_KEY
-    client = ApexClient(url, key or "", **client_options)
-    host = urlsplit(url).netloc or url
-    return Connection(client=client, description=host, embedded=None)
+    """A client for the configured endpoint, or for a freshly started local server (a child
+    process) when neither a key nor a base URL is configured anywhere."""
+    pending = begin_connection(
+        config, base_url=base_url, api_key=api_key, env=env, **client_options
+    )
+    return pending.finish()
 
 
 async def aclose_connection(conn: Connection) -> None:

@@ -19,6 +19,7 @@ from textual.theme import Theme
 from apex_tui.services.chat_sync import ChatSync
 from apex_tui.services.config import Config, ConfigError, config_path, save_config, state_dir
 from apex_tui.services.connection import Connection
+from apex_tui.services.local_server import LocalServerError, LocalServerProcess
 from apex_tui.ui.clipboard import Clipboard, CopyFunction, pyperclip_copy
 from apex_tui.ui.commands import ApexCommands
 from apex_tui.ui.drafts import DraftStore
@@ -95,9 +96,18 @@ class ApexApp(App[int]):
             sessions_prefetch=(chat_type, prefetch),
         )
         self.push_screen(main)
+        if isinstance(self.connection.embedded, LocalServerProcess):
+            self.run_worker(self._check_local_server(self.connection.embedded), group="server")
         for problem in [*self.theme_errors, self.drafts.load_error]:
             if problem:
                 self.notify(problem, severity="warning", timeout=10)
+
+    async def _check_local_server(self, server: LocalServerProcess) -> None:
+        """The local server child starts while the app does; say so if it could not."""
+        try:
+            await asyncio.to_thread(server.wait_ready)
+        except LocalServerError as exc:
+            self.notify(str(exc), title="Local server", severity="error", timeout=60)
 
     async def on_unmount(self) -> None:
         with contextlib.suppress(OSError):  # reported while running; nothing more to do now

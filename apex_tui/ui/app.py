@@ -33,8 +33,6 @@ from apex_tui.ui.screens.turn_flows import TurnFlows
 from apex_tui.ui.themes import discover_themes, shipped_themes_dir
 from apex_tui.ui.widgets.conversation import ConversationView
 from apex_tui.ui.widgets.prompt_bar import PromptInput
-from apex_tui.ui.widgets.research_pane import ResearchPane
-from apex_tui.ui.widgets.search_pane import SearchPane
 from apex_tui.ui.widgets.sessions import ChatList, SessionsPane
 
 FALLBACK_THEME = "apex-dark"
@@ -158,6 +156,9 @@ class ApexApp(App[int]):
         self.notify(result.toast, title=f"{what} copied")
 
     def help_sections(self) -> list[HelpSection]:
+        from apex_tui.ui.widgets.research_pane import ResearchPane  # not needed at start-up
+        from apex_tui.ui.widgets.search_pane import SearchPane
+
         palette = Binding(
             self.COMMAND_PALETTE_BINDING,
             "command_palette",

@@ -100,9 +100,7 @@ def _search_prompt(main: MainScreen) -> None:
     if text:
         main.web_search(text)
     else:
-        if not main.search_pane.display:
-            main.action_toggle_search()
-        main.search_pane.action_focus_query()
+        main.focus_search_query()
 
 
 def _research_prompt(main: MainScreen) -> None:

@@ -17,7 +17,6 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.css.query import NoMatches
 from textual.keys import format_key
 from textual.screen import Screen
 from textual.widgets import Static
@@ -26,7 +25,6 @@ from apex_tui.api.errors import ApexError
 from apex_tui.api.models import ChatSession
 from apex_tui.services.chat_sync import ChatSettings, ChatSync, Turn
 from apex_tui.services.config import Config
-from apex_tui.services.research import ResearchTracker
 from apex_tui.services.state import JobStore
 from apex_tui.ui.drafts import DraftStore, new_chat_key
 from apex_tui.ui.messages import (
@@ -44,13 +42,13 @@ from apex_tui.ui.screens.turn_flows import TurnFlows, turn_view
 from apex_tui.ui.widgets.conversation import ConversationView
 from apex_tui.ui.widgets.key_hints import KeyHints
 from apex_tui.ui.widgets.prompt_bar import PromptBar
-from apex_tui.ui.widgets.research_pane import ResearchPane
-from apex_tui.ui.widgets.search_pane import SearchPane
 from apex_tui.ui.widgets.sessions import SessionsPane
 from apex_tui.ui.widgets.status_line import StatusLine
 
 CHAT_TYPES = ("apex", "gravity")
 DRAFT_SAVE_DELAY = 0.4
+SIDE_PANES_DELAY = 1.5
+"""Seconds after mounting by which the search/research panes are mounted at the latest."""
 
 
 def default_settings(config: Config) -> ChatSettings:
@@ -136,7 +134,6 @@ class MainScreen(TurnFlows, PaneFlows, Screen[None]):
         self.init_pane_flows()
 
     def compose(self) -> ComposeResult:
-        search = self.config.search
         self.set_width_classes(self.app.size.width, panes_open=False)  # before anything mounts
         yield StatusLine(id="status-line")
         with Horizontal(id="body"):
@@ -146,20 +143,7 @@ class MainScreen(TurnFlows, PaneFlows, Screen[None]):
                     with Vertical(id="chat-column"):
                         yield Static(id="welcome", markup=False)
                         yield ConversationView(id="conversation")
-                    with Vertical(id="side"):
-                        search_pane = SearchPane(
-                            self.sync.client,
-                            n_miners=search.n_miners,
-                            n_results=search.n_results,
-                            max_response_time=search.max_response_time,
-                            id="search-pane",
-                        )
-                        search_pane.display = False
-                        yield search_pane
-                        tracker = ResearchTracker(self.sync.client, self._job_store)
-                        research_pane = ResearchPane(tracker, id="research-pane")
-                        research_pane.display = False
-                        yield research_pane
+                    yield Vertical(id="side")  # its panes mount after the first frame
                 yield PromptBar(self.config.defaults.completion_type, id="prompt-bar")
         yield KeyHints()
 
@@ -175,13 +159,13 @@ class MainScreen(TurnFlows, PaneFlows, Screen[None]):
         self.prompt_bar.input.focus()
         self.layout_panes()
         self.load_sessions()
+        # The side panes are not in the first frame: they mount once the chat list is shown
+        # (load_sessions), or after this delay if the list is slow, or when a key needs them.
+        self.set_timer(SIDE_PANES_DELAY, self.mount_side_panes)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "maximise":
-            try:
-                return bool(self.search_pane.display or self.research_pane.display)
-            except NoMatches:  # asked before compose
-                return False
+            return bool(self.open_panes())
         return super().check_action(action, parameters)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -212,6 +196,13 @@ class MainScreen(TurnFlows, PaneFlows, Screen[None]):
 
     @work(exclusive=True, group="sessions")
     async def load_sessions(self) -> None:
+        try:
+            await self._load_sessions()
+        finally:
+            if self._panes is None:  # first load: the list's frame first, then the panes
+                self.call_after_refresh(self.mount_side_panes)
+
+    async def _load_sessions(self) -> None:
         self.status.activity = "loading chats…"
         prefetch, self._sessions_prefetch = self._sessions_prefetch, None
         try:

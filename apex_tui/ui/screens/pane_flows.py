@@ -2,16 +2,21 @@
 and what their messages mean for the chat (attached sources, reports saved into chats).
 
 Both panes are mounted once and hidden with ``display``, so searches finish and research jobs
-keep being followed (and announced) whatever is in view. Where they go depends on the width:
+keep being followed (and announced) whatever is in view. They are not part of the first frame:
+``mount_side_panes`` imports and mounts them once the chat list is shown (or at once when a key
+or command needs them), which keeps their modules (Markdown, markdown-it) and their styling off
+the start-up path. Where they go depends on the width:
 beside the conversation from ``WIDE`` columns, below it from ``NARROW`` up, and over it (like
 maximised) below that.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import work
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
@@ -23,13 +28,15 @@ from apex_tui.services.chat_sync import history_messages
 from apex_tui.ui.research_controller import store_report_in_chat
 from apex_tui.ui.widgets.key_hints import KeyHints
 from apex_tui.ui.widgets.prompt_bar import PLACEHOLDER
-from apex_tui.ui.widgets.research_pane import ResearchPane
-from apex_tui.ui.widgets.search_pane import SearchPane
 
 if TYPE_CHECKING:
     from apex_tui.services.chat_sync import ChatSettings, ChatSync, Turn
+    from apex_tui.services.config import Config
+    from apex_tui.services.state import JobStore
     from apex_tui.ui.widgets.prompt_bar import PromptBar
     from apex_tui.ui.widgets.research_jobs import JobView
+    from apex_tui.ui.widgets.research_pane import ResearchPane
+    from apex_tui.ui.widgets.search_pane import SearchPane
 
 WIDE = 140
 """From this width the panes sit right of the conversation."""
@@ -50,6 +57,8 @@ class PaneFlows(Screen[None]):
     ]
 
     sync: ChatSync
+    config: Config
+    _job_store: JobStore
     chat_id: str | None
     chat_type: str
     turns: list[Turn]
@@ -66,14 +75,81 @@ class PaneFlows(Screen[None]):
 
     def init_pane_flows(self) -> None:
         self.attached: list[WebSearchResult] = []
+        self._panes: tuple[SearchPane, ResearchPane] | None = None
+        self._panes_ready = False
+        self._pane_waiters: list[Callable[[], object]] = []
+
+    # --- the panes, mounted after the first frame ----------------------------------------------
+
+    def mount_side_panes(self) -> None:
+        """Create and mount both panes (once; hidden). The research pane then resumes the
+        watched jobs. Their children exist once mounted: use :meth:`with_panes` to act on them."""
+        if self._panes is not None:
+            return
+        try:
+            side = self.query_one("#side")
+        except NoMatches:  # not composed yet
+            return
+        from apex_tui.services.research import ResearchTracker
+        from apex_tui.ui.widgets.research_pane import ResearchPane
+        from apex_tui.ui.widgets.search_pane import SearchPane
+
+        search = self.config.search
+        search_pane = SearchPane(
+            self.sync.client,
+            n_miners=search.n_miners,
+            n_results=search.n_results,
+            max_response_time=search.max_response_time,
+            id="search-pane",
+        )
+        search_pane.display = False
+        tracker = ResearchTracker(self.sync.client, self._job_store)
+        research_pane = ResearchPane(tracker, id="research-pane")
+        research_pane.display = False
+        self._panes = (search_pane, research_pane)
+        mounting = side.mount(search_pane, research_pane)
+
+        async def mounted() -> None:
+            await mounting
+            self._panes_ready = True
+            waiters, self._pane_waiters = self._pane_waiters, []
+            for waiter in waiters:
+                waiter()
+
+        self.call_later(mounted)
+
+    def with_panes(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` now if the panes are mounted, else as soon as they are."""
+        if self._panes_ready:
+            callback()
+            return
+        self._pane_waiters.append(callback)
+        self.mount_side_panes()
+
+    async def panes_mounted(self) -> None:
+        if not self._panes_ready:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self.with_panes(lambda: None if done.done() else done.set_result(None))
+            await done
+
+    def open_panes(self) -> list[Widget]:
+        """The panes on show (none before they are mounted)."""
+        return [p for p in self._panes if p.display] if self._panes else []
 
     @property
     def search_pane(self) -> SearchPane:
-        return self.query_one(SearchPane)
+        """The search pane (created now if it was not yet; see :meth:`with_panes`)."""
+        self.mount_side_panes()
+        if self._panes is None:
+            raise NoMatches("the search pane is not mounted (the screen is not composed)")
+        return self._panes[0]
 
     @property
     def research_pane(self) -> ResearchPane:
-        return self.query_one(ResearchPane)
+        self.mount_side_panes()
+        if self._panes is None:
+            raise NoMatches("the research pane is not mounted (the screen is not composed)")
+        return self._panes[1]
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -87,7 +163,7 @@ class PaneFlows(Screen[None]):
             side = self.query_one("#side")
         except NoMatches:  # not composed yet
             return
-        open_panes = [p for p in (self.search_pane, self.research_pane) if p.display]
+        open_panes = self.open_panes()
         side.display = bool(open_panes)
         self.set_width_classes(width, bool(open_panes))
         self.query_one(KeyHints).compact = width < NARROW
@@ -112,10 +188,11 @@ class PaneFlows(Screen[None]):
             self.prompt_bar.input.focus()
 
     def _focus_inside(self, pane: Widget) -> None:
-        if isinstance(pane, SearchPane):
-            target = pane.query_one("#search-query")
-            if pane.current is not None and pane.current.results:
-                target = pane.query_one("#search-results")
+        search = self.search_pane
+        if pane is search:
+            target = search.query_one("#search-query")
+            if search.current is not None and search.current.results:
+                target = search.query_one("#search-results")
         else:
             target = pane.query_one("#research-jobs")
         target.focus()
@@ -131,13 +208,23 @@ class PaneFlows(Screen[None]):
             self._show_pane(pane, False)
 
     def action_toggle_search(self) -> None:
-        self._toggle(self.search_pane)
+        self.with_panes(lambda: self._toggle(self.search_pane))
 
     def action_toggle_research(self) -> None:
-        self._toggle(self.research_pane)
+        self.with_panes(lambda: self._toggle(self.research_pane))
+
+    def focus_search_query(self) -> None:
+        """Show the search pane and put the cursor in its query box."""
+
+        def focus() -> None:
+            if not self.search_pane.display:
+                self._show_pane(self.search_pane, True)
+            self.search_pane.action_focus_query()
+
+        self.with_panes(focus)
 
     def action_maximise(self) -> None:
-        if not (self.search_pane.display or self.research_pane.display):
+        if not self.open_panes():
             self.notify("Open the search (F3) or research (F5) pane first.")
             return
         self.toggle_class("-maximised")
@@ -148,7 +235,7 @@ class PaneFlows(Screen[None]):
     def _focus_in_side(self) -> bool:
         focused = self.focused
         return focused is not None and any(
-            p in focused.ancestors_with_self for p in (self.search_pane, self.research_pane)
+            p in focused.ancestors_with_self for p in self.open_panes()
         )
 
     def action_toggle_sidebar(self) -> None:
@@ -161,7 +248,7 @@ class PaneFlows(Screen[None]):
     def action_cycle_focus(self) -> None:
         """Prompt → conversation → open panes → chat list → prompt (only what is visible)."""
         areas: list[Widget] = [self.prompt_bar.input, self.query_one("#conversation")]
-        areas += [p for p in (self.search_pane, self.research_pane) if p.display]
+        areas += self.open_panes()
         areas.append(self.query_one("#chat-list"))
         visible = [a for a in areas if a.is_on_screen or a is self.prompt_bar.input]
         current = next(
@@ -173,7 +260,7 @@ class PaneFlows(Screen[None]):
             -1,
         )
         target = visible[(current + 1) % len(visible)]
-        if target in (self.search_pane, self.research_pane):
+        if target.id in ("search-pane", "research-pane"):
             self._focus_inside(target)
         else:
             target.focus()
@@ -182,10 +269,14 @@ class PaneFlows(Screen[None]):
 
     def web_search(self, query: str) -> None:
         """Run a search in the pane (shown if hidden), from the palette or the prompt bar."""
-        if not self.search_pane.display:
-            self._show_pane(self.search_pane, True)
-        self.search_pane.search(query)
-        self.search_pane.query_one("#search-results").focus()
+
+        def search() -> None:
+            if not self.search_pane.display:
+                self._show_pane(self.search_pane, True)
+            self.search_pane.search(query)
+            self.search_pane.query_one("#search-results").focus()
+
+        self.with_panes(search)
 
     async def fetch_sources(self, prompt: str, settings: ChatSettings) -> list[WebSearchResult]:
         """The sources of a web-search answer, asked for as ``ChatSync`` would (one miner's
@@ -198,6 +289,7 @@ class PaneFlows(Screen[None]):
         )
         reply = await self.sync.client.web_retrieval(request)
         sources = [r for r in reply.results if r.url or r.content]
+        await self.panes_mounted()
         self.search_pane.show_sources(
             prompt,
             sources,
@@ -207,8 +299,7 @@ class PaneFlows(Screen[None]):
         )
         return sources
 
-    @on(SearchPane.AttachResults)
-    def _attach_results(self, message: SearchPane.AttachResults) -> None:
+    def on_search_pane_attach_results(self, message: SearchPane.AttachResults) -> None:
         known = {r.url for r in self.attached}
         self.attached += [r for r in message.results if r.url not in known or not r.url]
         self.prompt_bar.show_attached(len(self.attached))
@@ -229,17 +320,19 @@ class PaneFlows(Screen[None]):
             self.notify("Type a research question in the prompt first.", severity="warning")
             return
         history = history_messages(self.turns, question)[:-1]
-        if not self.research_pane.display:
-            self._show_pane(self.research_pane, True)
-        self.research_pane.start_job(question, history)
 
-    @on(ResearchPane.JobFinished)
-    def _job_finished(self, message: ResearchPane.JobFinished) -> None:
+        def start() -> None:
+            if not self.research_pane.display:
+                self._show_pane(self.research_pane, True)
+            self.research_pane.start_job(question, history)
+
+        self.with_panes(start)
+
+    def on_research_pane_job_finished(self, message: ResearchPane.JobFinished) -> None:
         # The pane has toasted and rung; the job's linked chat changed on the server.
         self.load_sessions()
 
-    @on(ResearchPane.SaveReportToChat)
-    def _save_report(self, message: ResearchPane.SaveReportToChat) -> None:
+    def on_research_pane_save_report_to_chat(self, message: ResearchPane.SaveReportToChat) -> None:
         if self.streaming:
             self.notify(
                 "An answer is still streaming; save the report when it has finished.",

@@ -1,8 +1,10 @@
 """Shared pieces of the benchmarks: the real local server, the real app, a frame meter, figures.
 
 Every benchmark drives ``apex_tui.ui.app.ApexApp`` headless (``App.run_test(size=(120, 36))``)
-against an :class:`EmbeddedServer` on loopback at its fastest offline setting
-(``tokens_per_second=0``), with a throw-away database and config/state folders.
+against the real local server on loopback at its fastest offline setting
+(``tokens_per_second=0``), with a throw-away database and config/state folders: in a child
+process like ``apex-tui`` (stream, keys; ``--in-process`` for a thread) or an in-process
+:class:`EmbeddedServer` (chats, long: their peak RSS includes the server).
 
 Frame time: Textual paints a frame in ``Screen._on_timer_update`` (layout if needed, then the
 compositor asks each dirty widget for its lines and builds the update). Headless runs skip the
@@ -79,12 +81,55 @@ def rss_mb() -> float:
     return float("nan")
 
 
+def in_process_arg() -> bool:
+    """``--in-process``: run the server in a thread of this process (the library API) instead
+    of a child process like ``apex-tui`` does by default."""
+    return "--in-process" in sys.argv
+
+
 @contextlib.contextmanager
-def local_server(tmp: Path) -> Iterator[EmbeddedServer]:
-    """The real server, fastest offline streaming, its own SQLite file under ``tmp``."""
-    options = ServerOptions(db_path=tmp / "apex.db", tokens_per_second=0)
-    with EmbeddedServer(options) as server:
-        yield server
+def local_server(tmp: Path, *, child: bool = False) -> Iterator[Any]:
+    """The real server, fastest offline streaming, its own SQLite file under ``tmp``: in a
+    child process (``child``: what ``apex-tui`` runs) or an in-process ``EmbeddedServer``.
+    Both have ``base_url``; seed through :func:`storage_of`."""
+    if not child:
+        options = ServerOptions(db_path=tmp / "apex.db", tokens_per_second=0)
+        with EmbeddedServer(options) as server:
+            yield server
+        return
+    from apex_tui.services.local_server import LocalServerProcess
+
+    args = ["--db", str(tmp / "apex.db"), "--tokens-per-second", "0"]
+    process = LocalServerProcess(args, log_path=tmp / "server.log")
+    try:
+        yield ChildServer(process.wait_ready(), tmp / "apex.db", process)
+    finally:
+        process.stop()
+
+
+@dataclass
+class ChildServer:
+    """The local server as ``apex-tui`` runs it: a child process on this SQLite file."""
+
+    base_url: str
+    db_path: Path
+    process: Any
+
+
+@contextlib.contextmanager
+def storage_of(server: Any) -> Iterator[Any]:
+    """The server's storage layer: its own (in-process) or a second connection to the child's
+    SQLite file (seeding writes rows as before; the child reads them on the next request)."""
+    if isinstance(server, EmbeddedServer):
+        yield server.state.storage
+        return
+    from apex_tui.server.storage import Storage
+
+    storage = Storage(server.db_path)
+    try:
+        yield storage
+    finally:
+        storage.close()
 
 
 @contextlib.contextmanager
@@ -97,7 +142,7 @@ def workdir() -> Iterator[Path]:
         yield tmp
 
 
-def make_app(server: EmbeddedServer, tmp: Path, **defaults: Any) -> Any:
+def make_app(server: Any, tmp: Path, **defaults: Any) -> Any:
     """The real ApexApp on a real client to ``server`` (imports Textual, so done late)."""
     from apex_tui.api.client import ApexClient
     from apex_tui.services.config import Config, Defaults
@@ -184,14 +229,19 @@ def strip_text(strips: list[Any]) -> list[str]:
     return [strip.text.rstrip() for strip in strips]
 
 
-def seed_chats(server: EmbeddedServer, count: int) -> None:
+def seed_chats(server: Any, count: int) -> None:
     """``count`` chats (one completion each) for the bench key, straight into the storage."""
-    server.state.storage.seed_chats(OWNER, count)
+    with storage_of(server) as storage:
+        storage.seed_chats(OWNER, count)
 
 
-def seed_long_chat(server: EmbeddedServer, turns: int, answer: Callable[[int], str]) -> str:
+def seed_long_chat(server: Any, turns: int, answer: Callable[[int], str]) -> str:
     """One chat of ``turns`` completed turns through the storage layer; returns its id."""
-    storage = server.state.storage
+    with storage_of(server) as storage:
+        return _seed_long_chat(storage, turns, answer)
+
+
+def _seed_long_chat(storage: Any, turns: int, answer: Callable[[int], str]) -> str:
     chat, first = storage.create_chat_and_completion(
         OWNER, "Question 0?", "apex", "basic", "A long chat"
     )

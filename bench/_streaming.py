@@ -17,7 +17,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from _harness import FrameMeter, local_server, make_app, settle, strip_text, wait_for, workdir
+from _harness import (
+    FrameMeter,
+    in_process_arg,
+    local_server,
+    make_app,
+    settle,
+    strip_text,
+    wait_for,
+    workdir,
+)
 
 PROMPT = (
     "Write a long detailed essay on how Bittensor subnets reward miners, with python code "
@@ -71,7 +80,7 @@ async def stream_once(
 ) -> StreamRecord:
     """Send the prompt, let the answer stream to the end, verify it, return the record."""
     record = StreamRecord()
-    with workdir() as tmp, local_server(tmp) as server:
+    with workdir() as tmp, local_server(tmp, child=not in_process_arg()) as server:
         app = make_app(server, tmp, max_new_tokens=MAX_TOKENS, seed=7)
         record.meter.install()
         try:

@@ -1,6 +1,7 @@
 """keys: key-press-to-screen latency while the 20,000-token answer of `stream` streams.
 
-Run: ``python bench/keys.py [--runs N]`` (default 3 runs).
+Run: ``python bench/keys.py [--runs N] [--in-process]`` (default 3 runs; the server in a child
+process as ``apex-tui`` runs it, or in a thread with ``--in-process``).
 
 A key is posted to the app's message queue the way a terminal driver does (``events.Key``), at
 ~25 keys a second with jitter so presses land anywhere in the frame cycle. Its latency is from

@@ -3,12 +3,12 @@
 Run: ``python bench/start.py [--runs N]`` (default 5 runs of each).
 
 ``apex-tui`` is started as a real process on a pseudo-terminal (120x36) with no key and no base
-URL, so it starts its embedded local server on the database in ``$XDG_DATA_HOME/apex-tui``,
-which is seeded beforehand (0 or 10,000 chats for the local key) through the server's storage
-layer. The clock runs from just before the process is spawned until the terminal output holds
-the sessions pane's title with the full count ("apex chats · 10000"), i.e. the frame in which
-the list is filled; the app is then quit with Ctrl+Q. Also timed: ``apex-tui --version`` and
-``apex-tui ask --help`` (these must not import Textual).
+URL, so it starts its local server (a child process, as people run it) on the database in
+``$XDG_DATA_HOME/apex-tui``, which is seeded beforehand (0 or 10,000 chats for the local key)
+through the server's storage layer. The clock runs from just before the process is spawned
+until the terminal output holds the sessions pane's title with the full count ("apex chats ·
+10000"), i.e. the frame in which the list is filled; the app is then quit with Ctrl+Q. Also
+timed: ``apex-tui --version`` and ``apex-tui ask --help`` (these must not import Textual).
 """
 
 from __future__ import annotations

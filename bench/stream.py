@@ -1,6 +1,8 @@
 """stream: a 20,000-token Markdown answer streamed from the local server into the real app.
 
-Run: ``python bench/stream.py [--runs N]`` (default 3 runs; ~20 s each on 2 cores).
+Run: ``python bench/stream.py [--runs N] [--in-process]`` (default 3 runs; ~20 s each on 2
+cores). The local server runs in a child process as ``apex-tui`` runs it (``--in-process``: in
+a thread of the benchmark's process, the library's ``EmbeddedServer``).
 Each run prints its figures; the last block is the median [min–max] over the runs.
 See bench/README.md for what each figure means.
 """

@@ -49,6 +49,8 @@ CHAT_TYPES = ("apex", "gravity")
 DRAFT_SAVE_DELAY = 0.4
 SIDE_PANES_DELAY = 1.5
 """Seconds after mounting by which the search/research panes are mounted at the latest."""
+SIDE_PANES_AFTER_LIST = 0.1
+"""...or this long after the chat list was filled (a frame or more: the list shows first)."""
 
 
 def default_settings(config: Config) -> ChatSettings:
@@ -199,8 +201,8 @@ class MainScreen(TurnFlows, PaneFlows, Screen[None]):
         try:
             await self._load_sessions()
         finally:
-            if self._panes is None:  # first load: the list's frame first, then the panes
-                self.call_after_refresh(self.mount_side_panes)
+            if self._panes is None:  # first load: the list's frame is painted, then the panes
+                self.set_timer(SIDE_PANES_AFTER_LIST, self.mount_side_panes)
 
     async def _load_sessions(self) -> None:
         self.status.activity = "loading chats…"

@@ -56,18 +56,15 @@ def run_interactive(args: argparse.Namespace) -> int:
 def _settings(args: argparse.Namespace, config: Config) -> Any:
     from apex_tui.services.chat_sync import ChatSettings
 
-    d = config.defaults
-    return ChatSettings(
-        completion_type=args.completion_type or d.completion_type,
-        model=args.model or d.model,
-        temperature=d.temperature if args.temperature is None else args.temperature,
-        top_p=d.top_p if args.top_p is None else args.top_p,
-        max_new_tokens=d.max_new_tokens if args.max_tokens is None else args.max_tokens,
-        seed=d.seed if args.seed is None else args.seed,
-        system_prompt=d.system_prompt if args.system is None else args.system,
-        search_miners=config.search.n_miners,
-        search_results=config.search.n_results,
-        search_max_time=config.search.max_response_time,
+    return ChatSettings.from_config(
+        config,
+        completion_type=args.completion_type or None,
+        model=args.model or None,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        max_new_tokens=args.max_tokens,
+        seed=args.seed,
+        system_prompt=args.system,
     )
 
 

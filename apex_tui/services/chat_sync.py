@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apex_tui.api.client import ApexClient
 from apex_tui.api.errors import ApexError, ApexStreamError
@@ -23,6 +23,9 @@ from apex_tui.api.models import (
     WebSearchResult,
 )
 from apex_tui.services.completion_types import build_chat_request, plan_for
+
+if TYPE_CHECKING:
+    from apex_tui.services.config import Config
 
 __all__ = [
     "AnswerDelta",
@@ -52,6 +55,30 @@ class ChatSettings:
     search_miners: int = 5
     search_results: int = 5
     search_max_time: int = 30
+
+    @classmethod
+    def from_config(cls, config: Config, **overrides: Any) -> ChatSettings:
+        """A new question's settings: the config's [defaults] and [search], then ``overrides``
+        (a ``None`` override keeps the default, so unset command-line flags can be passed as is)."""
+        d, search = config.defaults, config.search
+        settings = cls(
+            completion_type=d.completion_type,
+            model=d.model,
+            temperature=d.temperature,
+            top_p=d.top_p,
+            max_new_tokens=d.max_new_tokens,
+            seed=d.seed,
+            system_prompt=d.system_prompt,
+            search_miners=search.n_miners,
+            search_results=search.n_results,
+            search_max_time=search.max_response_time,
+        )
+        for name, value in overrides.items():
+            if not hasattr(settings, name):
+                raise TypeError(f"ChatSettings has no field {name!r}")
+            if value is not None:
+                setattr(settings, name, value)
+        return settings
 
 
 @dataclass

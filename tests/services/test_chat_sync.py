@@ -154,3 +154,17 @@ async def test_regenerate_replaces_the_turn(client: ApexClient) -> None:
         pass
     (new,) = await sync.load_turns(chat_id)
     assert new.completion_id != old.completion_id and new.prompt == "hi"
+
+
+def test_settings_from_config_with_overrides() -> None:
+    from apex_tui.services.chat_sync import ChatSettings
+    from apex_tui.services.config import Config
+
+    config = Config()
+    config.defaults.temperature = 0.3
+    config.search.n_results = 2
+    settings = ChatSettings.from_config(config, seed=9, top_p=None)
+    assert (settings.temperature, settings.seed, settings.search_results) == (0.3, 9, 2)
+    assert settings.top_p == config.defaults.top_p
+    with pytest.raises(TypeError, match="no field"):
+        ChatSettings.from_config(config, colour="red")

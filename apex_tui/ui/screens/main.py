@@ -53,23 +53,6 @@ SIDE_PANES_AFTER_LIST = 0.1
 """...or this long after the chat list was filled (a frame or more: the list shows first)."""
 
 
-def default_settings(config: Config) -> ChatSettings:
-    """A new chat's settings, from the config's [defaults]."""
-    d = config.defaults
-    return ChatSettings(
-        completion_type=d.completion_type,
-        model=d.model,
-        temperature=d.temperature,
-        top_p=d.top_p,
-        max_new_tokens=d.max_new_tokens,
-        seed=d.seed,
-        system_prompt=d.system_prompt,
-        search_miners=config.search.n_miners,
-        search_results=config.search.n_results,
-        search_max_time=config.search.max_response_time,
-    )
-
-
 def welcome_text(server: str, keymap: dict[str, str]) -> str:
     """What an empty conversation shows: where we are connected and the keys that matter."""
 
@@ -187,7 +170,7 @@ class MainScreen(TurnFlows, PaneFlows, Screen[None]):
     def settings(self) -> ChatSettings:
         """Settings of the open chat (a new chat starts from the config's defaults)."""
         if self.chat_id not in self._settings:
-            self._settings[self.chat_id] = default_settings(self.config)
+            self._settings[self.chat_id] = ChatSettings.from_config(self.config)
         return self._settings[self.chat_id]
 
     def report(self, what: str, error: ApexError) -> None:

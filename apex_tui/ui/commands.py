@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from apex_tui.ui.screens.help import current_keys
 from apex_tui.ui.widgets.sessions import ChatList
 
 if TYPE_CHECKING:
@@ -20,38 +21,69 @@ Command = tuple[str, str, Callable[[], object]]
 def app_commands(app: ApexApp, main: MainScreen) -> list[Command]:
     """(name, help, callback) for every action; callbacks act on the main screen directly."""
     sessions = main.sessions
+    shown = current_keys(app.help_sections(), app.config.keymap)
+
+    def key(text: str, binding_id: str) -> str:
+        """Help text with the action's key as it is bound now (remapping included)."""
+        keys = shown.get(binding_id)
+        return f"{text} ({keys})" if keys else text
+
     commands: list[Command] = [
-        ("New chat", "Start a new chat (Ctrl+N)", main.action_new_chat),
+        ("New chat", key("Start a new chat", "chat.new"), main.action_new_chat),
         (
             "Toggle apex / gravity chats",
-            "Switch the chat type (Ctrl+G)",
+            key("Switch the chat type", "chat.toggle_type"),
             main.action_toggle_chat_type,
         ),
-        ("Filter chats", "Focus the chat filter (Ctrl+F)", main.action_focus_filter),
-        ("Stop generation", "Stop the answer, keep what arrived (Esc)", main.action_stop),
-        ("Regenerate last answer", "Ask the last prompt again (Ctrl+R)", main.action_regenerate),
-        ("Copy answer", "Copy the selected (or last) answer", main.action_copy_answer),
+        ("Filter chats", key("Focus the chat filter", "chat.filter"), main.action_focus_filter),
+        (
+            "Stop generation",
+            key("Stop the answer, keep what arrived", "chat.stop"),
+            main.action_stop,
+        ),
+        (
+            "Regenerate last answer",
+            key("Ask the last prompt again", "chat.regenerate"),
+            main.action_regenerate,
+        ),
+        (
+            "Copy answer",
+            key("Copy the selected (or last) answer", "chat.copy_answer"),
+            main.action_copy_answer,
+        ),
         (
             "Copy code block",
-            "Copy the next code block of the selected answer",
+            key("Copy the next code block of the selected answer", "chat.copy_code"),
             main.action_copy_code,
         ),
-        ("Edit and resend prompt", "Edit the selected (or last) prompt", main.action_edit_turn),
-        ("Delete turn", "Delete the selected (or last) turn", main.action_delete_turn),
-        ("Rename chat", "Rename the highlighted chat (F2 in the list)", sessions.begin_rename),
+        (
+            "Edit and resend prompt",
+            key("Edit the selected (or last) prompt", "chat.edit"),
+            main.action_edit_turn,
+        ),
+        (
+            "Delete turn",
+            key("Delete the selected (or last) turn", "chat.delete_turn"),
+            main.action_delete_turn,
+        ),
+        (
+            "Rename chat",
+            key("Rename the highlighted chat", "sessions.rename"),
+            sessions.begin_rename,
+        ),
         (
             "Delete chats",
-            "Delete the marked or highlighted chats (Del in the list)",
+            key("Delete the marked or highlighted chats", "sessions.delete"),
             sessions.query_one(ChatList).action_delete,
         ),
         (
             "Chat settings",
-            "Model, sampling and system prompt of this chat (Ctrl+T)",
+            key("Model, sampling and system prompt of this chat", "chat.settings"),
             main.action_chat_settings,
         ),
         (
             "Web search pane",
-            "Show, focus or hide the web-search pane (F3)",
+            key("Show, focus or hide the web-search pane", "pane.search"),
             main.action_toggle_search,
         ),
         (
@@ -61,7 +93,7 @@ def app_commands(app: ApexApp, main: MainScreen) -> list[Command]:
         ),
         (
             "Deep research pane",
-            "Show, focus or hide the deep-research pane (F5)",
+            key("Show, focus or hide the deep-research pane", "pane.research"),
             main.action_toggle_research,
         ),
         (
@@ -71,22 +103,26 @@ def app_commands(app: ApexApp, main: MainScreen) -> list[Command]:
         ),
         (
             "Maximise pane",
-            "The open pane fills the screen, or goes back (F9)",
+            key("The open pane fills the screen, or goes back", "pane.maximise"),
             main.action_maximise,
         ),
         (
             "Next area",
-            "Focus prompt, conversation, panes, chat list in turn (Ctrl+O)",
+            key("Focus prompt, conversation, panes, chat list in turn", "pane.next_area"),
             main.action_cycle_focus,
         ),
-        ("Chat list on/off", "Hide or show the chat list (Ctrl+B)", main.action_toggle_sidebar),
+        (
+            "Chat list on/off",
+            key("Hide or show the chat list", "pane.sidebar"),
+            main.action_toggle_sidebar,
+        ),
         (
             "Clear attached sources",
             "Send the next prompt without the attached results",
             main.clear_attached,
         ),
-        ("Settings", "Server, defaults and theme (F4)", app.action_settings),
-        ("Help: keys", "Show every key (F1)", app.action_help),
+        ("Settings", key("Server, defaults and theme", "app.settings"), app.action_settings),
+        ("Help: keys", key("Show every key", "app.help"), app.action_help),
     ]
     for name in sorted(app.available_themes):
         commands.append(
@@ -120,12 +156,12 @@ def typed_commands(main: MainScreen, query: str) -> list[Command]:
     return [
         (
             f"Search the web for “{text}”",
-            "Results appear in the web-search pane (F3)",
+            "Results appear in the web-search pane",
             partial(main.web_search, text),
         ),
         (
             f"Start deep research on “{text}”",
-            "With the conversation so far; follow it in the research pane (F5)",
+            "With the conversation so far; follow it in the research pane",
             partial(main.start_research, text),
         ),
     ]

@@ -248,3 +248,15 @@ async def test_help_lists_every_key_and_palette_has_actions(make_app: AppFactory
 
         names = {name for name, _, _ in app_commands(app, main_of(app))}
         assert {"New chat", "Stop generation", "Delete chats", "Theme: apex-light"} <= names
+
+
+async def test_palette_help_names_the_key_as_remapped(make_app: AppFactory) -> None:
+    from apex_tui.ui.commands import app_commands
+
+    app = make_app(config=None)
+    app.config.keymap = {"chat.new": "ctrl+k"}
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        helps = {name: help for name, help, _ in app_commands(app, main_of(app))}
+        assert helps["New chat"].endswith("(ctrl+k)"), helps["New chat"]
+        assert helps["Web search pane"].endswith("(f3)"), helps["Web search pane"]

@@ -15,7 +15,8 @@ from textual.widgets import Static
 HelpSection = tuple[str, Iterable[BindingType]]
 
 
-def _keys_label(app_keys: str) -> str:
+def keys_label(app_keys: str) -> str:
+    """``"ctrl+n,f2"`` as people read it: ``"ctrl+n / f2"``."""
     from textual.keys import format_key
 
     return " / ".join(format_key(k.strip()) for k in app_keys.split(",") if k.strip())
@@ -34,7 +35,7 @@ def help_table(sections: Iterable[HelpSection], keymap: Mapping[str, str]) -> Ta
         for binding in rows:
             keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
             action = binding.tooltip or binding.description
-            table.add_row(_keys_label(keys), action)
+            table.add_row(keys_label(keys), action)
         table.add_row("", "")
     return table
 
@@ -78,3 +79,13 @@ class HelpScreen(ModalScreen[None]):
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)
+
+
+def current_keys(sections: Iterable[HelpSection], keymap: Mapping[str, str]) -> dict[str, str]:
+    """Binding id → its keys as shown now, after the user's ``[keymap]``."""
+    return {
+        binding.id: keys_label(keymap.get(binding.id, binding.key))
+        for _title, bindings in sections
+        for binding in bindings
+        if isinstance(binding, Binding) and binding.id
+    }

@@ -36,6 +36,7 @@ __all__ = [
     "TurnFinished",
     "TurnStarted",
     "history_messages",
+    "search_sources",
     "stream_answer",
     "title_from_prompt",
 ]
@@ -162,6 +163,22 @@ class _Progress:
         return "".join(self.parts)
 
 
+async def search_sources(
+    client: ApexClient, query: str, settings: ChatSettings
+) -> list[WebSearchResult]:
+    """A web-search answer's sources: one miner's ranked list (the numbers the answer cites are
+    these, in this order), empty results dropped."""
+    reply = await client.web_retrieval(
+        WebRetrievalRequest(
+            search_query=query,
+            n_miners=1,
+            n_results=settings.search_results,
+            max_response_time=settings.search_max_time,
+        )
+    )
+    return [r for r in reply.results if r.url or r.content]
+
+
 async def stream_answer(
     client: ApexClient,
     messages: list[ChatMessage],
@@ -179,17 +196,7 @@ async def stream_answer(
     plan = plan_for(settings.completion_type)
     sources = context
     if plan.needs_web_search and sources is None:
-        # One miner's worth of results: the same ranked list the server's engine searches
-        # for itself, so the numbers it cites match the sources shown here.
-        reply = await client.web_retrieval(
-            WebRetrievalRequest(
-                search_query=messages[-1].content,
-                n_miners=1,
-                n_results=settings.search_results,
-                max_response_time=settings.search_max_time,
-            )
-        )
-        sources = [r for r in reply.results if r.url or r.content]
+        sources = await search_sources(client, messages[-1].content, settings)
     progress.sources = list(sources or [])
     request = build_chat_request(
         settings.completion_type,

@@ -23,8 +23,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 from apex_tui.api.errors import ApexError
-from apex_tui.api.models import WebRetrievalRequest, WebSearchResult
-from apex_tui.services.chat_sync import history_messages
+from apex_tui.api.models import WebSearchResult
+from apex_tui.services.chat_sync import history_messages, search_sources
 from apex_tui.ui.research_controller import store_report_in_chat
 from apex_tui.ui.widgets.key_hints import KeyHints
 from apex_tui.ui.widgets.prompt_bar import PLACEHOLDER
@@ -281,14 +281,7 @@ class PaneFlows(Screen[None]):
     async def fetch_sources(self, prompt: str, settings: ChatSettings) -> list[WebSearchResult]:
         """The sources of a web-search answer, asked for as ``ChatSync`` would (one miner's
         ranked list, so the numbers the answer cites match), and shown in the search pane."""
-        request = WebRetrievalRequest(
-            search_query=prompt,
-            n_miners=1,
-            n_results=settings.search_results,
-            max_response_time=settings.search_max_time,
-        )
-        reply = await self.sync.client.web_retrieval(request)
-        sources = [r for r in reply.results if r.url or r.content]
+        sources = await search_sources(self.sync.client, prompt, settings)
         await self.panes_mounted()
         self.search_pane.show_sources(
             prompt,

@@ -17,13 +17,15 @@ SIZE = (120, 36)
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Let every worker finish and the screen catch up (no clocks involved)."""
+    """Let every worker finish, the side panes mount (they mount just after the chat list
+    shows) and the screen catch up."""
     app = pilot.app
     await pilot.pause()
     await wait_for_workers(app)
     await pilot.pause()
     main = main_of(app)
     if main is not None:
+        await main.panes_mounted()
         main.view.flush()
     await pilot.pause()
 

@@ -12,8 +12,12 @@ import argparse
 import gc
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from apex_tui import __version__
+
+if TYPE_CHECKING:
+    from apex_tui.services.local_plan import EarlyLocalServer
 
 __all__ = ["EXIT_API", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -172,11 +176,12 @@ def _report(message: str) -> None:
     print(f"apex-tui: {message}", file=sys.stderr)
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace, early: EarlyLocalServer | None = None) -> int:
     from apex_tui import cli_commands
 
+    if args.command is None:
+        return cli_commands.run_interactive(args, early)
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
-        None: cli_commands.run_interactive,
         "ask": cli_commands.run_ask,
         "search": cli_commands.run_search,
         "research": cli_commands.run_research,
@@ -186,9 +191,21 @@ def _dispatch(args: argparse.Namespace) -> int:
     return handlers[args.command](args)
 
 
+def _skip_trio() -> None:
+    """This process runs on asyncio only; keep httpcore from importing trio.
+
+    httpcore imports ``trio`` whenever it is installed, only to learn whether it runs under it
+    (~0.12 s on start-up, on the path to the first request). Marking the module absent makes
+    it take its documented ImportError fallback. Only here, in the ``apex-tui`` process, never
+    in the library: someone else's program may use trio."""
+    if "trio" not in sys.modules:
+        sys.modules["trio"] = None  # type: ignore[assignment]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``apex-tui`` and ``python -m apex_tui``."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    _skip_trio()
     if argv[:1] == ["serve"]:
         from apex_tui.server.cli import serve_main
 
@@ -201,6 +218,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The app's imports and start-up make objects that live as long as the process; a
         # full GC pass over them (35-45 ms) is wasted. run_app freezes them, then re-enables.
         gc.disable()
+        # The local server (if it is the connection) starts now, before the config models
+        # load; run_interactive adopts it once the config is validated (local_plan).
+        from apex_tui.services.local_plan import EarlyLocalServer
+
+        early = EarlyLocalServer.start(args.config_file, args.base_url, args.api_key)
+    else:
+        early = None
 
     from apex_tui.api.errors import ApexError
     from apex_tui.cli_runtime import UsageError
@@ -208,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from apex_tui.services.local_server import LocalServerError
 
     try:
-        return _dispatch(args)
+        return _dispatch(args, early)
     except UsageError as exc:
         _report(str(exc))
         return EXIT_USAGE

@@ -7,12 +7,15 @@ import argparse
 import asyncio
 import sys
 from contextlib import aclosing
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apex_tui.cli_chats import run_chats
 from apex_tui.cli_research import run_research
 from apex_tui.cli_runtime import UsageError, config_of, emit_json, note, run_connected
 from apex_tui.services.config import Config
+
+if TYPE_CHECKING:
+    from apex_tui.services.local_plan import EarlyLocalServer
 
 __all__ = [
     "run_ask",
@@ -24,13 +27,23 @@ __all__ = [
 ]
 
 
-def run_interactive(args: argparse.Namespace) -> int:
-    """Open the Textual app on the resolved connection (the only command importing the UI)."""
+def run_interactive(args: argparse.Namespace, early: EarlyLocalServer | None = None) -> int:
+    """Open the Textual app on the resolved connection (the only command importing the UI).
+
+    ``early``: the local server child ``cli.main`` started from the raw config; it is adopted
+    if the validated config asks for the same server, else stopped."""
     from apex_tui.services.connection import begin_connection, close_connection
 
-    config = config_of(args)
-    # The local server (if one is needed) starts now, in a child process, while the UI imports.
-    pending = begin_connection(config, base_url=args.base_url, api_key=args.api_key)
+    try:
+        config = config_of(args)
+        # The local server (if one is needed) runs in a child process while the UI imports.
+        pending = begin_connection(
+            config, base_url=args.base_url, api_key=args.api_key, early=early
+        )
+    except BaseException:
+        if early is not None:
+            early.stop()
+        raise
     try:
         from apex_tui.ui.app import run_app
     except ModuleNotFoundError as exc:

@@ -5,7 +5,6 @@ a file that holds a key is written with mode 0600."""
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import tomllib
 from pathlib import Path
@@ -14,12 +13,16 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from apex_tui.services.paths import APP_DIR, config_dir, config_path, data_dir, state_dir
+
 __all__ = [
+    "APP_DIR",
     "Config",
     "ConfigError",
     "Defaults",
     "SearchDefaults",
     "ServerSection",
+    "config_dir",
     "config_path",
     "data_dir",
     "get_value",
@@ -30,7 +33,6 @@ __all__ = [
     "unset_value",
 ]
 
-APP_DIR = "apex-tui"
 SECRET_KEYS = frozenset({"api_key", "server.upstream_key"})
 
 
@@ -83,36 +85,6 @@ class Config(_Section):
 
     def holds_secret(self) -> bool:
         return bool(self.api_key or self.server.upstream_key)
-
-
-def _platform_dir(xdg_var: str, fallback: str, mac: str, win_var: str) -> Path:
-    value = os.environ.get(xdg_var)
-    if value:
-        return Path(value) / APP_DIR
-    if sys.platform == "win32":
-        return Path(os.environ.get(win_var) or Path.home() / "AppData" / "Roaming") / APP_DIR
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / mac / APP_DIR
-    return Path.home() / fallback / APP_DIR
-
-
-def config_dir() -> Path:
-    return _platform_dir("XDG_CONFIG_HOME", ".config", "Application Support", "APPDATA")
-
-
-def config_path() -> Path:
-    """``$XDG_CONFIG_HOME/apex-tui/config.toml`` (platform equivalent elsewhere)."""
-    return config_dir() / "config.toml"
-
-
-def data_dir() -> Path:
-    """Where the embedded server keeps its database (``$XDG_DATA_HOME/apex-tui``)."""
-    return _platform_dir("XDG_DATA_HOME", ".local/share", "Application Support", "LOCALAPPDATA")
-
-
-def state_dir() -> Path:
-    """Local client state such as watched research jobs (``$XDG_STATE_HOME/apex-tui``)."""
-    return _platform_dir("XDG_STATE_HOME", ".local/state", "Application Support", "LOCALAPPDATA")
 
 
 def _describe_toml_error(exc: tomllib.TOMLDecodeError, text: str) -> str:

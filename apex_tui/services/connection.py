@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from apex_tui.services.config import Config, ConfigError, data_dir, state_dir
-from apex_tui.services.local_server import UPSTREAM_KEY_ENV, LocalServerProcess
+from apex_tui.services.config import Config, ConfigError
+from apex_tui.services.local_plan import EarlyLocalServer, plan_local_server
+from apex_tui.services.local_server import LocalServerProcess
+from apex_tui.services.paths import data_dir
 
 if TYPE_CHECKING:
     from apex_tui.api.client import ApexClient
@@ -112,42 +114,33 @@ def _is_loopback_host(value: str) -> bool:
     return host in ("localhost", "127.0.0.1", "::1")
 
 
-def _spawn_local_server(config: Config, env: Mapping[str, str]) -> tuple[LocalServerProcess, str]:
-    """Spawn ``apex-tui serve`` on the data folder's database (returns before it is ready)."""
+def _spawn_local_server(
+    config: Config, env: Mapping[str, str], early: EarlyLocalServer | None
+) -> tuple[LocalServerProcess, str]:
+    """Start ``apex-tui serve`` on the data folder's database (returns before it is ready),
+    or adopt the child ``early`` started from the raw config when its plan is the same."""
     from apex_tui.server.options import ServerOptions  # a dataclass: checks the settings
 
     section = config.server
-    db_path = data_dir() / "apex.db"
     try:
         ServerOptions(
-            db_path=db_path,
+            db_path=data_dir() / "apex.db",
             engine=section.engine,
             tokens_per_second=section.tokens_per_second,
             upstream_url=section.upstream_url,
             upstream_key=section.upstream_key,
             upstream_model=section.upstream_model,
         )
+        plan = plan_local_server(section.model_dump())
     except ValueError as exc:
+        if early is not None:
+            early.stop()
         raise ConfigError(f"local server settings ([server] in the config): {exc}") from None
-    data_dir().mkdir(parents=True, exist_ok=True)
-    args = ["--host", "127.0.0.1", "--port", "0", "--db", str(db_path)]
-    args += ["--engine", section.engine, "--tokens-per-second", str(section.tokens_per_second)]
-    if section.upstream_url:
-        args += ["--upstream", section.upstream_url]
-    if section.upstream_model:
-        args += ["--upstream-model", section.upstream_model]
-    child_env = dict(env)
-    child_env.pop(UPSTREAM_KEY_ENV, None)
-    if section.upstream_key:
-        child_env[UPSTREAM_KEY_ENV] = section.upstream_key
-    server = LocalServerProcess(args, log_path=state_dir() / "server.log", env=child_env)
-    server.start()
-    engine = section.engine
-    if engine == "openai" and section.upstream_model:
-        engine = f"openai engine ({section.upstream_model})"
-    else:
-        engine = f"{engine} engine"
-    return server, f"local server, {engine}"
+    if early is not None:
+        if early.plan == plan:
+            return early.process, plan.description
+        early.stop()
+    return plan.spawn(env), plan.description
 
 
 @dataclass
@@ -190,15 +183,20 @@ def begin_connection(
     base_url: str | None = None,
     api_key: str | None = None,
     env: Mapping[str, str] | None = None,
+    early: EarlyLocalServer | None = None,
     **client_options: Any,
 ) -> PendingConnection:
     """Resolve the endpoint; when neither a key nor a base URL is configured anywhere, spawn
-    the local server now (it starts in parallel with whatever the caller does next)."""
+    the local server now (it starts in parallel with whatever the caller does next), or adopt
+    ``early`` (``EarlyLocalServer.start``) if it runs with these settings; it is stopped
+    otherwise."""
     env = os.environ if env is None else env
     url, key = resolve_endpoint(base_url, api_key, env, config)
     if url is None and key is None:
-        server, description = _spawn_local_server(config, env)
+        server, description = _spawn_local_server(config, env, early)
         return PendingConnection(None, LOCAL_KEY, description, server, client_options)
+    if early is not None:
+        early.stop()
     if url is None:
         from apex_tui.api.transport import normalize_base_url
 

@@ -30,3 +30,43 @@ def test_api_services_and_cli_import_no_textual() -> None:
         [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+EARLY_PROBE = """
+import sys
+import apex_tui.cli, apex_tui.services.local_plan
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("pydantic", "httpx", "textual"))
+print(heavy[:5])
+raise SystemExit(1 if heavy else 0)
+"""
+
+
+def test_the_early_local_server_start_needs_no_models() -> None:
+    """``cli.main`` starts the local server before pydantic, httpx or Textual load (~0.2 s
+    sooner), so the modules it uses until then must not import them."""
+    result = subprocess.run(
+        [sys.executable, "-c", EARLY_PROBE], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+MARKDOWN_PROBE = """
+import sys
+import apex_tui.ui.app
+late = sorted(m for m in sys.modules if m.split(".")[0] in ("markdown_it", "pygments"))
+print(late[:5])
+raise SystemExit(1 if late else 0)
+"""
+
+
+def test_the_app_loads_markdown_on_first_use() -> None:
+    """The first frame shows no Markdown: markdown-it, Rich's Markdown and Pygments load when
+    the first message renders (~45 ms off start-up)."""
+    result = subprocess.run(
+        [sys.executable, "-c", MARKDOWN_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

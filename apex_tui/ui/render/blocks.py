@@ -10,11 +10,21 @@ the renderer are the tokens Rich would have produced.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
-_PARSER = MarkdownIt().enable("strikethrough").enable("table")
+
+@cache
+def _parser() -> MarkdownIt:
+    """Built on first use: markdown-it costs ~45 ms to import, and the app's first frame (an
+    empty conversation) needs no Markdown."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt().enable("strikethrough").enable("table")
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +58,7 @@ def _offset(starts: list[int], line: int) -> int:
 
 def split_with_offsets(text: str) -> list[tuple[int, MarkdownBlock]]:
     """Parse `text` and return `(start offset, block)` for each top-level block, in order."""
-    tokens = _PARSER.parse(text)
+    tokens = _parser().parse(text)
     starts = _line_starts(text)
     result: list[tuple[int, MarkdownBlock]] = []
     begin: int | None = None
@@ -74,7 +84,9 @@ def split_blocks(text: str) -> list[MarkdownBlock]:
 
 def code_blocks(text: str) -> list[str]:
     """Contents of every fenced or indented code block in `text`, nested ones included, in order."""
-    return [token.content for token in _PARSER.parse(text) if token.type in ("fence", "code_block")]
+    return [
+        token.content for token in _parser().parse(text) if token.type in ("fence", "code_block")
+    ]
 
 
 class BlockStream:

@@ -11,31 +11,41 @@ from __future__ import annotations
 import io
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from functools import cache
+from typing import TYPE_CHECKING
 
-from markdown_it.token import Token
 from rich.console import Console, RenderableType
-from rich.markdown import Markdown
 from rich.style import Style
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.strip import Strip
 
 from apex_tui.ui.render.blocks import MarkdownBlock
 from apex_tui.ui.render.palette import Palette
 
+if TYPE_CHECKING:
+    from markdown_it.token import Token
+    from rich.markdown import Markdown
 
-class _TokenMarkdown(Markdown):
-    """Rich's Markdown renderer fed with already-parsed tokens."""
 
-    def __init__(self, tokens: list[Token], *, code_theme: str) -> None:
-        self.markup = ""
-        self.parsed = tokens
-        self.code_theme = code_theme
-        self.justify = None
-        self.style = "none"
-        self.hyperlinks = True
-        self.inline_code_lexer = None
-        self.inline_code_theme = code_theme
+@cache
+def _token_markdown() -> Callable[..., Markdown]:
+    """Rich's Markdown renderer fed with already-parsed tokens. Made on first use: Rich's
+    Markdown and Syntax pull in markdown-it and Pygments, which the first frame does not need."""
+    from rich.markdown import Markdown
+
+    class TokenMarkdown(Markdown):
+        def __init__(self, tokens: list[Token], *, code_theme: str) -> None:
+            self.markup = ""
+            self.parsed = tokens
+            self.code_theme = code_theme
+            self.justify = None
+            self.style = "none"
+            self.hyperlinks = True
+            self.inline_code_lexer = None
+            self.inline_code_theme = code_theme
+
+    return TokenMarkdown
 
 
 # Rich renders a container's children before the container itself, so a container block rendered
@@ -55,6 +65,8 @@ WARM_UP_LANGUAGES = ("python", "bash", "json")
 
 
 def _warm_up(code_theme: str) -> None:
+    from rich.syntax import Syntax
+
     console = Console(file=io.StringIO(), width=80, force_terminal=True, color_system="truecolor")
     for language in WARM_UP_LANGUAGES:
         console.print(Syntax("x = 1\n", language, theme=code_theme, word_wrap=True, padding=1))
@@ -117,7 +129,7 @@ class BlockRenderer:
             return hit
         self.renders += 1
         strips = self.render(
-            _TokenMarkdown(block.tokens, code_theme=self.palette.code_theme), width
+            _token_markdown()(block.tokens, code_theme=self.palette.code_theme), width
         )
         if cache:
             self._cache[key] = strips

@@ -11,20 +11,25 @@ Both the client and the local server use these. They follow proto3 JSON:
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     PlainSerializer,
     SerializationInfo,
     SerializerFunctionWrapHandler,
+    Strict,
     model_serializer,
-    model_validator,
 )
 from pydantic.alias_generators import to_camel
+
+from apex_tui.api import wire_names
 
 __all__ = [
     "METHODS",
@@ -163,25 +168,14 @@ Int64 = Annotated[int, BeforeValidator(_parse_int64), PlainSerializer(str, when_
 """int64 on the wire: accepted as number or string, emitted as a decimal string."""
 
 Timestamp = Annotated[
-    datetime,
-    BeforeValidator(_parse_timestamp),
+    # pydantic-core reads the canonical form itself when it parses JSON (strict: an RFC 3339
+    # string with an offset; no Python call for each of a 10,000-chat list's 20,000 times);
+    # anything else (naive times, odd spellings, Python-mode input) takes _parse_timestamp.
+    Annotated[AwareDatetime, Strict()] | Annotated[datetime, BeforeValidator(_parse_timestamp)],
+    Field(union_mode="left_to_right"),
     PlainSerializer(format_timestamp, when_used="json"),
 ]
 """google.protobuf.Timestamp: RFC 3339 string, emitted in UTC with ``Z``."""
-
-
-_RENAMED: dict[type, tuple[frozenset[str], tuple[tuple[str, str], ...]]] = {}
-"""Per model: the field names whose wire alias differs, and the (alias, name) pairs."""
-
-
-def _renamed_fields(model: type[BaseModel]) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
-    pairs = tuple(
-        (field.alias, name)
-        for name, field in model.model_fields.items()
-        if field.alias and field.alias != name
-    )
-    renamed = _RENAMED[model] = (frozenset(name for _, name in pairs), pairs)
-    return renamed
 
 
 class WireModel(BaseModel):
@@ -195,25 +189,6 @@ class WireModel(BaseModel):
         # Validators are built on first use: start-up touches a handful of the ~60 messages.
         defer_build=True,
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _reject_duplicate_names(cls, data: Any) -> Any:
-        """A field sent under both names (``chatId`` and ``chat_id``) is a decode error.
-
-        Runs once per message (10,000 times for a chat list), so the common case is two
-        C-level checks: no snake_case name of a renamed field present, no null value.
-        """
-        if isinstance(data, dict):
-            renamed = _RENAMED.get(cls) or _renamed_fields(cls)
-            if not renamed[0].isdisjoint(data):
-                for alias, name in renamed[1]:
-                    if alias in data and name in data:
-                        raise ValueError(f"duplicate field: {alias!r} and {name!r} both given")
-            # proto3 JSON: null for a non-Value field means "default".
-            if None in data.values():
-                return {k: v for k, v in data.items() if v is not None}
-        return data
 
     @model_serializer(mode="wrap")
     def _omit_defaults(
@@ -245,9 +220,22 @@ class WireModel(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
     @classmethod
-    def from_wire(cls, data: Any) -> Any:
-        """Parse a decoded JSON value; raises ``pydantic.ValidationError`` when it does not fit."""
-        return cls.model_validate(data)
+    def from_wire(cls, data: Any) -> Self:
+        """Parse a decoded JSON value under proto3 JSON's name rules (``wire_names``: a field
+        under both names is an error, null means default); raises ``pydantic.ValidationError``
+        when it does not fit. Wire input goes through here (or ``from_wire_json``), never
+        through ``model_validate``, which does not apply those rules."""
+        return cls.model_validate(wire_names.apply(cls, data))
+
+    @classmethod
+    def from_wire_json(cls, body: bytes) -> Self:
+        """Parse JSON bytes: in one pydantic-core pass when the name rules provably have
+        nothing to do (the usual case, ~3x faster on a 10,000-chat list), else through
+        ``json.loads`` and :meth:`from_wire`. Raises ``ValueError`` for bytes that are not
+        JSON and ``pydantic.ValidationError`` (a ValueError too) when the message does not fit."""
+        if not wire_names.needs_checks(cls, body):
+            return cls.model_validate_json(body)
+        return cls.from_wire(json.loads(body))
 
 
 # --- chat -----------------------------------------------------------------------------------

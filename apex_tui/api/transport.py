@@ -144,6 +144,16 @@ def _parse(model: type[M], data: Any, method: str) -> M:
         ) from None
 
 
+def _parse_reply(model: type[M], body: bytes, method: str) -> M:
+    """Straight from the bytes when they can be (``WireModel.from_wire_json``: a 10,000-chat
+    list in ~35 instead of ~100 ms); a reply that does not fit goes through the two-step path,
+    which says what is wrong (not JSON, not an object, which field)."""
+    try:
+        return model.from_wire_json(body)
+    except ValueError:
+        return _parse(model, _unary_json(body, method), method)
+
+
 LARGE_REPLY = 256 * 1024
 """Unary replies from this size are parsed with the cyclic GC paused."""
 
@@ -242,13 +252,13 @@ class ConnectTransport:
                 f"{self.max_message_bytes}-byte limit"
             )
         if len(body) < LARGE_REPLY:
-            return _parse(response_model, _unary_json(body, method), method)
+            return _parse_reply(response_model, body, method)
         # A large reply (10,000 chats: ~2 MB, ~60k objects) would trigger a full GC pass that
         # walks every live object (~40-80 ms) and frees nothing: parsing makes no cycles.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return _parse(response_model, _unary_json(body, method), method)
+            return _parse_reply(response_model, body, method)
         finally:
             if collecting:
                 gc.enable()
@@ -333,8 +343,8 @@ class ConnectTransport:
         JSON, not an object, which field) in the same words as before.
         """
         try:
-            return model.model_validate_json(payload)
-        except ValidationError:
+            return model.from_wire_json(payload)
+        except ValueError:
             return _parse(model, ConnectTransport._json(payload, method), method)
 
     @staticmethod

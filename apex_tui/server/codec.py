@@ -74,7 +74,7 @@ def decode_message(raw: bytes, model: type[M]) -> M:
     if not isinstance(data, dict):
         raise _bad("request body must be a JSON object, e.g. {}")
     try:
-        return model.model_validate(data)
+        return model.from_wire(data)
     except ValidationError as exc:
         raise _bad(describe_validation_error(exc)) from None
 

@@ -260,3 +260,22 @@ async def test_palette_help_names_the_key_as_remapped(make_app: AppFactory) -> N
         helps = {name: help for name, help, _ in app_commands(app, main_of(app))}
         assert helps["New chat"].endswith("(ctrl+k)"), helps["New chat"]
         assert helps["Web search pane"].endswith("(f3)"), helps["Web search pane"]
+
+
+async def test_the_gear_opens_chat_settings_by_click_and_by_key(make_app: AppFactory) -> None:
+    from apex_tui.ui.screens.chat_settings import ChatSettingsScreen
+    from apex_tui.ui.widgets.icon_button import IconButton
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.click("#chat-settings-button")
+        await pilot.pause()
+        assert isinstance(app.screen, ChatSettingsScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ChatSettingsScreen)
+        app.screen.query_one("#chat-settings-button", IconButton).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ChatSettingsScreen)

@@ -10,10 +10,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Select, TextArea
+from textual.widgets import Select, TextArea
 
 from apex_tui.services.completion_types import COMPLETION_TYPES as KNOWN_TYPES
 from apex_tui.ui.messages import ChatSettingsRequested, DraftChanged, PromptSubmitted
+from apex_tui.ui.widgets.icon_button import IconButton
 
 COMPLETION_TYPES = tuple(KNOWN_TYPES)
 RESEARCH_MODE = "deep-research"
@@ -47,7 +48,6 @@ class PromptBar(Horizontal):
     PromptBar { height: auto; max-height: 12; }
     PromptBar > PromptInput { width: 1fr; height: auto; min-height: 3; max-height: 12; }
     PromptBar > Select { width: 24; }
-    PromptBar > Button { min-width: 5; width: 5; }
     PromptBar.-busy > PromptInput { border: tall $warning; }
     PromptBar > PromptInput.-attached { border-title-color: $success; }
     """
@@ -68,7 +68,9 @@ class PromptBar(Horizontal):
             id="completion-type",
             tooltip="Completion type",
         )
-        yield Button("⚙", id="chat-settings-button", tooltip="Chat settings (model, sampling)")
+        settings = IconButton("⚙", id="chat-settings-button")
+        settings.tooltip = "Chat settings (model, sampling)"
+        yield settings
 
     @property
     def input(self) -> PromptInput:
@@ -117,7 +119,7 @@ class PromptBar(Horizontal):
             return
         self.post_message(DraftChanged(event.text_area.text))
 
-    @on(Button.Pressed, "#chat-settings-button")
-    def _settings(self, event: Button.Pressed) -> None:
+    @on(IconButton.Pressed, "#chat-settings-button")
+    def _settings(self, event: IconButton.Pressed) -> None:
         event.stop()
         self.post_message(ChatSettingsRequested())

@@ -36,9 +36,21 @@ OWNER = hashlib.sha256(KEY.encode()).hexdigest()
 """The server partitions data by sha256(API key); seeding writes rows for this owner."""
 
 
+def speed_reference() -> float:
+    """Milliseconds for a fixed pure-Python loop (median of 5): this shared machine's speed
+    drifts by up to 2x within minutes (55-110 ms seen on one day), so figures taken at
+    different times are compared together with it."""
+    times = []
+    for _ in range(5):
+        began = time.perf_counter()
+        sum(i * i for i in range(1_000_000))
+        times.append(time.perf_counter() - began)
+    return sorted(times)[2] * 1000
+
+
 def load() -> str:
     one, five, _ = os.getloadavg()
-    return f"load {one:.2f}/{five:.2f}"
+    return f"load {one:.2f}/{five:.2f}, speed ref {speed_reference():.0f} ms"
 
 
 def ms(seconds: float) -> float:

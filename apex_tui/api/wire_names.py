@@ -106,7 +106,9 @@ def apply(model: type[BaseModel], data: Any) -> Any:
 
 
 @cache
-def _markers(model: type[BaseModel]) -> tuple[bytes, ...]:
+def _markers(model: type[BaseModel]) -> tuple[tuple[bytes, ...], bool]:
+    """The quoted proto names of ``model`` and its nested messages, and whether all of them
+    hold an underscore (so bytes without one cannot hold any of them)."""
     names: set[str] = set()
     seen: set[type[BaseModel]] = set()
     pending = [model]
@@ -117,12 +119,18 @@ def _markers(model: type[BaseModel]) -> tuple[bytes, ...]:
             plan = _plan(current)
             names |= plan.proto_names
             pending += [child for _, child, _ in plan.children]
-    # A key could also be spelled with a \u escape; then the bytes prove nothing.
-    return (b"null", b"\\u", *(f'"{n}"'.encode() for n in sorted(names)))
+    quoted = tuple(f'"{n}"'.encode() for n in sorted(names))
+    return quoted, all("_" in n for n in names)
 
 
 def needs_checks(model: type[BaseModel], body: bytes) -> bool:
-    """False when ``apply`` provably changes nothing in this JSON: no proto (snake_case) name
-    of a field of ``model`` or its nested messages appears as a string, no ``null``, no
-    ``\\u`` escape. Then the bytes can go to pydantic-core as they are."""
-    return any(marker in body for marker in _markers(model))
+    """False when ``apply`` provably changes nothing in this JSON: no ``null``, no ``\\u``
+    escape (a key could be spelled with one), and no proto (snake_case) name of a field of
+    ``model`` or its nested messages as a string. Then the bytes can go to pydantic-core as
+    they are. Cheap first: a streamed chunk without an underscore costs three byte scans."""
+    if b"null" in body or b"\\u" in body:
+        return True
+    quoted, all_underscored = _markers(model)
+    if all_underscored and b"_" not in body:
+        return False
+    return any(map(body.__contains__, quoted))  # C calls, no generator frames

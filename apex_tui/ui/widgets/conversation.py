@@ -54,7 +54,7 @@ class ConversationView(ScrollView, can_focus=True):
     ]
     FLUSH_INTERVAL = 1 / 30
     """Streaming text is drawn at most this often (seconds); the last flush always happens."""
-    STREAM_SLICE = 0.006
+    STREAM_SLICE = 0.003
     """Longest a streaming re-render renders finished blocks (seconds) before yielding a frame."""
     CATCH_UP_INTERVAL = 1 / 120
     """Pause before the next slice when a re-render ran out of time (keys and frames go first)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,24 @@ class ApexApp(App[int]):
         for problem in [*self.theme_errors, self.drafts.load_error]:
             if problem:
                 self.notify(problem, severity="warning", timeout=10)
+        self._watch_hangup(True)
+
+    def _watch_hangup(self, on: bool) -> None:
+        """SIGHUP (the terminal window closed, the ssh session dropped) leaves the way Ctrl+Q
+        does, so the draft typed in the last moments and a streaming answer's partial text are
+        saved, instead of the process dying mid-sentence."""
+        hangup = getattr(signal, "SIGHUP", None)
+        if hangup is None:  # Windows
+            return
+        with contextlib.suppress(RuntimeError, ValueError, NotImplementedError):
+            loop = asyncio.get_running_loop()
+            if on:
+                loop.add_signal_handler(hangup, self._hung_up)
+            else:
+                loop.remove_signal_handler(hangup)
+
+    def _hung_up(self) -> None:
+        self.exit(0)
 
     async def _check_local_server(self, server: LocalServerProcess) -> None:
         """The local server child starts while the app does; say so if it could not."""
@@ -108,6 +127,7 @@ class ApexApp(App[int]):
             self.notify(str(exc), title="Local server", severity="error", timeout=60)
 
     async def on_unmount(self) -> None:
+        self._watch_hangup(False)
         with contextlib.suppress(OSError):  # reported while running; nothing more to do now
             self.drafts.save()
         await self.connection.client.aclose()

@@ -119,6 +119,9 @@ def compile_bytecode() -> None:
 
 
 def main() -> None:
+    # Stopped from outside: still run the finally blocks that quit the app under test (an
+    # app whose pty master is gone, without a hang-up signal, keeps a core busy).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     runs = runs_arg(5)
     compile_bytecode()
     print(f"# {' '.join(command())}, {runs} runs each, {load()}", flush=True)

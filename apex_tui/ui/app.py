@@ -13,6 +13,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App, InvalidThemeError
 from textual.binding import Binding
 from textual.theme import Theme
@@ -21,6 +22,7 @@ from apex_tui.services.chat_sync import ChatSync
 from apex_tui.services.config import Config, ConfigError, config_path, save_config, state_dir
 from apex_tui.services.connection import Connection
 from apex_tui.services.local_server import LocalServerError, LocalServerProcess
+from apex_tui.ui import key_pressure
 from apex_tui.ui.clipboard import Clipboard, CopyFunction, pyperclip_copy
 from apex_tui.ui.commands import ApexCommands
 from apex_tui.ui.drafts import DraftStore
@@ -118,6 +120,11 @@ class ApexApp(App[int]):
 
     def _hung_up(self) -> None:
         self.exit(0)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            key_pressure.note_key()  # background work takes smaller bites for a moment
+        await super().on_event(event)
 
     async def _check_local_server(self, server: LocalServerProcess) -> None:
         """The local server child starts while the app does; say so if it could not."""

@@ -30,6 +30,7 @@ from apex_tui.services.chat_sync import (
     TurnStarted,
 )
 from apex_tui.services.completion_types import plan_for
+from apex_tui.ui import key_pressure
 from apex_tui.ui.drafts import new_chat_key
 from apex_tui.ui.gc_policy import collect_and_freeze, young_collections_only
 from apex_tui.ui.messages import PromptSubmitted
@@ -287,7 +288,7 @@ class TurnFlows(Screen[None]):
                             if now >= shown_at + STATUS_INTERVAL:  # speed: a few times a second
                                 shown_at = now
                                 self.status.streaming(model, chars, now - began)
-                            if now >= yielded_at + YIELD_INTERVAL:
+                            if now >= yielded_at + key_pressure.slice_for(YIELD_INTERVAL):
                                 # one network read can hold hundreds of chunks; let keys and
                                 # frames through instead of parsing them all in one go
                                 await asyncio.sleep(YIELD_PAUSE)

@@ -23,7 +23,7 @@ from textual.strip import Strip
 from textual.theme import Theme
 from textual.timer import Timer
 
-from apex_tui.ui import gc_policy
+from apex_tui.ui import gc_policy, key_pressure
 from apex_tui.ui.render.blocks import code_blocks as _code_blocks
 from apex_tui.ui.render.layout import TurnLayout
 from apex_tui.ui.render.markdown_lines import BlockRenderer
@@ -332,7 +332,8 @@ class ConversationView(ScrollView, can_focus=True):
         if not self._width:
             return
         anchor, _ = self._layout.locate(round(self.scroll_y))
-        delta = self._render_turn(index, perf_counter() + self.STREAM_SLICE if streamed else None)
+        budget = key_pressure.slice_for(self.STREAM_SLICE)
+        delta = self._render_turn(index, perf_counter() + budget if streamed else None)
         shift = delta if (not self.following and 0 <= index < anchor) else 0
         self._sync_size(shift)
         top = self._layout.offset(index) - round(self.scroll_y)

@@ -305,7 +305,8 @@ def runs_arg(default: int) -> int:
 
 
 def summary(name: str, values: list[float], unit: str, target: str) -> None:
-    """Median and spread (min–max) of per-run figures."""
+    """Median and spread (min–max) of per-run figures (runs without a value, nan, left out)."""
+    values = [v for v in values if v == v]
     if not values:
         return
     spread = f"[{min(values):.1f}–{max(values):.1f}]" if len(values) > 1 else ""

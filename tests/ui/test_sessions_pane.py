@@ -140,3 +140,28 @@ async def test_control_sequences_in_titles_are_inert() -> None:
         await pilot.pause()
         prompt = str(app.query_one(ChatList).get_option("c1").prompt)
         assert "\x1b" not in prompt and "evil" in prompt and "title" in prompt
+
+
+async def test_groups_of_any_filtered_view_match_each_chats_day_group() -> None:
+    """The grouped rows come from binary searches over the newest-first list; every chat must
+    still sit under the heading :func:`day_group` gives it, for the full list and filters."""
+    ages = [0.01, 0.2, 0.4, 0.6, 1.0, 1.3, 2.5, 4.0, 5.9, 6.5, 8.0, 30.0, 400.0]
+    sessions = [
+        chat(i, f"{'even' if i % 2 else 'odd'} chat {i}", age) for i, age in enumerate(ages)
+    ]
+    app = PaneApp()
+    async with app.run_test() as pilot:
+        pane = app.query_one(SessionsPane)
+        pane.set_sessions(reversed(sessions))  # any order in
+        for needle in ("", "even", "odd", "chat 1", "nothing"):
+            pane.query_one("#chat-filter", Input).value = needle
+            await pilot.pause()
+            expected: list[str] = []
+            for session in sessions:  # oldest last: the order shown
+                if needle not in session.title:
+                    continue
+                heading = "group:" + day_group(session.updated_at or NOON, TODAY)
+                if heading not in expected:
+                    expected.append(heading)
+                expected.append(session.id)
+            assert pane._rows == expected, needle

@@ -12,6 +12,7 @@ from apex_tui.ui import key_pressure
 def test_slices_shrink_for_a_moment_after_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [100.0]
     monkeypatch.setattr(key_pressure, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(key_pressure, "_last_key", -1e9)  # keys pressed by earlier tests
     assert key_pressure.slice_for(0.003) == 0.003
     key_pressure.note_key()
     assert key_pressure.slice_for(0.003) == key_pressure.KEY_SLICE
@@ -27,8 +28,7 @@ async def test_the_app_notes_every_key(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        key_pressure._last_key = -1.0
+        monkeypatch.setattr(key_pressure, "_last_key", -1e9)
         assert key_pressure.slice_for(0.003) == 0.003
         await pilot.press("a")
         assert key_pressure.slice_for(0.003) == key_pressure.KEY_SLICE
-    key_pressure._last_key = -1.0

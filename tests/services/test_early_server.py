@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from test_local_server import _alive
 
 from apex_tui import cli
 from apex_tui.services.config import Config, ServerSection
@@ -18,14 +19,6 @@ from apex_tui.services.connection import begin_connection, close_connection, res
 from apex_tui.services.local_plan import EarlyLocalServer, nothing_configured, plan_local_server
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process checks use /proc")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return False
-    return fields[0] != "Z"
 
 
 def _children() -> set[int]:

@@ -107,3 +107,26 @@ def test_research_job_that_cannot_resume_is_marked_failed(tmp_path: Path) -> Non
     ):
         failed = _wait_for(http, job_id, "failed")
     assert "could not resume" in failed["error"]
+
+
+def test_only_one_server_on_a_database_resumes_its_research(tmp_path: Path) -> None:
+    """Two apex-tui windows start two local servers on one database: the second must not step
+    the jobs the first is running (one writer per job); a later start resumes what is left."""
+    headers = {"Authorization": "Bearer researcher"}
+    body = chat_body("How do validators score miners?", seed=3)
+    with (
+        EmbeddedServer(fast_options(tmp_path, research_step_seconds=0.3)) as first,
+        httpx.Client(base_url=first.base_url, headers=headers) as http,
+    ):
+        job_id = ok(http, "SubmitDeepResearcherJob", body)["jobId"]
+        _wait_for(http, job_id, "running")
+        with EmbeddedServer(fast_options(tmp_path, research_step_seconds=0.0)) as second:
+            time.sleep(0.5)
+            assert second.state.research._tasks == {}  # the first server's job is left alone
+            assert job_id in first.state.research._tasks
+    with (
+        EmbeddedServer(fast_options(tmp_path, research_step_seconds=0.0)) as third,
+        httpx.Client(base_url=third.base_url, headers=headers) as http,
+    ):
+        done = _wait_for(http, job_id, "completed")
+    assert [int(c["seqId"]) for c in done["result"]] == list(range(1, len(done["result"]) + 1))

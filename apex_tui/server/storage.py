@@ -168,10 +168,17 @@ class Storage:
         self._lock = threading.Lock()
         self._last_us = 0
         with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=5000")
+            try:  # the first statements are where a file that is not SQLite shows itself
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA foreign_keys=ON")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute("PRAGMA busy_timeout=5000")
+            except sqlite3.Error as exc:
+                self._db.close()
+                raise StorageError(
+                    f"cannot open database {self.path}: {exc}; move that file aside or pass "
+                    "another --db"
+                ) from exc
             self._migrate()
 
     def _migrate(self) -> None:

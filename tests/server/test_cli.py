@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from apex_tui.server.cli import serve_main
 
@@ -64,3 +65,14 @@ def test_serve_main_runs_and_stops(tmp_path: Path) -> None:
 
 def test_serve_main_reports_bad_options(capsys: object) -> None:
     assert serve_main(["--engine", "openai"]) == 2
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "apex.db"
+    db.write_bytes(b"not a database " * 200)
+    assert serve_main(["--db", str(db), "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot open database {db}: file is not a database" in err
+    assert "move that file aside or pass another --db" in err

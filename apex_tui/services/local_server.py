@@ -132,16 +132,18 @@ class LocalServerProcess:
         process = self._process
         if process is None:
             raise LocalServerError("local server could not start: it was stopped")
-        self._ready.wait(timeout)
+        answered = self._ready.wait(timeout)
         line = self._line
         if line.startswith(READY_PREFIX):
             self._base_url = line[len(READY_PREFIX) :].strip()
             return self._base_url
         if line:  # not ours: something else wrote to stdout first
             reason = f"it printed {line.strip()[:200]!r} instead of its address"
-        elif process.poll() is None:
+        elif not answered:
             reason = f"it did not report its address within {timeout:.0f} s"
         else:
+            # Its stdout closed without a line: it is exiting. (It may not be reaped yet, so
+            # asking poll() here would mistake a failed start for a slow one.)
             reason = self._failure_reason(process)
         self.stop()
         raise LocalServerError(
@@ -151,12 +153,17 @@ class LocalServerProcess:
         )
 
     def _failure_reason(self, process: subprocess.Popen[bytes]) -> str:
-        code = process.wait()
+        try:
+            code: int | None = process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            code = None
         with contextlib.suppress(OSError):
             lines = [x.strip() for x in self.log_path.read_text(errors="replace").splitlines()]
             last = next((x for x in reversed(lines) if x), "")
             if last:
                 return last.removeprefix("apex-tui serve: ")
+        if code is None:
+            return "it closed its output without reporting its address"
         return f"it exited with status {code}"
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:

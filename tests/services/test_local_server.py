@@ -175,3 +175,19 @@ def test_the_cli_reports_a_local_server_that_cannot_start(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert "apex-tui: local server could not start: " in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_child_that_closes_its_output_then_exits_is_a_failed_start(tmp_path: Path) -> None:
+    """Its stdout closes a moment before it can be reaped: that is a failed start with the
+    log's reason, not "did not report its address within 30 s" (a race seen under load)."""
+    fake = tmp_path / "fake-python"
+    fake.write_text(
+        "#!/bin/sh\nexec 1>&-\necho 'apex-tui serve: cannot open database x.db' >&2\n"
+        "sleep 0.5\nexit 2\n"
+    )
+    fake.chmod(0o755)
+    server = LocalServerProcess([], log_path=tmp_path / "server.log", python=str(fake))
+    with pytest.raises(LocalServerError) as failed:
+        server.wait_ready(timeout=20)
+    assert "cannot open database x.db" in str(failed.value)
+    assert "did not report" not in str(failed.value)

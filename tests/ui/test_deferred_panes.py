@@ -73,3 +73,15 @@ async def test_a_watched_job_resumes_and_is_announced(
         assert view.status == "completed"
         toasts = [n.message for n in app._notifications]
         assert any(t.startswith("Research finished") for t in toasts), toasts
+
+
+async def test_quitting_while_the_side_panes_mount_is_clean(make_app: AppFactory) -> None:
+    """Ctrl+Q (or a hang-up) right as the deferred panes mount — ~1.5 s after start, or just
+    after the list loads — must not crash on a pane whose children are already gone."""
+    for delay in (0.0, 0.0, 0.001, 0.003, 0.005, 0.01, 0.02):
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            app.main_screen.mount_side_panes()
+            if delay:
+                await pilot.pause(delay)
+            app.exit()

@@ -108,8 +108,12 @@ class ResearchPane(Vertical):
                 yield Markdown(id="research-report", open_links=False)
 
     def on_mount(self) -> None:
-        self.query_one(ResearchLog).border_title = "Progress log"
-        self.query_one("#research-report-box").border_title = "Report (r: log)"
+        try:
+            log, report_box = self.query_one(ResearchLog), self.query_one("#research-report-box")
+        except NoMatches:  # the app quit while this (deferred) pane was mounting
+            return
+        log.border_title = "Progress log"
+        report_box.border_title = "Report (r: log)"
         self.set_interval(1.0, self._tick_elapsed)
         if self._resume:
             self.resume_watched()

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from time import monotonic
 
-__all__ = ["ENABLED", "WINDOW", "note_key", "slice_for"]
+__all__ = ["KEY_SLICE", "WINDOW", "note_key", "slice_for"]
 
 WINDOW = 0.25
 """Seconds after a key during which background slices stay small."""
 KEY_SLICE = 0.001
 """A background slice while keys are arriving (seconds)."""
-ENABLED = True
 
 _last_key = -1.0
 
@@ -28,6 +27,6 @@ def note_key() -> None:
 
 def slice_for(normal: float) -> float:
     """How long a background slice may run now: ``normal``, or less right after a key."""
-    if ENABLED and monotonic() - _last_key < WINDOW:
+    if monotonic() - _last_key < WINDOW:
         return min(normal, KEY_SLICE)
     return normal

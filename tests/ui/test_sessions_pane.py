@@ -10,7 +10,7 @@ from textual.widgets import Input
 
 from apex_tui.api.models import ChatSession
 from apex_tui.ui.messages import ChatChosen, DeleteRequested, RenameRequested, SearchRequested
-from apex_tui.ui.widgets.sessions import ChatList, SessionsPane, day_group
+from apex_tui.ui.widgets.sessions import GROUPS, ChatList, SessionsPane
 
 TODAY = date(2026, 3, 10)
 NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -35,6 +35,19 @@ class PaneApp(App[None]):
 
     def on_search_requested(self, message: SearchRequested) -> None:
         self.heard.append(message)
+
+
+def day_group(when: datetime, today: date) -> str:
+    """The rule in words, one chat at a time: the group of a chat touched at ``when`` (local
+    time) seen on ``today``. The pane finds the same groups by binary search."""
+    day = when.astimezone().date()
+    if day >= today:
+        return GROUPS[0]
+    if day == today - timedelta(days=1):
+        return GROUPS[1]
+    if day > today - timedelta(days=7):
+        return GROUPS[2]
+    return GROUPS[3]
 
 
 def chat(i: int, title: str, days_ago: float) -> ChatSession:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from apex_tui import __version__
+from apex_tui.import_guards import skip_trio
 
 if TYPE_CHECKING:
     from apex_tui.services.local_plan import EarlyLocalServer
@@ -191,21 +192,10 @@ def _dispatch(args: argparse.Namespace, early: EarlyLocalServer | None = None) -
     return handlers[args.command](args)
 
 
-def _skip_trio() -> None:
-    """This process runs on asyncio only; keep httpcore from importing trio.
-
-    httpcore imports ``trio`` whenever it is installed, only to learn whether it runs under it
-    (~0.12 s on start-up, on the path to the first request). Marking the module absent makes
-    it take its documented ImportError fallback. Only here, in the ``apex-tui`` process, never
-    in the library: someone else's program may use trio."""
-    if "trio" not in sys.modules:
-        sys.modules["trio"] = None  # type: ignore[assignment]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``apex-tui`` and ``python -m apex_tui``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    _skip_trio()
+    skip_trio()  # asyncio only: httpcore need not import trio (see import_guards)
     if argv[:1] == ["serve"]:
         from apex_tui.server.cli import serve_main
 

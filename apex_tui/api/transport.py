@@ -11,17 +11,10 @@ import email.utils
 import gc
 import json
 import random
-import sys
 import time
 from collections.abc import AsyncGenerator
 from typing import Any, TypeVar
 
-if "httpx" not in sys.modules:
-    # httpx's package import pulls in its own command line (rich, pygments, click) whenever
-    # those are installed, as they are next to Textual. Headless apex-tui must not load them:
-    # marking ``httpx._main`` absent makes httpx take its documented ImportError fallback.
-    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-import httpx
 from pydantic import ValidationError
 
 from apex_tui import __version__
@@ -43,6 +36,10 @@ from apex_tui.api.protocol import (
     dumps,
     encode_envelope,
 )
+from apex_tui.import_guards import skip_httpx_cli
+
+skip_httpx_cli()  # before the first import of httpx, which would load its CLI: see import_guards
+import httpx  # noqa: E402
 
 __all__ = ["CLIENT_ID", "ConnectTransport", "RetryPolicy", "normalize_base_url"]
 

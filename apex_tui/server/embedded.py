@@ -11,8 +11,9 @@ from types import TracebackType
 
 import uvicorn
 
-from apex_tui.server.app import ServerState, build_app
+from apex_tui.server.app import build_app
 from apex_tui.server.options import ServerOptions, default_db_path
+from apex_tui.server.state import ServerState
 
 __all__ = ["ApexUvicornServer", "EmbeddedServer", "ServerOptions", "default_db_path"]
 

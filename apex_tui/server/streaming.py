@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
 
 from apex_tui.api.models import ChatCompletionRequest
 from apex_tui.api.protocol import (
@@ -26,9 +25,7 @@ from apex_tui.server.codec import (
     encode_end_envelope,
 )
 from apex_tui.server.faults import Fault
-
-if TYPE_CHECKING:
-    from apex_tui.server.app import ServerState
+from apex_tui.server.state import ServerState
 
 log = logging.getLogger("apex_tui.server")
 

@@ -12,7 +12,8 @@ import pytest
 from apex_tui.api import models as m
 from apex_tui.api.protocol import dumps
 from apex_tui.server.codec import wire_timestamp
-from apex_tui.server.storage import Storage, _sql_timestamp
+from apex_tui.server.storage import Storage
+from apex_tui.server.storage.chats import _sql_timestamp
 
 from .conftest import ok
 

@@ -119,7 +119,7 @@ def app_commands(app: ApexApp, main: MainScreen) -> list[Command]:
         (
             "Clear attached sources",
             "Send the next prompt without the attached results",
-            main.clear_attached,
+            main.search_flow.clear_attached,
         ),
         ("Settings", key("Server, defaults and theme", "app.settings"), app.action_settings),
         ("Help: keys", key("Show every key", "app.help"), app.action_help),
@@ -134,13 +134,13 @@ def app_commands(app: ApexApp, main: MainScreen) -> list[Command]:
 def _search_prompt(main: MainScreen) -> None:
     text = main.prompt_bar.text.strip()
     if text:
-        main.web_search(text)
+        main.search_flow.web_search(text)
     else:
-        main.focus_search_query()
+        main.panes.focus_search_query()
 
 
 def _research_prompt(main: MainScreen) -> None:
-    main.start_research(main.prompt_bar.text)
+    main.search_flow.start_research(main.prompt_bar.text)
     if main.prompt_bar.text.strip():
         main.prompt_bar.clear()
 
@@ -157,12 +157,12 @@ def typed_commands(main: MainScreen, query: str) -> list[Command]:
         (
             f"Search the web for “{text}”",
             "Results appear in the web-search pane",
-            partial(main.web_search, text),
+            partial(main.search_flow.web_search, text),
         ),
         (
             f"Start deep research on “{text}”",
             "With the conversation so far; follow it in the research pane",
-            partial(main.start_research, text),
+            partial(main.search_flow.start_research, text),
         ),
     ]
 

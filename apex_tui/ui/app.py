@@ -29,10 +29,8 @@ from apex_tui.ui.drafts import DraftStore
 from apex_tui.ui.screens.chat_settings import ChatSettingsScreen
 from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
 from apex_tui.ui.screens.help import HelpScreen, HelpSection
-from apex_tui.ui.screens.main import MainScreen
-from apex_tui.ui.screens.pane_flows import PaneFlows
+from apex_tui.ui.screens.main import PANE_BINDINGS, TURN_BINDINGS, MainScreen
 from apex_tui.ui.screens.settings import SettingsScreen
-from apex_tui.ui.screens.turn_flows import TurnFlows
 from apex_tui.ui.themes import discover_themes, shipped_themes_dir
 from apex_tui.ui.widgets.conversation import ConversationView
 from apex_tui.ui.widgets.prompt_bar import PromptInput
@@ -192,15 +190,15 @@ class ApexApp(App[int]):
             "Command palette",
             id="app.command_palette",
         )
-        grouped = {b.id for b in [*TurnFlows.TURN_BINDINGS, *PaneFlows.PANE_BINDINGS]}
+        grouped = {b.id for b in [*TURN_BINDINGS, *PANE_BINDINGS]}
         main_keys = [
             b for b in MainScreen.BINDINGS if isinstance(b, Binding) and b.id not in grouped
         ]
         return [
             ("Anywhere", [*self.BINDINGS, palette]),
             ("Main screen", main_keys),
-            ("Search and research panes", PaneFlows.PANE_BINDINGS),
-            ("Conversation (when focused)", [*TurnFlows.TURN_BINDINGS, *ConversationView.BINDINGS]),
+            ("Search and research panes", PANE_BINDINGS),
+            ("Conversation (when focused)", [*TURN_BINDINGS, *ConversationView.BINDINGS]),
             ("Prompt", PromptInput.BINDINGS),
             ("Web-search pane (when focused)", SearchPane.BINDINGS),
             ("Research pane (when focused)", ResearchPane.BINDINGS),

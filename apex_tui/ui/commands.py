@@ -1,24 +1,50 @@
-"""Command palette: every action of the app, plus one entry per theme."""
+"""Command palette: every action of the app, plus one entry per theme.
+
+The app registers :class:`ApexCommands`; what the palette needs of the app is the
+:class:`PaletteHost` interface (``ApexApp`` provides it), so this module never imports the app.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from apex_tui.ui.screens.help import current_keys
+from apex_tui.ui.screens.help import HelpSection, current_keys
 from apex_tui.ui.widgets.sessions import ChatList
 
 if TYPE_CHECKING:
-    from apex_tui.ui.app import ApexApp
+    from textual.theme import Theme
+
+    from apex_tui.services.config import Config
     from apex_tui.ui.screens.main import MainScreen
 
 Command = tuple[str, str, Callable[[], object]]
 
 
-def app_commands(app: ApexApp, main: MainScreen) -> list[Command]:
+@runtime_checkable
+class PaletteHost(Protocol):
+    """The app as the palette sees it: its config, keys, help, settings, themes and main screen."""
+
+    config: Config
+    theme: str
+
+    @property
+    def main_screen(self) -> MainScreen | None: ...
+
+    @property
+    def available_themes(self) -> dict[str, Theme]: ...
+
+    def help_sections(self) -> list[HelpSection]: ...
+
+    def action_help(self) -> None: ...
+
+    def action_settings(self) -> None: ...
+
+
+def app_commands(app: PaletteHost, main: MainScreen) -> list[Command]:
     """(name, help, callback) for every action; callbacks act on the main screen directly."""
     sessions = main.sessions
     shown = current_keys(app.help_sections(), app.config.keymap)
@@ -119,7 +145,7 @@ def app_commands(app: ApexApp, main: MainScreen) -> list[Command]:
         (
             "Clear attached sources",
             "Send the next prompt without the attached results",
-            main.clear_attached,
+            main.search_flow.clear_attached,
         ),
         ("Settings", key("Server, defaults and theme", "app.settings"), app.action_settings),
         ("Help: keys", key("Show every key", "app.help"), app.action_help),
@@ -134,13 +160,13 @@ def app_commands(app: ApexApp, main: MainScreen) -> list[Command]:
 def _search_prompt(main: MainScreen) -> None:
     text = main.prompt_bar.text.strip()
     if text:
-        main.web_search(text)
+        main.search_flow.web_search(text)
     else:
-        main.focus_search_query()
+        main.panes.focus_search_query()
 
 
 def _research_prompt(main: MainScreen) -> None:
-    main.start_research(main.prompt_bar.text)
+    main.search_flow.start_research(main.prompt_bar.text)
     if main.prompt_bar.text.strip():
         main.prompt_bar.clear()
 
@@ -157,12 +183,12 @@ def typed_commands(main: MainScreen, query: str) -> list[Command]:
         (
             f"Search the web for “{text}”",
             "Results appear in the web-search pane",
-            partial(main.web_search, text),
+            partial(main.search_flow.web_search, text),
         ),
         (
             f"Start deep research on “{text}”",
             "With the conversation so far; follow it in the research pane",
-            partial(main.start_research, text),
+            partial(main.search_flow.start_research, text),
         ),
     ]
 
@@ -171,11 +197,9 @@ class ApexCommands(Provider):
     """Fuzzy-matched app actions."""
 
     def _commands(self) -> list[Command]:
-        from apex_tui.ui.app import ApexApp
-
         app = self.app
-        main = app.main_screen if isinstance(app, ApexApp) else None
-        if not isinstance(app, ApexApp) or main is None:
+        main = app.main_screen if isinstance(app, PaletteHost) else None
+        if not isinstance(app, PaletteHost) or main is None:
             return []
         return app_commands(app, main)
 

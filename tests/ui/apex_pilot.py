@@ -25,7 +25,7 @@ async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause()
     main = main_of(app)
     if main is not None:
-        await main.panes_mounted()
+        await main.panes.mounted()
         main.view.flush()
     await pilot.pause()
 

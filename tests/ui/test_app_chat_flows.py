@@ -23,7 +23,8 @@ async def test_new_chat_streams_and_syncs(make_app: AppFactory, apex_server: Any
         assert main.sessions.visible_ids == [main.chat_id]
         assert main.sessions.session(main.chat_id).title == "What is Bittensor subnet 1?"  # type: ignore[union-attr]
         [turn] = main.view.turns
-        assert turn.status == "done" and turn.answer and turn.key == main.turns[0].completion_id
+        assert turn.status == "done" and turn.answer
+        assert turn.key == main.chat.turns[0].completion_id
         chat_id, answer = main.chat_id, turn.answer
     async with ApexClient(apex_server.base_url, KEY) as client:
         [stored] = await client.get_stored_chat_completions(chat_id)
@@ -84,7 +85,7 @@ async def test_regenerate_replaces_last_answer(make_app: AppFactory, apex_server
         main = main_of(app)
         await send(pilot, "regenerate me")
         await settle(pilot)
-        old_id = main.turns[0].completion_id
+        old_id = main.chat.turns[0].completion_id
         await pilot.press("ctrl+r")
         await settle(pilot)
         [turn] = main.view.turns
@@ -108,7 +109,7 @@ async def test_edit_resend_and_delete_turn(make_app: AppFactory, apex_server: An
         await pilot.press("[", "[")  # select "two"
         assert view.selected_turn().prompt == "two"  # type: ignore[union-attr]
         await pilot.press("e")
-        assert main.prompt_bar.text == "two" and main.editing is not None
+        assert main.prompt_bar.text == "two" and main.turn_flow.editing is not None
         main.prompt_bar.input.load_text("two, edited")
         await pilot.press("enter")
         await settle(pilot)

@@ -125,17 +125,17 @@ async def test_attached_results_go_with_the_next_prompt_only(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main = main_of(app)
-        main.web_search(QUERY)
+        main.search_flow.web_search(QUERY)
         await settle(pilot)
         results = main.query_one("#search-results", OptionList)
         results.focus()
         await pilot.press("space", "down", "space", "a")
         chosen = main.search_pane.current.results[:2]  # type: ignore[union-attr]
-        assert main.attached == chosen
+        assert main.search_flow.attached == chosen
         assert main.prompt_bar.input.border_title == "2 sources attached"
         await send(pilot, "How does WAL help readers?")
         await settle(pilot)
-        assert main.attached == [] and not main.prompt_bar.input.border_title
+        assert main.search_flow.attached == [] and not main.prompt_bar.input.border_title
         [turn] = main.view.turns
         assert [url for url, _ in turn.sources] == [r.url for r in chosen]
         await send(pilot, "And without sources?")

@@ -279,3 +279,18 @@ async def test_the_gear_opens_chat_settings_by_click_and_by_key(make_app: AppFac
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ChatSettingsScreen)
+
+
+async def test_the_palette_finds_the_app_through_its_interface(make_app: AppFactory) -> None:
+    """The provider reaches the app as a ``PaletteHost`` (commands.py does not import the app)."""
+    from apex_tui.ui.commands import ApexCommands, PaletteHost
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app, PaletteHost)
+        provider = ApexCommands(app.screen)
+        found = [hit.text async for hit in provider.discover()]
+        assert {"New chat", "Start deep research", "Settings", "Help: keys"} <= set(found), found
+        matched = [hit.text async for hit in provider.search("maximise")]
+        assert "Maximise pane" in [str(t) for t in matched], matched

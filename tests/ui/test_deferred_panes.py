@@ -15,7 +15,7 @@ from apex_tui.services.state import JobStore, WatchedJob
 async def _panes_ready(pilot: Any) -> None:
     main = pilot.app.main_screen
     for _ in range(2000):  # a bound, not a clock: the panes mount after the list loads
-        if main._panes_ready:
+        if main.panes.ready:
             return
         await pilot.pause(0.01)
     raise AssertionError("the side panes never mounted")
@@ -45,7 +45,7 @@ async def test_panes_mount_hidden_after_the_list(make_app: AppFactory) -> None:
         assert main is not None
         assert not main.search_pane.display and not main.research_pane.display
         assert not main.query_one("#side").display
-        assert main.open_panes() == []
+        assert main.panes.open_panes() == []
 
 
 async def test_a_watched_job_resumes_and_is_announced(
@@ -81,7 +81,7 @@ async def test_quitting_while_the_side_panes_mount_is_clean(make_app: AppFactory
     for delay in (0.0, 0.0, 0.001, 0.003, 0.005, 0.01, 0.02):
         app = make_app()
         async with app.run_test(size=SIZE) as pilot:
-            app.main_screen.mount_side_panes()
+            app.main_screen.panes.mount()
             if delay:
                 await pilot.pause(delay)
             app.exit()

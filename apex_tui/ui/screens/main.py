@@ -1,96 +1,100 @@
 """The main screen: sessions pane | conversation (+ search / research panes) over the prompt bar,
 a status line and the footer.
 
-The screen owns the chat state (open chat, its turns, per-chat settings, drafts) and runs the
-service calls in workers; widgets only display and talk up with messages. Turn flows
-(send, stream, stop, regenerate, edit, delete, copy) live in ``TurnFlows``; the web-search and
-research panes in ``PaneFlows``.
+The screen composes the widgets, owns one controller per flow and routes its key bindings and
+the widgets' messages to them (``apex_tui.ui.controllers``):
+
+- ``OpenChat``: which chat is open, its turns and each chat's settings (plain state);
+- ``DraftKeeper``: the prompt bar's draft per chat;
+- ``ChatListController``: the chat list (load, search, rename, delete);
+- ``SidePanes``: mounting, placing, showing and focusing the search and research panes;
+- ``SearchResearchController``: attached sources, a web-search answer's sources, research jobs
+  and their reports;
+- ``TurnController``: send and stream, stop, regenerate, edit, delete and copy turns.
+
+Opening a chat (new, another type, from the list) stays here: it touches every flow.
 """
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.keys import format_key
 from textual.screen import Screen
 from textual.widgets import Static
 
 from apex_tui.api.errors import ApexError
-from apex_tui.api.models import ChatSession
-from apex_tui.services.chat_sync import ChatSettings, ChatSync, Turn
+from apex_tui.services.chat_sync import ChatSettings, ChatSync
 from apex_tui.services.config import Config
 from apex_tui.services.state import JobStore
-from apex_tui.ui.drafts import DraftStore, new_chat_key
+from apex_tui.ui.controllers.chat_list import ChatListController, SessionsPrefetch
+from apex_tui.ui.controllers.open_chat import OpenChat
+from apex_tui.ui.controllers.prompt_drafts import DraftKeeper
+from apex_tui.ui.controllers.search_research import SearchResearchController
+from apex_tui.ui.controllers.side_panes import SidePanes
+from apex_tui.ui.controllers.turn_view import turn_view
+from apex_tui.ui.controllers.turns import TURN_ACTIONS, TurnController
+from apex_tui.ui.drafts import DraftStore
 from apex_tui.ui.messages import (
     ChatChosen,
     ChatSettingsRequested,
     DeleteRequested,
     DraftChanged,
+    PromptSubmitted,
     RenameRequested,
     SearchRequested,
 )
 from apex_tui.ui.screens.chat_settings import ChatSettingsScreen
-from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
-from apex_tui.ui.screens.pane_flows import PaneFlows
-from apex_tui.ui.screens.turn_flows import TurnFlows, turn_view
+from apex_tui.ui.toasts import report
+from apex_tui.ui.welcome import update_welcome, welcome_text
 from apex_tui.ui.widgets.conversation import ConversationView
 from apex_tui.ui.widgets.key_hints import KeyHints
-from apex_tui.ui.widgets.prompt_bar import PromptBar
+from apex_tui.ui.widgets.prompt_bar import RESEARCH_MODE, PromptBar
 from apex_tui.ui.widgets.sessions import SessionsPane
 from apex_tui.ui.widgets.status_line import StatusLine
 
+if TYPE_CHECKING:
+    from apex_tui.ui.widgets.research_pane import ResearchPane
+    from apex_tui.ui.widgets.search_pane import SearchPane
+
 CHAT_TYPES = ("apex", "gravity")
-DRAFT_SAVE_DELAY = 0.4
 SIDE_PANES_DELAY = 1.5
 """Seconds after mounting by which the search/research panes are mounted at the latest."""
 SIDE_PANES_AFTER_LIST = 0.1
 """...or this long after the chat list was filled (a frame or more: the list shows first)."""
 
-
-def welcome_text(server: str, keymap: dict[str, str]) -> str:
-    """What an empty conversation shows: where we are connected and the keys that matter."""
-
-    def key(binding_id: str, default: str) -> str:
-        keys = keymap.get(binding_id, default).split(",")[0].strip()
-        return format_key(keys)
-
-    rows = [
-        (
-            key("prompt.send", "enter"),
-            "send the prompt",
-            key("prompt.newline", "ctrl+j"),
-            "new line",
-        ),
-        (key("pane.search", "f3"), "web search pane", key("pane.research", "f5"), "deep research"),
-        (key("chat.new", "ctrl+n"), "new chat", key("app.help", "f1"), "every key"),
-    ]
-    lines = [f"Welcome to apex-tui — server: {server}.", ""]
-    lines += [f"  {a:<8} {b:<18} {c:<8} {d}" for a, b, c, d in rows]
-    lines += [
-        "",
-        "Pick a mode beside the prompt (web-search, deep-research…) and type below to start.",
-    ]
-    return "\n".join(lines)
+CHAT_BINDINGS = [
+    Binding("ctrl+n", "new_chat", "New chat", id="chat.new"),
+    Binding("ctrl+g", "toggle_chat_type", "apex/gravity", show=False, id="chat.toggle_type"),
+    Binding("ctrl+f", "focus_filter", "Filter chats", show=False, id="chat.filter"),
+    Binding("ctrl+l", "focus_sessions", "Chat list", show=False, id="chat.focus_list"),
+    Binding("ctrl+t", "chat_settings", "Chat settings", show=False, id="chat.settings"),
+]
+PANE_BINDINGS = [
+    Binding("f3", "toggle_search", "Search", id="pane.search"),
+    Binding("f5", "toggle_research", "Research", id="pane.research"),
+    Binding("f9", "maximise", "Maximise", id="pane.maximise"),
+    Binding("ctrl+o", "cycle_focus", "Next area", show=False, id="pane.next_area"),
+    Binding("ctrl+b", "toggle_sidebar", "Chat list on/off", show=False, id="pane.sidebar"),
+]
+TURN_BINDINGS = [
+    Binding("escape", "stop", "Stop", priority=True, id="chat.stop"),
+    Binding("ctrl+r", "regenerate", "Regenerate", show=False, id="chat.regenerate"),
+    Binding("c", "copy_answer", "Copy answer", id="chat.copy_answer"),
+    Binding("b", "copy_code", "Copy code", id="chat.copy_code"),
+    Binding("e", "edit_turn", "Edit & resend", id="chat.edit"),
+    Binding("d,delete", "delete_turn", "Delete turn", id="chat.delete_turn"),
+]
 
 
-class MainScreen(TurnFlows, PaneFlows, Screen[None]):
+class MainScreen(Screen[None]):
     """Everything a chat needs on one screen."""
 
-    BINDINGS = [
-        Binding("ctrl+n", "new_chat", "New chat", id="chat.new"),
-        Binding("ctrl+g", "toggle_chat_type", "apex/gravity", show=False, id="chat.toggle_type"),
-        Binding("ctrl+f", "focus_filter", "Filter chats", show=False, id="chat.filter"),
-        Binding("ctrl+l", "focus_sessions", "Chat list", show=False, id="chat.focus_list"),
-        Binding("ctrl+t", "chat_settings", "Chat settings", show=False, id="chat.settings"),
-        *PaneFlows.PANE_BINDINGS,
-        *TurnFlows.TURN_BINDINGS,
-    ]
+    BINDINGS = [*CHAT_BINDINGS, *PANE_BINDINGS, *TURN_BINDINGS]
 
     def __init__(
         self,
@@ -100,29 +104,46 @@ class MainScreen(TurnFlows, PaneFlows, Screen[None]):
         server: str,
         *,
         state_path: Path | None = None,
-        sessions_prefetch: tuple[str, asyncio.Future[list[ChatSession]]] | None = None,
+        sessions_prefetch: SessionsPrefetch | None = None,
     ) -> None:
         super().__init__()
         self.sync = sync
-        self._sessions_prefetch = sessions_prefetch
         self.config = config
-        self.drafts = drafts
         self.server_description = server
-        self.chat_type = config.defaults.chat_type if config.defaults.chat_type else "apex"
-        sync.chat_type = self.chat_type
-        self.chat_id: str | None = None
-        self.turns: list[Turn] = []
-        self._settings: dict[str | None, ChatSettings] = {}
-        self._draft_timer: object | None = None
-        self._job_store = JobStore(state_path / "research.json") if state_path else JobStore()
-        self.init_turn_flows()
-        self.init_pane_flows()
+        chat_type = config.defaults.chat_type if config.defaults.chat_type else "apex"
+        sync.chat_type = chat_type
+        job_store = JobStore(state_path / "research.json") if state_path else JobStore()
+        # The flows, each handed what it needs of the others (late: they are built in turn).
+        self.chat = OpenChat(chat_type, lambda: self.config)
+        self.drafts = DraftKeeper(self, drafts, self.chat)
+        self.panes = SidePanes(self, sync.client, job_store, lambda: self.config)
+        self.chat_list = ChatListController(
+            self,
+            sync,
+            self.chat,
+            self.drafts,
+            prefetch=sessions_prefetch,
+            refuse_while_streaming=lambda what: self.turn_flow.refuse_while_streaming(what),
+            open_chat_deleted=self.action_new_chat,
+        )
+        self.search_flow = SearchResearchController(
+            self,
+            sync.client,
+            self.chat,
+            self.panes,
+            is_streaming=lambda: self.turn_flow.streaming,
+            reload_chats=self.load_sessions,
+            open_chat=self.open_chat_id,
+        )
+        self.turn_flow = TurnController(
+            self, sync, self.chat, self.drafts, self.search_flow, self.chat_list
+        )
 
     def compose(self) -> ComposeResult:
-        self.set_width_classes(self.app.size.width, panes_open=False)  # before anything mounts
+        self.panes.set_width_classes(self.app.size.width, panes_open=False)  # before any mount
         yield StatusLine(id="status-line")
         with Horizontal(id="body"):
-            yield SessionsPane(self.chat_type, id="sessions")
+            yield SessionsPane(self.chat.chat_type, id="sessions")
             with Vertical(id="main-column"):
                 with Horizontal(id="work"):
                     with Vertical(id="chat-column"):
@@ -133,102 +154,104 @@ class MainScreen(TurnFlows, PaneFlows, Screen[None]):
         yield KeyHints()
 
     def on_mount(self) -> None:
-        status = self.query_one(StatusLine)
+        status = self.status
         status.server = self.server_description
-        status.chat_type = self.chat_type
+        status.chat_type = self.chat.chat_type
         self.query_one("#welcome", Static).update(
             welcome_text(self.server_description, dict(self.config.keymap))
         )
-        self.update_welcome()
-        self._show_draft()
+        update_welcome(self)
+        self.drafts.show()
         self.prompt_bar.input.focus()
-        self.layout_panes()
+        self.panes.layout()
         self.load_sessions()
         # The side panes are not in the first frame: they mount once the chat list is shown
         # (load_sessions), or after this delay if the list is slow, or when a key needs them.
-        self.set_timer(SIDE_PANES_DELAY, self.mount_side_panes)
+        self.set_timer(SIDE_PANES_DELAY, self.panes.mount)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "maximise":
-            return bool(self.open_panes())
-        return super().check_action(action, parameters)
+            return bool(self.panes.open_panes())
+        if action in TURN_ACTIONS:
+            return self.turn_flow.allows(action)
+        return True
 
     def on_resize(self, event: events.Resize) -> None:
-        self.layout_panes(event.size.width)
+        self.panes.layout(event.size.width)
 
-    # --- shortcuts ---------------------------------------------------------------------------
+    # --- shortcuts (widgets, and the state tests and benchmarks read) -------------------------
 
     @property
     def sessions(self) -> SessionsPane:
         return self.query_one(SessionsPane)
 
     @property
-    def draft_key(self) -> str:
-        return self.chat_id or new_chat_key(self.chat_type)
+    def view(self) -> ConversationView:
+        return self.query_one(ConversationView)
+
+    @property
+    def prompt_bar(self) -> PromptBar:
+        return self.query_one(PromptBar)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one(StatusLine)
+
+    @property
+    def search_pane(self) -> SearchPane:
+        return self.panes.search_pane
+
+    @property
+    def research_pane(self) -> ResearchPane:
+        return self.panes.research_pane
+
+    @property
+    def chat_id(self) -> str | None:
+        return self.chat.chat_id
+
+    @property
+    def chat_type(self) -> str:
+        return self.chat.chat_type
 
     @property
     def settings(self) -> ChatSettings:
-        """Settings of the open chat (a new chat starts from the config's defaults)."""
-        if self.chat_id not in self._settings:
-            self._settings[self.chat_id] = ChatSettings.from_config(self.config)
-        return self._settings[self.chat_id]
+        return self.chat.settings
 
-    def report(self, what: str, error: ApexError) -> None:
-        """Every service error becomes a toast: what failed, the server's words, what to do."""
-        self.notify(f"{error.message}\n{error.hint}", title=what, severity="error", timeout=10)
+    @property
+    def streaming(self) -> bool:
+        return self.turn_flow.streaming
 
-    # --- sessions ----------------------------------------------------------------------------
+    # --- opening chats -----------------------------------------------------------------------
 
     @work(exclusive=True, group="sessions")
     async def load_sessions(self) -> None:
         try:
-            await self._load_sessions()
+            await self.chat_list.load()
         finally:
-            if self._panes is None:  # first load: the list's frame is painted, then the panes
-                self.set_timer(SIDE_PANES_AFTER_LIST, self.mount_side_panes)
-
-    async def _load_sessions(self) -> None:
-        self.status.activity = "loading chats…"
-        prefetch, self._sessions_prefetch = self._sessions_prefetch, None
-        try:
-            if prefetch is not None and prefetch[0] == self.chat_type:
-                # Asked for when the app mounted: the server answers while this screen mounts.
-                sessions = await prefetch[1]
-            else:
-                if prefetch is not None:
-                    prefetch[1].cancel()
-                sessions = await self.sync.client.get_chat_sessions(self.chat_type)
-        except ApexError as exc:
-            self.status.activity = f"chats not loaded: {exc.message}"
-            self.report("Could not load your chats", exc)
-            return
-        self.status.activity = ""
-        self.sessions.set_sessions(sessions, self.chat_type)
-        if self.chat_id is not None:
-            self.sessions.highlight(self.chat_id)
+            if not self.panes.created:  # first load: the list's frame is painted, then the panes
+                self.set_timer(SIDE_PANES_AFTER_LIST, self.panes.mount)
 
     def action_new_chat(self) -> None:
-        if self.refuse_while_streaming("start a new chat"):
+        if self.turn_flow.refuse_while_streaming("start a new chat"):
             return
         self._stash_draft()
-        self.chat_id = None
-        self.turns = []
-        self._settings.pop(None, None)
-        self.cancel_edit()
+        self.chat.start_new()
+        self.turn_flow.cancel_edit()
         self.view.clear()
-        self.update_welcome()
-        self._show_draft()
+        update_welcome(self)
+        self.drafts.show()
         self.prompt_bar.input.focus()
 
     def action_toggle_chat_type(self) -> None:
-        if self.refuse_while_streaming("switch chat type"):
+        if self.turn_flow.refuse_while_streaming("switch chat type"):
             return
         self._stash_draft()
-        self.chat_type = CHAT_TYPES[(CHAT_TYPES.index(self.chat_type) + 1) % len(CHAT_TYPES)]
-        self.sync.chat_type = self.chat_type
-        self.status.chat_type = self.chat_type
+        chat_type = CHAT_TYPES[(CHAT_TYPES.index(self.chat.chat_type) + 1) % len(CHAT_TYPES)]
+        self.chat.chat_type = chat_type
+        self.sync.chat_type = chat_type
+        self.status.chat_type = chat_type
         self.sessions.action_clear_filter()
-        self.sessions.set_sessions([], self.chat_type)
+        self.sessions.set_sessions([], chat_type)
         self.action_new_chat()
         self.load_sessions()
 
@@ -240,19 +263,20 @@ class MainScreen(TurnFlows, PaneFlows, Screen[None]):
 
     @on(ChatChosen)
     def _open_chat(self, event: ChatChosen) -> None:
-        if event.chat_id == self.chat_id or self.refuse_while_streaming("open another chat"):
+        if event.chat_id == self.chat.chat_id or self.turn_flow.refuse_while_streaming(
+            "open another chat"
+        ):
             return
         self.open_chat_id(event.chat_id)
 
     def open_chat_id(self, chat_id: str) -> None:
         """Show a chat (the open one is reloaded from the server)."""
-        if chat_id != self.chat_id:
+        if chat_id != self.chat.chat_id:
             self._stash_draft()
-            self.chat_id = chat_id
-            self.turns = []
-            self.cancel_edit()
+            self.chat.open(chat_id)
+            self.turn_flow.cancel_edit()
             self.view.clear()
-            self._show_draft()
+            self.drafts.show()
         self.load_chat(chat_id)
 
     @work(exclusive=True, group="load-chat")
@@ -262,87 +286,30 @@ class MainScreen(TurnFlows, PaneFlows, Screen[None]):
             turns = await self.sync.load_turns(chat_id)
         except ApexError as exc:
             self.status.activity = ""
-            self.report("Could not open the chat", exc)
+            report(self, "Could not open the chat", exc)
             return
         self.status.activity = ""
-        if chat_id != self.chat_id:  # the user moved on meanwhile
+        if chat_id != self.chat.chat_id:  # the user moved on meanwhile
             return
-        self.turns = turns
+        self.chat.turns = turns
         self.view.set_turns([turn_view(t) for t in turns])
-        self.update_welcome()
+        update_welcome(self)
         if turns:
             self.prompt_bar.completion_type = turns[-1].completion_type
 
+    # --- the chat list's requests ------------------------------------------------------------
+
     @on(SearchRequested)
     def _search(self, event: SearchRequested) -> None:
-        self.search_chats(event.term)
-
-    @work(exclusive=True, group="search")
-    async def search_chats(self, term: str) -> None:
-        self.status.activity = f"searching “{term}”…"
-        try:
-            ids = await self.sync.client.search_chat_ids(term)
-        except ApexError as exc:
-            self.status.activity = ""
-            self.report("Search failed", exc)
-            return
-        self.status.activity = ""
-        self.sessions.show_search(term, ids)
-        shown = len(self.sessions.visible_ids)
-        if not shown:
-            self.notify(f"No {self.chat_type} chat mentions “{term}”.", title="Search")
+        self.chat_list.search(event.term)
 
     @on(RenameRequested)
     def _rename(self, event: RenameRequested) -> None:
-        self.rename_chat(event.chat_id, event.old_title, event.new_title)
-
-    @work(group="rename")
-    async def rename_chat(self, chat_id: str, old_title: str, new_title: str) -> None:
-        try:
-            await self.sync.rename(chat_id, new_title)
-        except ApexError as exc:
-            self.sessions.set_title(chat_id, old_title)
-            self.report(f"Rename refused; the title is back to “{old_title}”", exc)
+        self.chat_list.rename(event.chat_id, event.old_title, event.new_title)
 
     @on(DeleteRequested)
     def _delete(self, event: DeleteRequested) -> None:
-        ids = event.chat_ids
-        titles = [(s.title if (s := self.sessions.session(i)) else i) for i in ids]
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.delete_chats(ids)
-
-        self.app.push_screen(ConfirmDeleteScreen(titles), confirmed)
-
-    @work(group="delete-chats")
-    async def delete_chats(self, chat_ids: list[str]) -> None:
-        if self.chat_id in chat_ids and self.refuse_while_streaming("delete the open chat"):
-            return
-        try:
-            ok = await self.sync.delete_chats(chat_ids)
-        except ApexError as exc:
-            self.report("Could not delete", exc)
-            return
-        if not ok:
-            self.notify("The server did not delete them; reload and retry.", severity="warning")
-            return
-        self.sessions.remove_chats(chat_ids)
-        for chat_id in chat_ids:
-            self.drafts.set(chat_id, "")
-        self._schedule_draft_save()
-        if self.chat_id in chat_ids:
-            self.action_new_chat()
-        n = len(chat_ids)
-        self.notify(f"Deleted {n} chat{'s' if n != 1 else ''}.")
-
-    def note_chat_touched(self, chat_id: str, title: str = "") -> None:
-        """Move a chat to the top of the list (new chats appear at once)."""
-        now = datetime.now(UTC)
-        session = self.sessions.session(chat_id)
-        if session is None:
-            session = ChatSession(id=chat_id, title=title, chat_type=self.chat_type, created_at=now)
-        self.sessions.upsert(session.model_copy(update={"updated_at": now}))
+        self.chat_list.ask_delete(event.chat_ids)
 
     # --- per-chat settings -------------------------------------------------------------------
 
@@ -351,44 +318,79 @@ class MainScreen(TurnFlows, PaneFlows, Screen[None]):
         self.action_chat_settings()
 
     def action_chat_settings(self) -> None:
-        session = self.sessions.session(self.chat_id) if self.chat_id else None
+        chat_id = self.chat.chat_id
+        session = self.sessions.session(chat_id) if chat_id else None
         title = f"“{session.title}”" if session else "the new chat"
-        key = self.chat_id
 
         def apply(settings: ChatSettings | None) -> None:
             if settings is not None:
-                self._settings[key] = settings
+                self.chat.set_settings_of(chat_id, settings)
                 self.notify("Chat settings applied to the next answers.")
 
-        self.app.push_screen(ChatSettingsScreen(self.settings, title), apply)
+        self.app.push_screen(ChatSettingsScreen(self.chat.settings, title), apply)
 
     # --- drafts ------------------------------------------------------------------------------
 
     @on(DraftChanged)
     def _draft_changed(self, event: DraftChanged) -> None:
-        if self.editing is None:  # an edit-and-resend buffer is not a draft
-            self.drafts.set(self.draft_key, event.text)
-            self._schedule_draft_save()
-
-    def _schedule_draft_save(self) -> None:
-        if self._draft_timer is None:
-            self._draft_timer = self.set_timer(DRAFT_SAVE_DELAY, self.save_drafts)
-
-    def save_drafts(self) -> None:
-        self._draft_timer = None
-        try:
-            self.drafts.save()
-        except OSError as exc:
-            self.notify(
-                f"Drafts could not be saved to {self.drafts.path}: {exc}. "
-                "Check that the state folder is writable.",
-                severity="warning",
-            )
+        if self.turn_flow.editing is None:  # an edit-and-resend buffer is not a draft
+            self.drafts.keep(event.text)
 
     def _stash_draft(self) -> None:
-        if self.editing is None:
-            self.drafts.set(self.draft_key, self.prompt_bar.text)
-            self.save_drafts()
+        if self.turn_flow.editing is None:
+            self.drafts.stash()
 
-    def _show_draft(self) -> None:
-        self.prompt_bar.load_draft(self.drafts.get(self.draft_key))
+    # --- turns -------------------------------------------------------------------------------
+
+    @on(PromptSubmitted)
+    def _submitted(self, event: PromptSubmitted) -> None:
+        if event.completion_type == RESEARCH_MODE:  # a research job runs beside any stream
+            self.search_flow.start_research(event.text)
+            self.drafts.clear_prompt()
+            return
+        self.turn_flow.submit(event.text, event.completion_type)
+
+    def action_stop(self) -> None:
+        self.turn_flow.stop()
+
+    def action_regenerate(self) -> None:
+        self.turn_flow.regenerate()
+
+    def action_edit_turn(self) -> None:
+        self.turn_flow.edit()
+
+    def action_delete_turn(self) -> None:
+        self.turn_flow.ask_delete()
+
+    def action_copy_answer(self) -> None:
+        self.turn_flow.copy_answer()
+
+    def action_copy_code(self) -> None:
+        self.turn_flow.copy_code()
+
+    # --- the side panes ----------------------------------------------------------------------
+
+    def action_toggle_search(self) -> None:
+        self.panes.toggle_search()
+
+    def action_toggle_research(self) -> None:
+        self.panes.toggle_research()
+
+    def action_maximise(self) -> None:
+        self.panes.maximise()
+
+    def action_cycle_focus(self) -> None:
+        self.panes.cycle_focus()
+
+    def action_toggle_sidebar(self) -> None:
+        self.panes.toggle_sidebar()
+
+    def on_search_pane_attach_results(self, message: SearchPane.AttachResults) -> None:
+        self.search_flow.attach(message.results)
+
+    def on_research_pane_job_finished(self, message: ResearchPane.JobFinished) -> None:
+        # The pane has toasted and rung; the job's linked chat changed on the server.
+        self.load_sessions()
+
+    def on_research_pane_save_report_to_chat(self, message: ResearchPane.SaveReportToChat) -> None:
+        self.search_flow.save_report_asked(message.job)

@@ -1,8 +1,9 @@
-"""Turn flows of the main screen: send and stream, stop, regenerate, edit and resend, delete a
+"""The turns of the open chat: send and stream, stop, regenerate, edit and resend, delete a
 turn, copy an answer or a code block.
 
-Streaming runs in one exclusive worker; the stop key cancels it, and ``ChatSync.send`` stores
-the partial answer marked interrupted before the cancellation ends the worker.
+Streaming runs in one exclusive worker (group ``stream``, on the screen); the stop key cancels
+it, and ``ChatSync.send`` stores the partial answer marked interrupted before the cancellation
+ends the worker.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ import contextlib
 from contextlib import aclosing
 from dataclasses import replace
 from time import monotonic
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import Protocol, cast
 
-from textual import on, work
-from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.worker import Worker
@@ -25,27 +24,27 @@ from apex_tui.api.models import WebSearchResult
 from apex_tui.services.chat_sync import (
     AnswerDelta,
     ChatSettings,
+    ChatSync,
     Turn,
     TurnFinished,
     TurnStarted,
 )
 from apex_tui.services.completion_types import plan_for
 from apex_tui.ui import key_pressure
-from apex_tui.ui.drafts import new_chat_key
+from apex_tui.ui.controllers.chat_list import ChatListController
+from apex_tui.ui.controllers.open_chat import OpenChat
+from apex_tui.ui.controllers.prompt_drafts import DraftKeeper
+from apex_tui.ui.controllers.search_research import SearchResearchController
+from apex_tui.ui.controllers.turn_view import turn_sources, turn_status
 from apex_tui.ui.gc_policy import collect_and_freeze, young_collections_only
-from apex_tui.ui.messages import PromptSubmitted
 from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
+from apex_tui.ui.toasts import report
+from apex_tui.ui.welcome import update_welcome
 from apex_tui.ui.widgets.conversation import ConversationView, TurnView
-from apex_tui.ui.widgets.prompt_bar import RESEARCH_MODE, PromptBar
+from apex_tui.ui.widgets.prompt_bar import PromptBar
 from apex_tui.ui.widgets.status_line import StatusLine
+from apex_tui.ui.workers import start_worker
 
-if TYPE_CHECKING:
-    from apex_tui.services.chat_sync import ChatSync
-    from apex_tui.ui.drafts import DraftStore
-
-
-SOURCE_TITLE = 70
-"""Characters of a source's passage shown as its footnote title."""
 STATUS_INTERVAL = 0.25
 """Seconds between updates of the status line's streaming speed."""
 YIELD_INTERVAL = 0.003
@@ -56,117 +55,64 @@ YIELD_PAUSE = 0.002
 """How long it then steps aside: long enough for a key or a frame to pass every queue."""
 FREEZE_DELAY = 0.5
 """Seconds after an answer ends before the one full GC pass (after its last frame)."""
+TURN_ACTIONS = ("stop", "regenerate", "copy_answer", "copy_code", "edit_turn", "delete_turn")
+"""The screen's actions whose availability :meth:`TurnController.allows` decides."""
 
 
 class CopiesText(Protocol):
     def copy_text(self, text: str, what: str) -> None: ...
 
 
-def turn_status(turn: Turn) -> str:
-    """The view's status word for a stored turn."""
-    if turn.error and turn.error != "interrupted":
-        return "error"
-    return "interrupted" if turn.interrupted else "done"
+class TurnController:
+    """What happens to the open chat's turns; holds the streaming and editing state."""
 
-
-def _short(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= SOURCE_TITLE else line[: SOURCE_TITLE - 1].rstrip() + "…"
-
-
-def turn_sources(turn: Turn) -> list[tuple[str, str]]:
-    """(url, title) footnotes of a web-search answer, from its stored metadata ("sources")."""
-    sources = turn.metadata.get("sources", [])
-    return [
-        (str(s.get("url", "")), _short(str(s.get("relevant", ""))))
-        for s in (sources if isinstance(sources, list) else [])
-        if isinstance(s, dict)
-    ]
-
-
-def turn_view(turn: Turn) -> TurnView:
-    """What the conversation view shows for a stored turn."""
-    sources = turn_sources(turn)
-    return TurnView(
-        key=turn.completion_id,
-        prompt=turn.prompt,
-        answer=turn.answer,
-        completion_type=turn.completion_type,
-        created_at=turn.created_at,
-        status=turn_status(turn),
-        error=turn.error if turn.error != "interrupted" else "",
-        sources=sources,
-    )
-
-
-class TurnFlows(Screen[None]):
-    """Mixed into MainScreen; state attributes are set by MainScreen.__init__."""
-
-    TURN_BINDINGS = [
-        Binding("escape", "stop", "Stop", priority=True, id="chat.stop"),
-        Binding("ctrl+r", "regenerate", "Regenerate", show=False, id="chat.regenerate"),
-        Binding("c", "copy_answer", "Copy answer", id="chat.copy_answer"),
-        Binding("b", "copy_code", "Copy code", id="chat.copy_code"),
-        Binding("e", "edit_turn", "Edit & resend", id="chat.edit"),
-        Binding("d,delete", "delete_turn", "Delete turn", id="chat.delete_turn"),
-    ]
-
-    sync: ChatSync
-    drafts: DraftStore
-    chat_id: str | None
-    chat_type: str
-    turns: list[Turn]
-    _settings: dict[str | None, ChatSettings]
-
-    @property
-    def view(self) -> ConversationView:
-        return self.query_one(ConversationView)
-
-    @property
-    def prompt_bar(self) -> PromptBar:
-        return self.query_one(PromptBar)
-
-    @property
-    def status(self) -> StatusLine:
-        return self.query_one(StatusLine)
-
-    if TYPE_CHECKING:
-
-        @property
-        def settings(self) -> ChatSettings: ...
-        @property
-        def draft_key(self) -> str: ...
-        def report(self, what: str, error: ApexError) -> None: ...
-        def note_chat_touched(self, chat_id: str, title: str = "") -> None: ...
-        def _schedule_draft_save(self) -> None: ...
-        def start_research(self, question: str) -> None: ...
-        def take_attached(self) -> list[WebSearchResult] | None: ...
-        def clear_attached(self) -> None: ...
-        async def fetch_sources(
-            self, prompt: str, settings: ChatSettings
-        ) -> list[WebSearchResult]: ...
-
-    def init_turn_flows(self) -> None:
+    def __init__(
+        self,
+        screen: Screen[None],
+        sync: ChatSync,
+        chat: OpenChat,
+        drafts: DraftKeeper,
+        sources: SearchResearchController,
+        chat_list: ChatListController,
+    ) -> None:
+        self.screen = screen
+        self.sync = sync
+        self.chat = chat
+        self.drafts = drafts
+        self.sources = sources
+        self.chat_list = chat_list
         self.streaming = False
         self.editing: str | None = None
+        """The completion id whose prompt is being edited for a resend."""
         self._stream_worker: Worker[None] | None = None
         self._pending = 0
         self._code_cursor: tuple[str, int] = ("", -1)
 
+    @property
+    def view(self) -> ConversationView:
+        return self.screen.query_one(ConversationView)
+
+    @property
+    def prompt_bar(self) -> PromptBar:
+        return self.screen.query_one(PromptBar)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.screen.query_one(StatusLine)
+
     # --- which keys apply now ----------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def allows(self, action: str) -> bool:
+        """Whether one of ``TURN_ACTIONS`` applies now (its key shows in the footer)."""
         if action == "stop":
             return self.streaming or self.editing is not None
         if action == "regenerate":
-            return bool(self.turns)
-        if action in ("copy_answer", "copy_code", "edit_turn", "delete_turn"):
-            return isinstance(self.focused, ConversationView) and bool(self.view.turns)
-        return True
+            return bool(self.chat.turns)
+        return isinstance(self.screen.focused, ConversationView) and bool(self.view.turns)
 
     def refuse_while_streaming(self, what: str) -> bool:
         if self.streaming:
-            self.notify(
+            self.screen.notify(
                 f"An answer is still streaming; stop it with Esc before you {what}.",
                 severity="warning",
             )
@@ -177,38 +123,26 @@ class TurnFlows(Screen[None]):
 
     # --- send --------------------------------------------------------------------------------
 
-    def update_welcome(self) -> None:
-        """The welcome shows only while the conversation is empty."""
-        self.query_one("#welcome").display = not self.view.turns
-        self.refresh_bindings()
-
-    @on(PromptSubmitted)
-    def _submitted(self, event: PromptSubmitted) -> None:
-        if event.completion_type == RESEARCH_MODE:  # a research job runs beside any stream
-            self.start_research(event.text)
-            self.prompt_bar.clear()
-            self.drafts.set(self.draft_key, "")
-            self._schedule_draft_save()
-            return
+    def submit(self, text: str, completion_type: str) -> None:
+        """Send the prompt bar's text (an edited prompt replaces its turn and those after it)."""
         if self.refuse_while_streaming("send another prompt"):
             return
-        settings = replace(self.settings, completion_type=event.completion_type)
-        self._settings[self.chat_id] = settings
-        history, replace_ids = list(self.turns), []
+        chat = self.chat
+        settings = replace(chat.settings, completion_type=completion_type)
+        chat.settings = settings
+        history, replace_ids = list(chat.turns), []
         if self.editing is not None:
             index = next(
-                (i for i, t in enumerate(self.turns) if t.completion_id == self.editing), None
+                (i for i, t in enumerate(chat.turns) if t.completion_id == self.editing), None
             )
             if index is not None:
-                history = self.turns[:index]
-                replace_ids = [t.completion_id for t in self.turns[index:]]
+                history = chat.turns[:index]
+                replace_ids = [t.completion_id for t in chat.turns[index:]]
             self.editing = None
             self.status.activity = ""
-        self.prompt_bar.clear()
-        self.drafts.set(self.draft_key, "")
-        self._schedule_draft_save()
+        self.drafts.clear_prompt()
         self.start_stream(
-            event.text, history, settings, replace_ids=replace_ids, context=self.take_attached()
+            text, history, settings, replace_ids=replace_ids, context=self.sources.take_attached()
         )
 
     def start_stream(
@@ -226,7 +160,7 @@ class TurnFlows(Screen[None]):
         ``context``: search results attached by the user, sent with the prompt (and then
         dropped from the prompt bar once the turn has started)."""
         self.streaming = True
-        self.refresh_bindings()
+        self.screen.refresh_bindings()
         self._pending += 1
         key = f"pending-{self._pending}"
         self.view.add_turn(
@@ -234,13 +168,13 @@ class TurnFlows(Screen[None]):
                 key=key, prompt=prompt, completion_type=settings.completion_type, status="streaming"
             )
         )
-        self.update_welcome()
-        self._stream_worker = self._run_stream(
-            key, prompt, history, settings, replace_ids or [], regenerate_of, context
+        update_welcome(self.screen)
+        args = (key, prompt, history, settings, replace_ids or [], regenerate_of, context)
+        self._stream_worker = start_worker(
+            self.screen, self.run_stream, *args, group="stream", exclusive=True
         )
 
-    @work(exclusive=True, group="stream")
-    async def _run_stream(
+    async def run_stream(
         self,
         key: str,
         prompt: str,
@@ -250,6 +184,7 @@ class TurnFlows(Screen[None]):
         regenerate_of: Turn | None,
         context: list[WebSearchResult] | None,
     ) -> None:
+        chat = self.chat
         received: list[str] = []
         attached = context is not None
         started = finished = False
@@ -261,14 +196,14 @@ class TurnFlows(Screen[None]):
                 await self.sync.client.delete_completions(replace_ids)
                 for completion_id in replace_ids:
                     self.view.remove_turn(completion_id)
-                self.turns = [t for t in self.turns if t.completion_id not in replace_ids]
-            if regenerate_of is not None and self.chat_id is not None:
-                events = self.sync.regenerate(self.chat_id, regenerate_of, history, settings)
+                chat.turns = [t for t in chat.turns if t.completion_id not in replace_ids]
+            if regenerate_of is not None and chat.chat_id is not None:
+                events = self.sync.regenerate(chat.chat_id, regenerate_of, history, settings)
             else:
                 if context is None and plan_for(settings.completion_type).needs_web_search:
                     self.status.activity = "searching the web…"
-                    context = await self.fetch_sources(prompt, settings)
-                events = self.sync.send(self.chat_id, prompt, history, settings, context=context)
+                    context = await self.sources.fetch_sources(prompt, settings)
+                events = self.sync.send(chat.chat_id, prompt, history, settings, context=context)
             self.status.activity = f"waiting for {model}…"
             # no 45-120 ms full GC pass in the middle of an answer (see gc_policy)
             with young_collections_only():
@@ -277,7 +212,7 @@ class TurnFlows(Screen[None]):
                         if isinstance(event, TurnStarted):
                             started = True
                             if attached:
-                                self.clear_attached()
+                                self.sources.clear_attached()
                             self._turn_started(event, key, settings)
                             key = event.completion_id
                         elif isinstance(event, AnswerDelta):
@@ -298,18 +233,19 @@ class TurnFlows(Screen[None]):
                             self._turn_finished(event.turn, key)
             if regenerate_of is not None and finished:
                 self.view.remove_turn(regenerate_of.completion_id)
-                self.turns = [t for t in self.turns if t is not regenerate_of]
+                chat.turns = [t for t in chat.turns if t is not regenerate_of]
         except ApexError as exc:
             if not started:
                 self.view.remove_turn(key)
-                self._give_prompt_back(prompt)
-                self.report("Not sent — your prompt is back in the box", exc)
+                self.drafts.give_back(prompt)
+                report(self.screen, "Not sent — your prompt is back in the box", exc)
             else:
                 if not finished:
                     self.view.finish_answer(
                         key, final_text="".join(received), status="error", error=str(exc)
                     )
-                self.report("The answer broke off; what arrived is kept (Ctrl+R retries)", exc)
+                what = "The answer broke off; what arrived is kept (Ctrl+R retries)"
+                report(self.screen, what, exc)
         except asyncio.CancelledError:
             # Stopped by the user, or the app is quitting (then the widgets may be gone already;
             # ChatSync has stored the partial answer either way).
@@ -319,14 +255,14 @@ class TurnFlows(Screen[None]):
         finally:
             self.streaming = False
             self._stream_worker = None
-            if self.is_attached:  # once the answer is drawn: one full GC pass, then freeze
-                self.set_timer(FREEZE_DELAY, collect_and_freeze)
+            if self.screen.is_attached:  # once the answer is drawn: one full GC pass, then freeze
+                self.screen.set_timer(FREEZE_DELAY, collect_and_freeze)
             with contextlib.suppress(NoMatches):
                 self.status.activity = ""
-                self.refresh_bindings()
-                self.update_welcome()
-                if self.chat_id is not None and started:
-                    self.note_chat_touched(self.chat_id)
+                self.screen.refresh_bindings()
+                update_welcome(self.screen)
+                if chat.chat_id is not None and started:
+                    self.chat_list.touched(chat.chat_id)
 
     def _show_cancelled(
         self,
@@ -339,9 +275,9 @@ class TurnFlows(Screen[None]):
     ) -> None:
         if not started:
             self.view.remove_turn(key)
-            self._give_prompt_back(prompt)
+            self.drafts.give_back(prompt)
         elif not finished:
-            self.turns.append(
+            self.chat.turns.append(
                 Turn(
                     key,
                     prompt,
@@ -355,15 +291,14 @@ class TurnFlows(Screen[None]):
 
     def _turn_started(self, event: TurnStarted, key: str, settings: ChatSettings) -> None:
         if event.chat.is_new:
-            self.chat_id = event.chat.id
-            self.drafts.move(new_chat_key(self.chat_type), event.chat.id)
-            self._settings[event.chat.id] = self._settings.pop(None, settings)
-            self.note_chat_touched(event.chat.id, event.chat.title)
-            self.query_one("SessionsPane").highlight(event.chat.id)  # type: ignore[attr-defined]
+            self.drafts.move_new_chat_draft(event.chat.id)
+            self.chat.created(event.chat.id, settings)
+            self.chat_list.touched(event.chat.id, event.chat.title)
+            self.chat_list.highlight(event.chat.id)
         self.view.update_turn(key, key=event.completion_id)
 
     def _turn_finished(self, turn: Turn, key: str) -> None:
-        self.turns.append(turn)
+        self.chat.turns.append(turn)
         status = turn_status(turn)
         error = turn.error if status == "error" else ""
         sources = turn_sources(turn)
@@ -371,33 +306,30 @@ class TurnFlows(Screen[None]):
             self.view.update_turn(key, sources=sources)
         self.view.finish_answer(key, final_text=turn.answer, status=status, error=error)
 
-    def _give_prompt_back(self, prompt: str) -> None:
-        """Nothing typed is lost: an unsent prompt returns to the box (unless the user typed)."""
-        if not self.prompt_bar.text.strip():
-            self.prompt_bar.load_draft(prompt)
-            self.drafts.set(self.draft_key, prompt)
-            self._schedule_draft_save()
-
     # --- stop, regenerate, edit --------------------------------------------------------------
 
-    def action_stop(self) -> None:
+    def stop(self) -> None:
+        """Esc: cancel the stream (its partial answer is kept), or leave the edit."""
         if self.streaming and self._stream_worker is not None:
             self._stream_worker.cancel()
-            self.notify("Stopped; the partial answer is kept and stored as interrupted.")
+            self.screen.notify("Stopped; the partial answer is kept and stored as interrupted.")
         elif self.editing is not None:
             self.cancel_edit()
 
-    def action_regenerate(self) -> None:
+    def regenerate(self) -> None:
+        """Ask the last prompt again; the new answer replaces the old once it has finished."""
         if self.refuse_while_streaming("regenerate"):
             return
-        if not self.turns or self.chat_id is None:
-            self.notify("Nothing to regenerate yet: send a prompt first.")
+        turns = self.chat.turns
+        if not turns or self.chat.chat_id is None:
+            self.screen.notify("Nothing to regenerate yet: send a prompt first.")
             return
-        last = self.turns[-1]
-        settings = replace(self.settings, completion_type=last.completion_type)
-        self.start_stream(last.prompt, self.turns[:-1], settings, regenerate_of=last)
+        last = turns[-1]
+        settings = replace(self.chat.settings, completion_type=last.completion_type)
+        self.start_stream(last.prompt, turns[:-1], settings, regenerate_of=last)
 
-    def action_edit_turn(self) -> None:
+    def edit(self) -> None:
+        """Load the selected (or last) prompt into the box; Enter resends it."""
         turn = self._target_turn()
         if turn is None or self.refuse_while_streaming("edit"):
             return
@@ -408,19 +340,20 @@ class TurnFlows(Screen[None]):
         self.prompt_bar.input.focus()
         extra = f" and the {later} after it" if later else ""
         self.status.activity = f"editing a prompt: Enter resends, replacing it{extra} · Esc cancels"
-        self.refresh_bindings()
+        self.screen.refresh_bindings()
 
     def cancel_edit(self) -> None:
         if self.editing is None:
             return
         self.editing = None
         self.status.activity = ""
-        self.prompt_bar.load_draft(self.drafts.get(self.draft_key))
-        self.refresh_bindings()
+        self.drafts.show()
+        self.screen.refresh_bindings()
 
     # --- delete a turn, copy -----------------------------------------------------------------
 
-    def action_delete_turn(self) -> None:
+    def ask_delete(self) -> None:
+        """Delete the selected (or last) turn once the user confirms."""
         turn = self._target_turn()
         if turn is None or self.refuse_while_streaming("delete a turn"):
             return
@@ -428,38 +361,38 @@ class TurnFlows(Screen[None]):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.delete_turn(key)
+                start_worker(self.screen, self.delete_turn, key, group="delete-turn")
 
-        self.app.push_screen(ConfirmDeleteScreen([turn.prompt], noun="turn"), confirmed)
+        self.screen.app.push_screen(ConfirmDeleteScreen([turn.prompt], noun="turn"), confirmed)
 
-    @work(group="delete-turn")
     async def delete_turn(self, completion_id: str) -> None:
         try:
             await self.sync.delete_turn(completion_id)
         except ApexError as exc:
-            self.report("Could not delete the turn", exc)
+            report(self.screen, "Could not delete the turn", exc)
             return
         self.view.remove_turn(completion_id)
-        self.turns = [t for t in self.turns if t.completion_id != completion_id]
-        self.update_welcome()
-        self.notify("Turn deleted.")
+        self.chat.turns = [t for t in self.chat.turns if t.completion_id != completion_id]
+        update_welcome(self.screen)
+        self.screen.notify("Turn deleted.")
 
-    def action_copy_answer(self) -> None:
+    def copy_answer(self) -> None:
         turn = self._target_turn()
         if turn is None or not turn.answer:
-            self.notify("This turn has no answer to copy yet.")
+            self.screen.notify("This turn has no answer to copy yet.")
             return
-        cast(CopiesText, self.app).copy_text(turn.answer, "Answer")
+        cast(CopiesText, self.screen.app).copy_text(turn.answer, "Answer")
 
-    def action_copy_code(self) -> None:
+    def copy_code(self) -> None:
+        """Copy the next code block of the selected (or last) answer (each press: the next)."""
         turn = self._target_turn()
         blocks = self.view.code_blocks(turn.key) if turn is not None else []
         if turn is None or not blocks:
-            self.notify("This answer has no code block.")
+            self.screen.notify("This answer has no code block.")
             return
         last_key, last_index = self._code_cursor
         index = (last_index + 1) % len(blocks) if last_key == turn.key else 0
         self._code_cursor = (turn.key, index)
-        cast(CopiesText, self.app).copy_text(
+        cast(CopiesText, self.screen.app).copy_text(
             blocks[index], f"Code block {index + 1} of {len(blocks)}"
         )

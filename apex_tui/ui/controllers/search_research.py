@@ -1,0 +1,145 @@
+"""What the web-search and research panes mean for the chat: results attached to the next
+prompt, the sources of a web-search answer, research jobs started from the conversation, and
+finished reports saved into a chat.
+
+The panes only display and ask (``SearchPane.AttachResults``, ``ResearchPane.SaveReportToChat``);
+the screen routes those messages here. Showing the panes is :class:`SidePanes`' job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from textual.screen import Screen
+
+from apex_tui.api.errors import ApexError
+from apex_tui.api.models import WebSearchResult
+from apex_tui.services.chat_sync import ChatSettings, history_messages, search_sources
+from apex_tui.ui.controllers.open_chat import OpenChat
+from apex_tui.ui.controllers.side_panes import SidePanes
+from apex_tui.ui.research_controller import store_report_in_chat
+from apex_tui.ui.toasts import report
+from apex_tui.ui.widgets.prompt_bar import PromptBar
+from apex_tui.ui.workers import start_worker
+
+if TYPE_CHECKING:
+    from apex_tui.api.client import ApexClient
+    from apex_tui.ui.widgets.research_jobs import JobView
+
+
+class SearchResearchController:
+    """Attached sources, web searches asked for by the chat, research jobs and their reports."""
+
+    def __init__(
+        self,
+        screen: Screen[None],
+        client: ApexClient,
+        chat: OpenChat,
+        panes: SidePanes,
+        *,
+        is_streaming: Callable[[], bool],
+        reload_chats: Callable[[], object],
+        open_chat: Callable[[str], None],
+    ) -> None:
+        self.screen = screen
+        self._client = client
+        self.chat = chat
+        self.panes = panes
+        self._is_streaming = is_streaming
+        self._reload_chats = reload_chats
+        self._open_chat = open_chat
+        self.attached: list[WebSearchResult] = []
+
+    @property
+    def prompt_bar(self) -> PromptBar:
+        return self.screen.query_one(PromptBar)
+
+    # --- searching ---------------------------------------------------------------------------
+
+    def web_search(self, query: str) -> None:
+        """Run a search in the pane (shown if hidden), from the palette or the prompt bar."""
+        panes = self.panes
+
+        def search() -> None:
+            if not panes.search_pane.display:
+                panes.show(panes.search_pane, True)
+            panes.search_pane.search(query)
+            panes.search_pane.query_one("#search-results").focus()
+
+        panes.when_ready(search)
+
+    async def fetch_sources(self, prompt: str, settings: ChatSettings) -> list[WebSearchResult]:
+        """The sources of a web-search answer, asked for as ``ChatSync`` would (one miner's
+        ranked list, so the numbers the answer cites match), and shown in the search pane."""
+        sources = await search_sources(self._client, prompt, settings)
+        await self.panes.mounted()
+        self.panes.search_pane.show_sources(
+            prompt,
+            sources,
+            n_miners=1,
+            n_results=settings.search_results,
+            max_response_time=settings.search_max_time,
+        )
+        return sources
+
+    # --- attached sources --------------------------------------------------------------------
+
+    def attach(self, results: list[WebSearchResult]) -> None:
+        """Results the user picked in the search pane go with the next prompt (once each)."""
+        known = {r.url for r in self.attached}
+        self.attached += [r for r in results if r.url not in known or not r.url]
+        self.prompt_bar.show_attached(len(self.attached))
+
+    def take_attached(self) -> list[WebSearchResult] | None:
+        """The attached results for the next send (None when there are none)."""
+        return list(self.attached) if self.attached else None
+
+    def clear_attached(self) -> None:
+        self.attached = []
+        self.prompt_bar.show_attached(0)
+
+    # --- research ----------------------------------------------------------------------------
+
+    def start_research(self, question: str) -> None:
+        """Start a job for ``question`` with the conversation so far as its messages."""
+        if not question.strip():
+            self.screen.notify("Type a research question in the prompt first.", severity="warning")
+            return
+        history = history_messages(self.chat.turns, question)[:-1]
+        panes = self.panes
+
+        def start() -> None:
+            if not panes.research_pane.display:
+                panes.show(panes.research_pane, True)
+            panes.research_pane.start_job(question, history)
+
+        panes.when_ready(start)
+
+    def save_report_asked(self, job: JobView) -> None:
+        """The research pane asks to store ``job``'s report in the open chat."""
+        if self._is_streaming():
+            self.screen.notify(
+                "An answer is still streaming; save the report when it has finished.",
+                severity="warning",
+            )
+            return
+        start_worker(self.screen, self.save_report, job, group="save-report")
+
+    async def save_report(self, job: JobView) -> None:
+        chat_id = self.chat.chat_id
+        try:
+            saved = await store_report_in_chat(
+                self._client,
+                job,
+                chat_id=chat_id,
+                chat_type=self.chat.chat_type,
+            )
+        except ApexError as exc:
+            report(self.screen, "The report was not saved", exc)
+            return
+        where = "a new chat" if saved.new_chat else "this chat"
+        self.screen.notify(f"Report saved to {where}.", title="Deep research")
+        self._reload_chats()
+        if self.chat.chat_id == chat_id and not self._is_streaming():
+            self._open_chat(saved.chat_id)

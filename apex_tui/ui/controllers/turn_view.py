@@ -1,0 +1,46 @@
+"""What the conversation view shows for a stored turn: its status word and its source footnotes."""
+
+from __future__ import annotations
+
+from apex_tui.services.chat_sync import Turn
+from apex_tui.ui.widgets.conversation import TurnView
+
+SOURCE_TITLE = 70
+"""Characters of a source's passage shown as its footnote title."""
+
+
+def turn_status(turn: Turn) -> str:
+    """The view's status word for a stored turn."""
+    if turn.error and turn.error != "interrupted":
+        return "error"
+    return "interrupted" if turn.interrupted else "done"
+
+
+def _short(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= SOURCE_TITLE else line[: SOURCE_TITLE - 1].rstrip() + "…"
+
+
+def turn_sources(turn: Turn) -> list[tuple[str, str]]:
+    """(url, title) footnotes of a web-search answer, from its stored metadata ("sources")."""
+    sources = turn.metadata.get("sources", [])
+    return [
+        (str(s.get("url", "")), _short(str(s.get("relevant", ""))))
+        for s in (sources if isinstance(sources, list) else [])
+        if isinstance(s, dict)
+    ]
+
+
+def turn_view(turn: Turn) -> TurnView:
+    """What the conversation view shows for a stored turn."""
+    sources = turn_sources(turn)
+    return TurnView(
+        key=turn.completion_id,
+        prompt=turn.prompt,
+        answer=turn.answer,
+        completion_type=turn.completion_type,
+        created_at=turn.created_at,
+        status=turn_status(turn),
+        error=turn.error if turn.error != "interrupted" else "",
+        sources=sources,
+    )

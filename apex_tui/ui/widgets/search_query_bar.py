@@ -12,7 +12,12 @@ from textual.widgets import Input, Label
 
 __all__ = ["SearchQueryBar"]
 
-_PARAMETER_BOXES = ("#search-miners", "#search-per-miner", "#search-seconds")
+_PARAMETERS = (
+    ("search-miners", "miners", "How many miners to ask"),
+    ("search-per-miner", "each", "Results per miner"),
+    ("search-seconds", "secs", "Longest wait for the miners, in seconds"),
+)
+"""(id, label, tooltip) of each parameter box, in the order of a search's parameters."""
 
 
 class SearchQueryBar(Horizontal):
@@ -25,32 +30,12 @@ class SearchQueryBar(Horizontal):
         self._defaults = (n_miners, n_results, max_response_time)
 
     def compose(self) -> ComposeResult:
-        miners, results, seconds = self._defaults
         yield Input(placeholder="Search the web… (Enter)", id="search-query")
-        yield Label("miners", classes="search-label")
-        yield Input(
-            str(miners),
-            type="integer",
-            id="search-miners",
-            classes="search-param",
-            tooltip="How many miners to ask",
-        )
-        yield Label("each", classes="search-label")
-        yield Input(
-            str(results),
-            type="integer",
-            id="search-per-miner",
-            classes="search-param",
-            tooltip="Results per miner",
-        )
-        yield Label("secs", classes="search-label")
-        yield Input(
-            str(seconds),
-            type="integer",
-            id="search-seconds",
-            classes="search-param",
-            tooltip="Longest wait for the miners, in seconds",
-        )
+        for (box_id, label, tooltip), value in zip(_PARAMETERS, self._defaults, strict=True):
+            yield Label(label, classes="search-label")
+            yield Input(
+                str(value), type="integer", id=box_id, classes="search-param", tooltip=tooltip
+            )
 
     @property
     def query_box(self) -> Input:
@@ -65,11 +50,10 @@ class SearchQueryBar(Horizontal):
         max_response_time: int | None = None,
     ) -> None:
         """Show a search's query, and those of its parameters that are given."""
-        for selector, value in zip(
-            _PARAMETER_BOXES, (n_miners, n_results, max_response_time), strict=True
-        ):
+        given = (n_miners, n_results, max_response_time)
+        for (box_id, _, _), value in zip(_PARAMETERS, given, strict=True):
             if value is not None:
-                self.query_one(selector, Input).value = str(value)
+                self.query_one(f"#{box_id}", Input).value = str(value)
         self.query_box.value = query
 
     def parameters(self) -> tuple[int, int, int]:
@@ -79,7 +63,7 @@ class SearchQueryBar(Horizontal):
 
     def _parameter(self, index: int) -> int:
         """A positive integer from a parameter box, or the configured default when it is not one."""
-        box = self.query_one(_PARAMETER_BOXES[index], Input)
+        box = self.query_one(f"#{_PARAMETERS[index][0]}", Input)
         try:
             value = int(box.value.strip())
         except ValueError:

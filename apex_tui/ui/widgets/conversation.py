@@ -81,7 +81,7 @@ class ConversationView(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self._painter = LinePainter(self)
         self._index = TurnIndex(self._painter.renderer)
-        self._layout = self._index.layout
+        self._layout = self._index.layout  # one object for the index's life
         self._tail = StreamingTail(self, self._on_flush_timer)
         self._gc = FullGcDeferral(self)
         self._prerender = Prerenderer(

@@ -61,7 +61,7 @@ def instrument(view: Any, record: StreamRecord) -> None:
 
     def timed_flush() -> None:
         chunks, pending[0] = pending[0], 0
-        drawn = max((len(view._turn(k).answer) for k in view._pending), default=-1)
+        drawn = max((len(view._turn(k).answer) for k in view._tail.pending), default=-1)
         began = time.perf_counter()
         flush()
         if drawn >= 0:

@@ -181,13 +181,13 @@ async def test_polling_through_503_and_429_says_it_is_retrying(
     async with app.run_test(size=(120, 36)) as pilot:
         pane = app.query_one(ResearchPane)
         seen: list[str] = []
-        original = pane._apply
+        original = pane._follower.apply
 
         def spy(view: JobView, update: object) -> None:
             original(view, update)  # type: ignore[arg-type]
             seen.append(view.notice)
 
-        pane._apply = spy  # type: ignore[method-assign]
+        pane._follower.apply = spy  # type: ignore[method-assign]
         pane.start_job(QUESTION)
         await pilot.pause()
         apex_server.inject_fault("status=429;retry-after=0", method="GetDeepResearcherJob", times=2)

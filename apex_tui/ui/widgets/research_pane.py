@@ -1,10 +1,11 @@
 """The deep-research pane: every job, the selected job's live log, its report.
 
 Tracking (submit, polling with backoff, ``seqId`` de-duplication, the watch list on disk) is
-:class:`~apex_tui.services.research.ResearchTracker`'s job; the pane runs one worker per followed
-job, draws what each update brings and talks up with messages (``SaveReportToChat``,
-``JobFinished``). Mount it once and hide it with ``display`` rather than removing it, so jobs
-keep being followed (and announced) whatever is in view.
+:class:`~apex_tui.services.research.ResearchTracker`'s job; the pane's
+:class:`~apex_tui.ui.widgets.research_follow.JobFollower` runs one worker per followed job and
+keeps each job's state. The pane draws the list, the selected job's log or report, and talks up
+with messages (``SaveReportToChat``, ``JobFinished``). Mount it once and hide it with ``display``
+rather than removing it, so jobs keep being followed (and announced) whatever is in view.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -23,13 +24,11 @@ from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import ContentSwitcher, Markdown, OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
-from textual.worker import Worker
 
-from apex_tui.api.errors import ApexError
 from apex_tui.api.models import ChatMessage
-from apex_tui.services.research import ResearchUpdate
 from apex_tui.ui.safe_text import make_inert
 from apex_tui.ui.widgets.pane_copy import copy_out
+from apex_tui.ui.widgets.research_follow import JobFollower
 from apex_tui.ui.widgets.research_jobs import Clock, JobView
 from apex_tui.ui.widgets.research_log import ResearchLog
 
@@ -89,14 +88,32 @@ class ResearchPane(Vertical):
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
-        self.tracker = tracker
+        self._follower = JobFollower(self, self, tracker, clock)
         self.export_dir = export_dir
-        self.clock = clock
         self._resume = resume
-        self.jobs: dict[str, JobView] = {}
-        self.past: dict[str, JobView] = {}
         self.selected: JobView | None = None
-        self._followers: dict[str, Worker[None]] = {}
+
+    @property
+    def tracker(self) -> ResearchTracker | None:
+        return self._follower.tracker
+
+    @property
+    def clock(self) -> Clock:
+        return self._follower.clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self._follower.clock = clock
+
+    @property
+    def jobs(self) -> dict[str, JobView]:
+        """Jobs started or watched on this machine, by id."""
+        return self._follower.jobs
+
+    @property
+    def past(self) -> dict[str, JobView]:
+        """Jobs known only from stored completions (past research), by id."""
+        return self._follower.past
 
     def compose(self) -> ComposeResult:
         yield Static("Deep research", id="research-heading", markup=False)
@@ -125,138 +142,45 @@ class ResearchPane(Vertical):
         self, prompt: str, history: list[ChatMessage] | None = None, *, link_chat: bool = True
     ) -> None:
         """Submit a research job for ``prompt`` (after ``history``) and follow it."""
-        if not prompt.strip():
-            self.app.notify("Type a research question first.", severity="warning")
-            return
-        if self.tracker is None:
-            self.app.notify("Not connected to a server — open Settings.", severity="error")
-            return
-        self._submit(prompt, list(history or []), link_chat)
-
-    @work(group="research-submit")
-    async def _submit(self, prompt: str, history: list[ChatMessage], link_chat: bool) -> None:
-        assert self.tracker is not None
-        try:
-            job_id = await self.tracker.submit(prompt, history=history, link_chat=link_chat)
-        except ApexError as err:
-            self.app.notify(f"Research could not start: {err}", severity="error", timeout=10)
-            return
-        view = JobView(job_id, title=prompt, status="pending", created_at=self.clock(), loaded=True)
-        watched = self.tracker.store.get(job_id)
-        if watched is not None:
-            view = JobView.from_watched(watched)
-            view.loaded = True
-        self.jobs[job_id] = view
-        self.past.pop(job_id, None)
-        self.select(job_id)
-        self.follow(job_id)
+        self._follower.start(prompt, list(history or []), link_chat=link_chat)
 
     def resume_watched(self) -> None:
         """Pick up the jobs a previous run was watching; unfinished ones are followed again."""
-        if self.tracker is None:
-            return
-        for watched in self.tracker.list_jobs():
-            view = self.jobs.setdefault(watched.job_id, JobView.from_watched(watched))
-            if not view.done:
-                self.follow(watched.job_id)
-        self._load_past()
+        self._follower.resume_watched()
 
     def follow(self, job_id: str) -> None:
         """Follow a job in the background (a second call for the same job does nothing)."""
-        if job_id in self._followers or self.tracker is None:
-            return
-        self.jobs.setdefault(job_id, JobView(job_id))
-        self._followers[job_id] = self._follow(job_id)
+        self._follower.follow(job_id)
 
-    @work(group="research-follow")
-    async def _follow(self, job_id: str) -> None:
-        assert self.tracker is not None
-        view = self.jobs[job_id]
-        try:
-            # from_start: this run shows the whole log; the pane itself skips steps it has.
-            async for update in self.tracker.follow(job_id, from_start=True):
-                self._apply(view, update)
-        except ApexError as err:
-            view.notice = f"Stopped following: {err}"
-            self.app.notify(
-                f"Lost track of research job {job_id[:8]}: {err}", severity="error", timeout=10
-            )
-        except NoMatches:
-            return  # the pane is being taken down while the app quits; the job stays watched
-        finally:
-            self._followers.pop(job_id, None)
+    # --- what the follower reports (JobDisplay) ------------------------------------------
+
+    def jobs_changed(self) -> None:
+        self._refresh_list()
+
+    def job_changed(self, view: JobView) -> None:
         self._refresh_row(view)
         if self.selected is view:
             self._show_summary()
 
-    def _apply(self, view: JobView, update: ResearchUpdate) -> None:
-        """Draw one update: new steps (never one twice), status, outcome, notices."""
-        was_live = not view.done
-        fresh = [step for step in update.steps if step.seq_id > view.last_seq]
-        added = "".join(step.text for step in fresh)
-        if fresh:
-            view.last_seq = fresh[-1].seq_id
-            view.steps += len(fresh)
-            view.text += added
-        view.loaded = True
-        view.status = update.status or view.status
-        if update.notice and not view.notice:
-            # Once per episode of trouble, not once per failed poll.
-            self.app.notify(
-                f"Research job {view.job_id[:8]}: {make_inert(update.notice)}", severity="warning"
-            )
-        view.notice = update.notice
-        view.updated_at = self.clock()
-        if update.done:
-            view.report = update.report or view.report
-            view.error = update.error
+    def job_progressed(self, view: JobView, added: str, *, finished: bool) -> None:
+        """Draw one update of the selected job: new log text, its outcome, its summary."""
         if self.selected is view:
             log = self.query_one(ResearchLog)
             if added:
                 log.add(added)
-            if update.done:
+            if finished:
                 log.flush()
                 self._show_outcome(view)
             self._show_summary()
         self._refresh_row(view)
-        if update.done and was_live:
-            self._announce(view)
 
-    def _announce(self, view: JobView) -> None:
-        """A toast and the terminal bell, whatever pane is in view."""
-        title = " ".join(make_inert(view.title).split())[:50] or view.job_id[:8]
-        if view.status == "completed":
-            self.app.notify(f"Research finished: {title}", title="Deep research")
-        else:
-            self.app.notify(
-                f"Research failed: {title} — {make_inert(view.error)}",
-                title="Deep research",
-                severity="error",
-                timeout=10,
-            )
-        self.app.bell()
+    def log_loaded(self, view: JobView) -> None:
+        self._refresh_row(view)
+        if self.selected is view:
+            self._show(view)
+
+    def job_finished(self, view: JobView) -> None:
         self.post_message(self.JobFinished(view))
-        self._load_past()
-
-    # --- past research -------------------------------------------------------------------
-
-    @work(exclusive=True, group="research-past")
-    async def _load_past(self) -> None:
-        """Completions that link a job (GetCompletionsWithDeepResearcherEntry), not watched here."""
-        if self.tracker is None:
-            return
-        try:
-            completions = await self.tracker.client.get_completions_with_deep_researcher_entry()
-        except ApexError as err:
-            self.app.notify(f"Past research could not be listed: {err}", severity="warning")
-            return
-        past: dict[str, JobView] = {}
-        for completion in completions:
-            view = JobView.from_completion(completion)
-            if view is not None and view.job_id not in self.jobs and view.job_id not in past:
-                past[view.job_id] = view
-        self.past = past
-        self._refresh_list()
 
     # --- the list ------------------------------------------------------------------------
 
@@ -338,7 +262,7 @@ class ResearchPane(Vertical):
         else:
             switcher.current = "research-log"
         if not view.loaded and (view.done or view.past):
-            self._load_log(view)
+            self._follower.load_log(view)
 
     def _show_summary(self) -> None:
         if self.selected is not None:
@@ -349,28 +273,6 @@ class ResearchPane(Vertical):
         if view.report:
             self.query_one("#research-report", Markdown).update(make_inert(view.report))
             self.query_one(ContentSwitcher).current = "research-report-box"
-
-    @work(group="research-fetch")
-    async def _load_log(self, view: JobView) -> None:
-        """A job not followed in this run (finished, or known from another client): fetch its
-        steps as they stand, once; nothing is marked as shown in the watch list."""
-        assert self.tracker is not None
-        try:
-            update = await self.tracker.fetch(view.job_id)
-        except ApexError as err:
-            view.notice = f"Log not available: {err}"
-            view.loaded = True
-        else:
-            view.loaded = True
-            view.status = update.status or view.status
-            view.steps = len(update.steps)
-            view.last_seq = update.steps[-1].seq_id if update.steps else 0
-            view.text = "".join(step.text for step in update.steps)
-            view.report = update.report or view.report
-            view.error = update.error
-        self._refresh_row(view)
-        if self.selected is view:
-            self._show(view)
 
     # --- actions -------------------------------------------------------------------------
 
@@ -430,14 +332,13 @@ class ResearchPane(Vertical):
         if not view.done:
             self.app.notify("The job is still running; forget it once it has finished.")
             return
-        self.tracker.store.remove(view.job_id)
-        del self.jobs[view.job_id]
+        self._follower.forget(view)
         self.selected = None
         self.query_one(ResearchLog).show("", finished=True)
         self.query_one("#research-summary", Static).update("")
         self._refresh_list()
         self.app.notify(f"Forgot research job {view.job_id[:8]} (it stays on the server).")
-        self._load_past()
+        self._follower.load_past()
 
     def action_refresh_past(self) -> None:
-        self._load_past()
+        self._follower.load_past()

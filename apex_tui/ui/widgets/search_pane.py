@@ -1,7 +1,10 @@
 """The web-search pane: ask Apex's miners, read the results, attach some to the next prompt.
 
-The pane owns no connection logic: it calls ``ApexClient.web_retrieval`` in a worker and talks up
-with messages (``AttachResults``) so the app shell decides what attaching means for the chat.
+The pane owns no connection logic: its :class:`~apex_tui.ui.widgets.search_session.SearchSession`
+keeps the searches and calls ``ApexClient.web_retrieval`` (in the pane's worker); the pane composes
+the query bar, the status line, the lists (:mod:`~apex_tui.ui.widgets.search_results`) and the
+reader, and talks up with messages (``AttachResults``) so the app shell decides what attaching
+means for the chat.
 """
 
 from __future__ import annotations
@@ -16,30 +19,25 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Input, Label, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Input, OptionList, Static
 
-from apex_tui.api.errors import ApexError
-from apex_tui.api.models import WebRetrievalRequest, WebSearchResult
+from apex_tui.api.models import WebSearchResult
 from apex_tui.ui.safe_text import make_inert
 from apex_tui.ui.widgets.pane_copy import copy_out
-from apex_tui.ui.widgets.search_result_view import (
-    ResultReader,
-    SearchRecord,
-    history_row,
-    is_browsable,
-    result_row,
-    unique_results,
-)
+from apex_tui.ui.widgets.search_query_bar import SearchQueryBar
+from apex_tui.ui.widgets.search_result_view import ResultReader, SearchRecord, is_browsable
+from apex_tui.ui.widgets.search_results import SearchHistoryList, SearchResultList
+from apex_tui.ui.widgets.search_session import CANCELLED, SearchSession, give_up
 
 if TYPE_CHECKING:
     from apex_tui.api.client import ApexClient
 
+__all__ = ["CANCELLED", "SPINNER", "SearchPane"]
+
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-CANCELLED = "Cancelled by a newer search."
 
 
 class SearchPane(Vertical):
@@ -100,49 +98,41 @@ class SearchPane(Vertical):
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
-        self.client = client
-        self._defaults = (n_miners, n_results, max_response_time)
+        self._session = SearchSession(client)
+        self._bar = SearchQueryBar(n_miners, n_results, max_response_time, id="search-bar")
         self._open_url = open_url or webbrowser.open
-        self.history: list[SearchRecord] = []
-        self.current: SearchRecord | None = None
-        self.marked: set[int] = set()
+        self._results = SearchResultList(id="search-results")
+        self._history = SearchHistoryList(id="search-history")
         self._started_at = 0.0
         self._spinner_timer: Timer | None = None
         self._frame = 0
 
+    @property
+    def client(self) -> ApexClient | None:
+        return self._session.client
+
+    @property
+    def history(self) -> list[SearchRecord]:
+        """Every search of this session, oldest first."""
+        return self._session.history
+
+    @property
+    def current(self) -> SearchRecord | None:
+        """The search whose results are shown."""
+        return self._results.record
+
+    @property
+    def marked(self) -> set[int]:
+        """Indexes of the results marked for attaching."""
+        return self._results.marked
+
     # --- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        miners, results, seconds = self._defaults
-        with Horizontal(id="search-bar"):
-            yield Input(placeholder="Search the web… (Enter)", id="search-query")
-            yield Label("miners", classes="search-label")
-            yield Input(
-                str(miners),
-                type="integer",
-                id="search-miners",
-                classes="search-param",
-                tooltip="How many miners to ask",
-            )
-            yield Label("each", classes="search-label")
-            yield Input(
-                str(results),
-                type="integer",
-                id="search-per-miner",
-                classes="search-param",
-                tooltip="Results per miner",
-            )
-            yield Label("secs", classes="search-label")
-            yield Input(
-                str(seconds),
-                type="integer",
-                id="search-seconds",
-                classes="search-param",
-                tooltip="Longest wait for the miners, in seconds",
-            )
+        yield self._bar
         yield Static("Type a query and press Enter.", id="search-status", markup=False)
-        yield OptionList(id="search-results")
-        yield OptionList(id="search-history")
+        yield self._results
+        yield self._history
         yield ResultReader(id="search-reader")
 
     # --- searching ----------------------------------------------------------------------------
@@ -163,21 +153,11 @@ class SearchPane(Vertical):
         if self.client is None:
             self._set_status("Not connected to a server — open Settings to set one.", error=True)
             return
-        if n_miners is not None:
-            self.query_one("#search-miners", Input).value = str(n_miners)
-        if n_results is not None:
-            self.query_one("#search-per-miner", Input).value = str(n_results)
-        if max_response_time is not None:
-            self.query_one("#search-seconds", Input).value = str(max_response_time)
-        self.query_one("#search-query", Input).value = query
-        self._end_waiting_search()
-        record = SearchRecord(
-            query,
-            self._param("#search-miners", 0),
-            self._param("#search-per-miner", 1),
-            self._param("#search-seconds", 2),
+        self._bar.fill(
+            query, n_miners=n_miners, n_results=n_results, max_response_time=max_response_time
         )
-        self.history.append(record)
+        self._end_waiting_search()
+        record = self._session.begin(query, *self._bar.parameters())
         self._show_record(record)
         self._start_spinner()
         self._run_search(record)
@@ -188,8 +168,7 @@ class SearchPane(Vertical):
         The exclusive worker group cancels it, but a worker cancelled before its first step
         never reaches its ``except`` clause; marking the record here keeps the history true.
         """
-        if self.current is not None and not self.current.done:
-            self.current.error, self.current.done = CANCELLED, True
+        give_up(self.current)
 
     def show_sources(
         self,
@@ -203,50 +182,24 @@ class SearchPane(Vertical):
         """Show results fetched elsewhere (a web-search answer's sources) as a finished search."""
         self._end_waiting_search()
         self.workers.cancel_group(self, "web-search")
-        record = SearchRecord(query, n_miners, n_results, max_response_time)
-        record.results = unique_results(list(results))
-        record.dropped = len(results) - len(record.results)
-        record.done = True
-        self.history.append(record)
+        record = self._session.record_sources(
+            query,
+            results,
+            n_miners=n_miners,
+            n_results=n_results,
+            max_response_time=max_response_time,
+        )
         self._stop_spinner()
-        self.query_one("#search-query", Input).value = query
+        self._bar.query_box.value = query
         self._show_record(record)
         return record
 
-    def _param(self, selector: str, index: int) -> int:
-        """A positive integer from a parameter box, or the configured default when it is not one."""
-        text = self.query_one(selector, Input).value.strip()
-        try:
-            value = int(text)
-        except ValueError:
-            value = 0
-        if value <= 0:
-            value = self._defaults[index]
-            self.query_one(selector, Input).value = str(value)
-        return value
-
     @work(exclusive=True, group="web-search")
     async def _run_search(self, record: SearchRecord) -> None:
-        """Ask the server; whatever happens, the record says how it ended."""
-        assert self.client is not None
-        request = WebRetrievalRequest(
-            search_query=record.query,
-            n_miners=record.n_miners,
-            n_results=record.n_results,
-            max_response_time=record.max_response_time,
-        )
-        try:
-            response = await self.client.web_retrieval(request)
-            record.results = unique_results(list(response.results))
-            record.dropped = len(response.results) - len(record.results)
-        except ApexError as err:
-            record.error = str(err)
-        except asyncio.CancelledError:
-            # A newer search (or the app quitting) took over: leave the screen to it.
-            if not record.done:
-                record.error, record.done = CANCELLED, True
-            raise
-        record.done = True
+        """Run the search; show how it ended unless another search is in view by then."""
+        # Cancelled (a newer search, or the app quitting): the error propagates and the screen
+        # is left to the newer search.
+        await self._session.run(record)
         if self.current is record:
             self._stop_spinner()
             self._show_record(record)
@@ -284,13 +237,8 @@ class SearchPane(Vertical):
 
     def _show_record(self, record: SearchRecord) -> None:
         """Fill the list (and status line) from one record of the history."""
-        self.current = record
-        self.marked.clear()
         self.remove_class("-reading", "-history")
-        results = self.query_one("#search-results", OptionList)
-        results.set_options(self._rows(record))
-        if record.results:
-            results.highlighted = 0
+        self._results.show(record)
         if not record.done:
             return
         query = make_inert(record.query)
@@ -309,25 +257,15 @@ class SearchPane(Vertical):
                 "reads, Space marks, a attaches, o opens, u/p copy"
             )
 
-    def _rows(self, record: SearchRecord) -> list[Option]:
-        return [
-            Option(result_row(rank, result, marked=rank - 1 in self.marked), id=str(rank - 1))
-            for rank, result in enumerate(record.results, start=1)
-        ]
-
     def _highlighted(self) -> tuple[int, WebSearchResult] | None:
-        record = self.current
-        index = self.query_one("#search-results", OptionList).highlighted
-        if record is None or index is None or not 0 <= index < len(record.results):
-            return None
-        return index, record.results[index]
+        return self._results.highlighted_result()
 
     # --- events -------------------------------------------------------------------------------
 
     @on(Input.Submitted, "#search-query, .search-param")
     def _on_query_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.search(self.query_one("#search-query", Input).value)
+        self.search(self._bar.query_box.value)
 
     @on(OptionList.OptionSelected, "#search-results")
     def _on_result_selected(self, event: OptionList.OptionSelected) -> None:
@@ -350,24 +288,17 @@ class SearchPane(Vertical):
         index = int(event.option.id or "0")
         if 0 <= index < len(self.history):
             record = self.history[index]
-            self.query_one("#search-query", Input).value = record.query
+            self._bar.query_box.value = record.query
             self._show_record(record)
-            self.query_one("#search-results", OptionList).focus()
+            self._results.focus()
 
     # --- actions ------------------------------------------------------------------------------
 
     def action_focus_query(self) -> None:
-        self.query_one("#search-query", Input).focus()
+        self._bar.query_box.focus()
 
     def action_toggle_mark(self) -> None:
-        picked = self._highlighted()
-        if picked is None or self.current is None:
-            return
-        index, result = picked
-        self.marked.symmetric_difference_update({index})
-        self.query_one("#search-results", OptionList).replace_option_prompt_at_index(
-            index, result_row(index + 1, result, marked=index in self.marked)
-        )
+        self._results.toggle_mark()
 
     def action_attach(self) -> None:
         """Attach the marked results (or the highlighted one when none is marked)."""
@@ -375,23 +306,14 @@ class SearchPane(Vertical):
         if record is None or not record.results:
             self.app.notify("Nothing to attach: run a search first.", severity="warning")
             return
-        indexes = sorted(self.marked)
-        if not indexes:
-            picked = self._highlighted()
-            indexes = [picked[0]] if picked else []
-        chosen = [record.results[i] for i in indexes]
+        chosen = self._results.chosen()
         if not chosen:
             return
         self.post_message(self.AttachResults(chosen, record.query))
         self.app.notify(
             f"{len(chosen)} result{'s' if len(chosen) != 1 else ''} attached to your next prompt."
         )
-        rows = self.query_one("#search-results", OptionList)
-        for index in sorted(self.marked):
-            rows.replace_option_prompt_at_index(
-                index, result_row(index + 1, record.results[index], marked=False)
-            )
-        self.marked.clear()
+        self._results.clear_marks()
 
     def action_open_url(self) -> None:
         picked = self._highlighted()
@@ -437,22 +359,16 @@ class SearchPane(Vertical):
         """Show the searches of this session; Enter on one brings its results back."""
         if self.has_class("-history"):
             self.remove_class("-history")
-            self.query_one("#search-results", OptionList).focus()
+            self._results.focus()
             return
-        history = self.query_one("#search-history", OptionList)
-        history.set_options(
-            Option(history_row(record), id=str(i))
-            for i, record in reversed(list(enumerate(self.history)))
-        )
-        if self.history:
-            history.highlighted = 0
+        self._history.show(self.history)
         self.remove_class("-reading")
         self.add_class("-history")
-        history.focus()
+        self._history.focus()
 
     def action_close(self) -> None:
         if self.has_class("-history"):
             self.remove_class("-history")
         elif self.has_class("-reading"):
             self.remove_class("-reading")
-        self.query_one("#search-results", OptionList).focus()
+        self._results.focus()

@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--searxng", help="SearXNG base URL for live web search")
     parser.add_argument(
+        "--fetch-private-pages",
+        action="store_true",
+        help="live search may read pages on loopback/private addresses (intranets, testing)",
+    )
+    parser.add_argument(
         "--ready-line",
         action="store_true",
         help=f"print '{READY_PREFIX}http://HOST:PORT' on stdout once listening (for a parent)",
@@ -101,6 +106,7 @@ def serve_main(argv: list[str]) -> int:
             host=args.host,
             port=args.port,
             searxng_url=args.searxng,
+            fetch_private_pages=args.fetch_private_pages,
         )
         sock = _inherited(args.fd) if args.fd is not None else bind_socket(args.host, args.port)
         server, _state = make_server(options)

@@ -70,7 +70,8 @@ class WebSearcher:
         for url, title, snippet in items:
             page = pages.get(url)
             if page:
-                content = f"{title}\n\n{page}".strip() if title else page
+                titled = title and not page.lstrip().startswith(title)
+                content = f"{title}\n\n{page}".strip() if titled else page
                 relevant = await asyncio.to_thread(best_passage, query, page)
             else:
                 content, relevant = f"{title}\n\n{snippet}".strip(), snippet or title

@@ -52,6 +52,10 @@ class ServerSection(_Section):
     upstream_key: str | None = None
     upstream_model: str | None = None
     tokens_per_second: float = 60.0
+    searxng_url: str | None = None
+    """Live web search through this SearXNG instance (its JSON format enabled)."""
+    fetch_private_pages: bool = False
+    """Live search may read pages on loopback/private addresses (intranets, testing)."""
 
 
 class Defaults(_Section):

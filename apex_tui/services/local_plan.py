@@ -68,6 +68,11 @@ def plan_local_server(section: Mapping[str, Any]) -> LocalServerPlan:
         args += ["--upstream", upstream_url]
     if upstream_model:
         args += ["--upstream-model", upstream_model]
+    searxng_url = _text(section, "searxng_url")
+    if searxng_url:
+        args += ["--searxng", searxng_url]
+    if section.get("fetch_private_pages") is True:
+        args += ["--fetch-private-pages"]
     if engine == "openai" and upstream_model:
         label = f"openai engine ({upstream_model})"
     else:

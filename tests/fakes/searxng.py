@@ -61,7 +61,8 @@ class SearchLog:
 
 
 def make_searxng(log: SearchLog, *, extra: list[dict[str, Any]] | None = None) -> Starlette:
-    """``extra`` results are appended to every answer (e.g. URLs that test the fetcher)."""
+    """``extra`` results are appended to every answer (e.g. URLs that test the fetcher);
+    ``{base}`` in their values becomes this server's address."""
 
     async def search(request: Request) -> Response:
         query = request.query_params.get("q", "")
@@ -80,13 +81,14 @@ def make_searxng(log: SearchLog, *, extra: list[dict[str, Any]] | None = None) -
             {"url": f"{base}/page/{slug}", "title": title, "content": body[:80] + "…"}
             for _, slug, title, body in results
         ]
-        return JSONResponse({"query": query, "results": items + list(extra or [])})
+        added = [{k: str(v).replace("{base}", base) for k, v in e.items()} for e in extra or []]
+        return JSONResponse({"query": query, "results": items + added})
 
     async def page(request: Request) -> Response:
         slug = request.path_params["slug"]
         log.fetched.append(slug)
         if slug == "slow":
-            await asyncio.sleep(30)
+            await asyncio.sleep(8)
         if slug == "huge":
             return HTMLResponse("<html><body><p>" + "word " * 1_000_000 + "</p></body></html>")
         if slug == "binary":

@@ -70,6 +70,16 @@ def _add_ask(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--seed", type=int, metavar="S")
     p.add_argument("--system", metavar="TEXT", help="system prompt")
     p.add_argument("--no-store", action="store_true", help="do not store the chat")
+    p.add_argument(
+        "--no-stream",
+        action="store_true",
+        help="ask with one ChatCompletion call and print the answer when it is complete",
+    )
+    p.add_argument(
+        "--show-reasoning",
+        action="store_true",
+        help="print the model's reasoning (dimmed, on stderr) instead of hiding it",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object when done")
 
 

@@ -86,17 +86,66 @@ def _write(text: str) -> None:
     sys.stdout.flush()
 
 
+TOKEN_LIMIT_NOTE = "stopped at the token limit — raise max tokens (--max-tokens) for more"
+
+
+def _plain(text: str) -> str:
+    """Reasoning for the terminal: control characters (escape sequences) removed."""
+    return "".join(c for c in text if c in "\n\t" or (ord(c) >= 32 and ord(c) != 127))
+
+
+class _AskOutput:
+    """Where an answer's pieces go: the answer to stdout, the reasoning to stderr (dimmed on a
+    terminal) with ``--show-reasoning``, else a one-line note that it was hidden."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.quiet = bool(args.json)
+        self.show_reasoning = bool(args.show_reasoning)
+        self.parts: list[str] = []
+        self.reasoning: list[str] = []
+        self._dim = sys.stderr.isatty()
+
+    def take(self, piece: Any) -> None:
+        from apex_tui.services.chat_sync import ReasoningDelta
+
+        if isinstance(piece, ReasoningDelta):
+            self.reasoning.append(piece.text)
+            if self.show_reasoning and not self.quiet:
+                text = _plain(piece.text)
+                sys.stderr.write(f"\x1b[2m{text}\x1b[0m" if self._dim else text)
+                sys.stderr.flush()
+            return
+        if self.show_reasoning and self.reasoning and not self.parts and not self.quiet:
+            sys.stderr.write("\n")
+        self.parts.append(piece.text)
+        if not self.quiet:
+            _write(piece.text)
+
+    def end_line(self) -> None:
+        if self.parts and not self.quiet and not self.parts[-1].endswith("\n"):
+            _write("\n")
+
+    def notes(self, finish_reason: str) -> None:
+        if self.quiet:
+            return
+        if self.reasoning and not self.show_reasoning:
+            note("(the model's reasoning was hidden; --show-reasoning shows it)")
+        if finish_reason == "length":
+            note(TOKEN_LIMIT_NOTE)
+
+
 def run_ask(args: argparse.Namespace) -> int:
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     if not prompt.strip():
         raise UsageError("the prompt is empty; pass it as an argument or on stdin with `-`")
     if args.no_store and args.chat:
         raise UsageError("--chat continues a stored chat; it cannot be used with --no-store")
+    unary = bool(args.no_stream)
 
     async def body(conn: Any, config: Config) -> int:
         from apex_tui.services.chat_sync import (
-            AnswerDelta,
             ChatSync,
+            StreamProgress,
             TurnFinished,
             TurnStarted,
             history_messages,
@@ -112,51 +161,66 @@ def run_ask(args: argparse.Namespace) -> int:
             "combined",
         ):
             raise UsageError(f"unknown completion type {settings.completion_type!r} in config")
-        parts: list[str] = []
+        out = _AskOutput(args)
         if args.no_store:
-            answer = stream_answer(conn.client, history_messages([], prompt), settings)
+            progress = StreamProgress()
+            answer = stream_answer(
+                conn.client,
+                history_messages([], prompt),
+                settings,
+                progress=progress,
+                unary=unary,
+            )
             async with aclosing(answer):
-                async for text in answer:
-                    parts.append(text)
-                    if not args.json:
-                        _write(text)
-            result: dict[str, Any] = {"answer": "".join(parts), "stored": False}
+                async for piece in answer:
+                    out.take(piece)
+            reasoning, text = progress.split()
+            result: dict[str, Any] = {
+                "answer": text,
+                "stored": False,
+                "model": progress.model,
+                "finish_reason": progress.finish_reason,
+                "usage": progress.usage,
+            }
+            if reasoning:
+                result["reasoning"] = reasoning
         else:
             sync = ChatSync(conn.client, chat_type=config.defaults.chat_type)
             history = await sync.load_turns(args.chat) if args.chat else []
             result = {"chat_id": args.chat, "stored": True}
-            events = sync.send(args.chat, prompt, history, settings)
+            events = sync.send(args.chat, prompt, history, settings, unary=unary)
             try:
                 async with aclosing(events):
                     async for event in events:
                         if isinstance(event, TurnStarted):
                             result.update(chat_id=event.chat.id, completion_id=event.completion_id)
                             note(f"chat {event.chat.id}")
-                        elif isinstance(event, AnswerDelta):
-                            parts.append(event.text)
-                            if not args.json:
-                                _write(event.text)
                         elif isinstance(event, TurnFinished):
+                            turn = event.turn
                             result.update(
-                                answer=event.turn.answer,
-                                model=event.turn.metadata.get("model", ""),
-                                finish_reason=event.turn.metadata.get("finish_reason", ""),
+                                answer=turn.answer,
+                                model=turn.metadata.get("model", ""),
+                                finish_reason=turn.finish_reason,
+                                usage=turn.metadata.get("usage", {}),
                             )
+                            if turn.reasoning:
+                                result["reasoning"] = turn.reasoning
+                        else:
+                            out.take(event)
             except asyncio.CancelledError:
-                if parts and not args.json:
-                    _write("\n")
+                out.end_line()
                 note(f"interrupted; the partial answer is saved in chat {result['chat_id']}")
                 raise
             except Exception:
-                if parts and not args.json:
-                    _write("\n")
+                out.end_line()
                 if result.get("chat_id"):
                     note(f"the partial answer is saved in chat {result['chat_id']}")
                 raise
         if args.json:
             emit_json(result)
-        elif parts and not parts[-1].endswith("\n"):
-            _write("\n")
+        else:
+            out.end_line()
+            out.notes(str(result.get("finish_reason") or ""))
         return 0
 
     return run_connected(args, body)

@@ -2,8 +2,11 @@
 
 First turn → ``CreateChatAndCompletion``; later turns → ``CreateCompletion``; the conversation
 so far is sent as ``messages`` to ``ChatCompletionStream``; the final text and metadata (model,
-finish reason, interrupted or not) are written back with ``UpdateCompletionAttributes``. A
-cancelled or broken stream still stores what arrived, marked interrupted.
+finish reason, token usage, interrupted or not, the model's reasoning) are written back with
+``UpdateCompletionAttributes``. Reasoning streamed as ``<think>…</think>`` is split off
+(:mod:`apex_tui.services.reasoning`): it is shown apart and stored in ``metadata["reasoning"]``,
+never in the answer text. A cancelled or broken stream still stores what arrived, marked
+interrupted.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from apex_tui.api.client import ApexClient
 from apex_tui.api.errors import ApexError, ApexStreamError
 from apex_tui.api.models import (
     ChatMessage,
+    CompletionUsage,
     StoredChatCompletion,
     WebRetrievalRequest,
     WebSearchResult,
 )
 from apex_tui.services.completion_types import build_chat_request, plan_for
+from apex_tui.services.reasoning import ThinkSplitter, split_reasoning
 
 if TYPE_CHECKING:
     from apex_tui.services.config import Config
@@ -32,6 +37,8 @@ __all__ = [
     "ChatRef",
     "ChatSettings",
     "ChatSync",
+    "ReasoningDelta",
+    "StreamProgress",
     "Turn",
     "TurnFinished",
     "TurnStarted",
@@ -92,6 +99,12 @@ class Turn:
     metadata: dict[str, Any] = field(default_factory=dict)
     interrupted: bool = False
     error: str = ""
+    reasoning: str = ""
+    """The model's reasoning, shown apart from the answer (``metadata["reasoning"]``)."""
+
+    @property
+    def finish_reason(self) -> str:
+        return str(self.metadata.get("finish_reason") or "")
 
     @classmethod
     def from_stored(cls, stored: StoredChatCompletion) -> Turn:
@@ -105,6 +118,7 @@ class Turn:
             metadata=metadata,
             interrupted=metadata.get("interrupted") is True,
             error=str(metadata.get("error") or stored.error_message or ""),
+            reasoning=str(metadata.get("reasoning") or ""),
         )
 
 
@@ -124,6 +138,13 @@ class TurnStarted:
 
 @dataclass
 class AnswerDelta:
+    text: str
+
+
+@dataclass
+class ReasoningDelta:
+    """A piece of the model's reasoning (shown apart, never part of the answer)."""
+
     text: str
 
 
@@ -150,17 +171,32 @@ def history_messages(history: list[Turn], prompt: str) -> list[ChatMessage]:
 
 
 @dataclass
-class _Progress:
+class StreamProgress:
     """What a stream produced so far; read after it ends, breaks or is cancelled."""
 
-    parts: list[str] = field(default_factory=list)
+    raw: list[str] = field(default_factory=list)
+    """The content as streamed, reasoning blocks included."""
     model: str = ""
     finish_reason: str = ""
+    usage: dict[str, int] = field(default_factory=dict)
     sources: list[WebSearchResult] = field(default_factory=list)
+
+    def split(self) -> tuple[str, str]:
+        """(reasoning, answer) of what arrived."""
+        return split_reasoning("".join(self.raw))
 
     @property
     def text(self) -> str:
-        return "".join(self.parts)
+        """The answer so far, without reasoning."""
+        return self.split()[1]
+
+
+def _usage(usage: CompletionUsage) -> dict[str, int]:
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
 
 
 async def search_sources(
@@ -185,14 +221,16 @@ async def stream_answer(
     settings: ChatSettings,
     *,
     context: list[WebSearchResult] | None = None,
-    progress: _Progress | None = None,
-) -> AsyncGenerator[str, None]:
-    """Stream an answer without storing anything (``ask --no-store`` and :meth:`ChatSync.send`).
+    progress: StreamProgress | None = None,
+    unary: bool = False,
+) -> AsyncGenerator[AnswerDelta | ReasoningDelta, None]:
+    """Stream an answer without storing anything (``ask --no-store`` and :meth:`ChatSync.send`):
+    answer pieces and reasoning pieces, told apart as they arrive.
 
     Types that need a search run ``WebRetrieval`` on the last prompt first unless ``context``
-    already holds results.
+    already holds results. ``unary``: one ``ChatCompletion`` call, the answer in one piece.
     """
-    progress = progress if progress is not None else _Progress()
+    progress = progress if progress is not None else StreamProgress()
     plan = plan_for(settings.completion_type)
     sources = context
     if plan.needs_web_search and sources is None:
@@ -209,14 +247,34 @@ async def stream_answer(
         system_prompt=settings.system_prompt,
         sources=progress.sources,
     )
+    splitter = ThinkSplitter()
+    if unary:
+        reply = await client.chat_completion(request.model_copy(update={"stream": False}))
+        choice = reply.choices[0] if reply.choices else None
+        progress.model, progress.finish_reason = reply.model, choice.finish_reason if choice else ""
+        if reply.usage is not None:
+            progress.usage = _usage(reply.usage)
+        text = choice.message.content if choice and choice.message else ""
+        progress.raw.append(text)
+        reasoning, answer = progress.split()
+        if reasoning:
+            yield ReasoningDelta(reasoning)
+        if answer:
+            yield AnswerDelta(answer)
+        return
     async with aclosing(client.chat_completion_stream(request)) as chunks:
         async for chunk in chunks:
             progress.model = chunk.model or progress.model
             progress.finish_reason = chunk.finish_reason or progress.finish_reason
+            if chunk.usage is not None and chunk.finish_reason:
+                progress.usage = _usage(chunk.usage)
             text = chunk.text
             if text:
-                progress.parts.append(text)
-                yield text
+                progress.raw.append(text)
+                for piece in splitter.feed(text):
+                    yield ReasoningDelta(piece.text) if piece.reasoning else AnswerDelta(piece.text)
+    for piece in splitter.finish():
+        yield ReasoningDelta(piece.text) if piece.reasoning else AnswerDelta(piece.text)
 
 
 class ChatSync:
@@ -241,7 +299,8 @@ class ChatSync:
         settings: ChatSettings,
         *,
         context: list[WebSearchResult] | None = None,
-    ) -> AsyncGenerator[TurnStarted | AnswerDelta | TurnFinished, None]:
+        unary: bool = False,
+    ) -> AsyncGenerator[TurnStarted | AnswerDelta | ReasoningDelta | TurnFinished, None]:
         """Store the prompt, stream the answer, store the answer (see the module docstring).
 
         On cancellation (task cancel or ``aclose``) or a stream error the partial answer is
@@ -271,7 +330,7 @@ class ChatSync:
             chat = ChatRef(chat_id, "", self.chat_type, is_new=False)
         yield TurnStarted(chat=chat, completion_id=completion.id)
 
-        progress = _Progress()
+        progress = StreamProgress()
         turn = Turn(
             completion_id=completion.id,
             prompt=prompt,
@@ -282,28 +341,30 @@ class ChatSync:
         messages = history_messages(history, prompt)
         try:
             answer = stream_answer(
-                self.client, messages, settings, context=context, progress=progress
+                self.client, messages, settings, context=context, progress=progress, unary=unary
             )
             async with aclosing(answer):
-                async for text in answer:
-                    yield AnswerDelta(text)
+                async for piece in answer:
+                    yield piece
         except ApexError as exc:
             partial = exc.partial_text if isinstance(exc, ApexStreamError) else ""
-            turn.answer = progress.text or partial
+            if not progress.raw and partial:
+                progress.raw.append(partial)
+            turn.reasoning, turn.answer = progress.split()
             turn.interrupted, turn.error = True, str(exc)
             await self._store(turn, progress, settings)
             yield TurnFinished(turn)
             raise
         except BaseException:  # cancelled (Ctrl-C, task cancel, aclose): keep what arrived
-            turn.answer = progress.text
+            turn.reasoning, turn.answer = progress.split()
             turn.interrupted, turn.error = True, "interrupted"
             await self._store(turn, progress, settings)
             raise
-        turn.answer = progress.text
+        turn.reasoning, turn.answer = progress.split()
         await self._store(turn, progress, settings)
         yield TurnFinished(turn)
 
-    async def _store(self, turn: Turn, progress: _Progress, settings: ChatSettings) -> None:
+    async def _store(self, turn: Turn, progress: StreamProgress, settings: ChatSettings) -> None:
         """Write the answer and its metadata back; a failure here is noted, not raised."""
         metadata: dict[str, Any] = {
             "client": "apex-tui",
@@ -318,6 +379,10 @@ class ChatSync:
                 "model": settings.model,
             },
         }
+        if progress.usage:
+            metadata["usage"] = progress.usage
+        if turn.reasoning:
+            metadata["reasoning"] = turn.reasoning
         if turn.error:
             metadata["error"] = turn.error
         if progress.sources:
@@ -336,7 +401,7 @@ class ChatSync:
 
     async def regenerate(
         self, chat_id: str, turn: Turn, history: list[Turn], settings: ChatSettings
-    ) -> AsyncGenerator[TurnStarted | AnswerDelta | TurnFinished, None]:
+    ) -> AsyncGenerator[TurnStarted | AnswerDelta | ReasoningDelta | TurnFinished, None]:
         """Ask ``turn``'s prompt again as a new turn; the old turn is deleted only once the new
         one has finished (so a failed retry loses nothing). ``history`` excludes ``turn``."""
         finished = False

@@ -43,4 +43,6 @@ def turn_view(turn: Turn) -> TurnView:
         status=turn_status(turn),
         error=turn.error if turn.error != "interrupted" else "",
         sources=sources,
+        reasoning=turn.reasoning,
+        finish_reason=turn.finish_reason,
     )

@@ -25,6 +25,7 @@ from apex_tui.services.chat_sync import (
     AnswerDelta,
     ChatSettings,
     ChatSync,
+    ReasoningDelta,
     Turn,
     TurnFinished,
     TurnStarted,
@@ -215,9 +216,12 @@ class TurnController:
                                 self.sources.clear_attached()
                             self._turn_started(event, key, settings)
                             key = event.completion_id
-                        elif isinstance(event, AnswerDelta):
-                            received.append(event.text)
-                            self.view.append_answer(key, event.text)
+                        elif isinstance(event, AnswerDelta | ReasoningDelta):
+                            if isinstance(event, AnswerDelta):
+                                received.append(event.text)
+                                self.view.append_answer(key, event.text)
+                            else:
+                                self.view.append_reasoning(key, event.text)
                             chars += len(event.text)  # running count: summing is O(n) a chunk
                             now = monotonic()
                             if now >= shown_at + STATUS_INTERVAL:  # speed: a few times a second
@@ -301,9 +305,12 @@ class TurnController:
         self.chat.turns.append(turn)
         status = turn_status(turn)
         error = turn.error if status == "error" else ""
-        sources = turn_sources(turn)
-        if sources:
-            self.view.update_turn(key, sources=sources)
+        changes: dict[str, object] = {"sources": turn_sources(turn)}
+        changes.update(reasoning=turn.reasoning, finish_reason=turn.finish_reason)
+        shown = next((t for t in self.view.turns if t.key == key), None)
+        changes = {k: v for k, v in changes.items() if shown is None or getattr(shown, k) != v}
+        if changes:
+            self.view.update_turn(key, **changes)
         self.view.finish_answer(key, final_text=turn.answer, status=status, error=error)
 
     # --- stop, regenerate, edit --------------------------------------------------------------

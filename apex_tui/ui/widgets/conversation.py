@@ -26,7 +26,7 @@ from textual.theme import Theme
 from apex_tui.ui.gc_deferral import FullGcDeferral
 from apex_tui.ui.render.blocks import code_blocks as _code_blocks
 from apex_tui.ui.render.markdown_lines import BlockRenderer
-from apex_tui.ui.render.turn import STATUSES, TurnView
+from apex_tui.ui.render.turn import REASONING_MARKS, STATUSES, TurnView
 from apex_tui.ui.render.turn_index import TurnIndex
 from apex_tui.ui.safe_text import make_inert
 from apex_tui.ui.widgets.conversation_paint import GUTTER, LinePainter
@@ -52,6 +52,7 @@ class ConversationView(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("[", "previous_turn", "Prev turn", id="conversation.previous_turn"),
         Binding("]", "next_turn", "Next turn", id="conversation.next_turn"),
+        Binding("t", "toggle_reasoning", "Reasoning on/off", id="conversation.toggle_reasoning"),
     ]
 
     class NewTextBelow(Message):
@@ -145,6 +146,28 @@ class ConversationView(ScrollView, can_focus=True):
         if turn.status != "streaming":
             turn.status = "streaming"
         self._tail.add(key)
+
+    def append_reasoning(self, key: str, text: str) -> None:
+        """Add streamed reasoning to a turn (drawn on the next frame tick, like answer text)."""
+        turn = self._turn(key)
+        turn.reasoning += text
+        if turn.status != "streaming":
+            turn.status = "streaming"
+        self._tail.add(key)
+
+    def reasoning_target(self) -> TurnView | None:
+        """The turn `t` opens or closes: the selected one, else the last one with reasoning."""
+        selected = self.selected_turn()
+        if selected is not None:
+            return selected if selected.reasoning else None
+        return next((t for t in reversed(self._index.turns) if t.reasoning), None)
+
+    def toggle_reasoning(self, key: str) -> None:
+        """Open or close a turn's reasoning block."""
+        turn = self._turn(key)
+        if turn.reasoning:
+            turn.reasoning_open = not turn.reasoning_open
+            self._rerender(key)
 
     def finish_answer(
         self, key: str, *, final_text: str | None = None, status: str = "done", error: str = ""
@@ -342,9 +365,26 @@ class ConversationView(ScrollView, can_focus=True):
         self.flush()  # looked up now, so a wrapped `flush` (bench/_streaming.py) is the one run
 
     def on_click(self, event: events.Click) -> None:
-        index, _ = self._layout.locate(round(self.scroll_y) + event.y)
+        index, offset = self._layout.locate(round(self.scroll_y) + event.y)
         if index >= 0:
             self._select(index, scroll=False)
+            turn, lines = self._index.turns[index], self._lines_for(index)
+            if (
+                turn.reasoning
+                and offset < len(lines)
+                and lines[offset].text.startswith(REASONING_MARKS)
+            ):
+                self.toggle_reasoning(turn.key)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_reasoning":
+            return self.reasoning_target() is not None
+        return True
+
+    def action_toggle_reasoning(self) -> None:
+        turn = self.reasoning_target()
+        if turn is not None:
+            self.toggle_reasoning(turn.key)
 
     # Keyboard scrolling jumps instead of animating: an animated page is ~10 full repaints of
     # the view, which while an answer streams delays the next key by as much (bench/keys.py).

@@ -1,0 +1,71 @@
+"""``apex-tui ask`` on a model: reasoning hidden or shown, the token-limit note, ``--no-stream``
+through the unary ChatCompletion, stored like a streamed answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fakes.stack import ModelStack, model_stack
+
+from apex_tui.cli import main
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[ModelStack]:
+    with model_stack(tmp_path, model="reasoner", faults_enabled=True) as running:
+        yield running
+
+
+def ask(stack: ModelStack, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    endpoint = ["--base-url", stack.server.base_url, "--api-key", "cli-key"]
+    code = main(["ask", *argv, *endpoint])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_reasoning_is_hidden_unless_asked_for(
+    stack: ModelStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = ask(stack, capsys, "why is water wet", "--type", "reasoning")
+    assert code == 0 and out == "why is water wet\n"
+    assert "reasoning was hidden; --show-reasoning shows it" in err
+    code, out, err = ask(stack, capsys, "why is water wet", "--show-reasoning", "--no-store")
+    assert code == 0 and out == "why is water wet\n"
+    assert "Let me think about it." in err and "hidden" not in err
+
+
+def test_the_token_limit_is_named(stack: ModelStack, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = ask(stack, capsys, "a b c d e f", "--max-tokens", "2")
+    assert code == 0 and out == "a b\n"
+    assert "stopped at the token limit — raise max tokens" in err
+
+
+def test_no_stream_uses_the_unary_call_and_stores_the_chat(
+    stack: ModelStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every streaming call fails: the answer can only come through ChatCompletion.
+    stack.server.inject_fault("status=503", method="ChatCompletionStream", times=100)
+    code, out, err = ask(stack, capsys, "unary answers arrive whole", "--no-stream", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["answer"] == "unary answers arrive whole"
+    assert result["reasoning"] == "Let me think about it."
+    assert result["finish_reason"] == "stop" and result["usage"]["prompt_tokens"] == 11
+    code, shown, _ = ask_chat_show(stack, capsys, result["chat_id"])
+    assert code == 0 and "unary answers arrive whole" in shown and "Let me think" not in shown
+    code, out, err = ask(stack, capsys, "plain text too", "--no-stream")
+    assert code == 0 and out == "plain text too\n"
+
+
+def ask_chat_show(
+    stack: ModelStack, capsys: pytest.CaptureFixture[str], chat_id: str
+) -> tuple[int, str, str]:
+    capsys.readouterr()
+    endpoint = ["--base-url", stack.server.base_url, "--api-key", "cli-key"]
+    code = main(["chats", "show", chat_id, "--markdown", *endpoint])
+    out, err = capsys.readouterr()
+    return code, out, err

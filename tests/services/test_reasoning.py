@@ -1,0 +1,75 @@
+"""Reasoning told apart from the answer: the incremental splitter, and what ChatSync streams
+and stores when a model reasons (the openai engine against the scripted model server)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fakes.stack import model_stack
+
+from apex_tui.api.client import ApexClient
+from apex_tui.services.chat_sync import (
+    AnswerDelta,
+    ChatSettings,
+    ChatSync,
+    ReasoningDelta,
+    TurnFinished,
+)
+from apex_tui.services.reasoning import Piece, ThinkSplitter, split_reasoning
+
+
+def test_tags_cut_across_chunks_are_still_found() -> None:
+    splitter = ThinkSplitter()
+    pieces: list[Piece] = []
+    for chunk in ["Hi <th", "ink>plan", " this</thi", "nk>Answer <", "b>x"]:
+        pieces += splitter.feed(chunk)
+    pieces += splitter.finish()
+    reasoning = "".join(p.text for p in pieces if p.reasoning)
+    answer = "".join(p.text for p in pieces if not p.reasoning)
+    assert (reasoning, answer) == ("plan this", "Hi Answer <b>x")
+
+
+def test_whole_texts_split_with_or_without_an_opening_tag() -> None:
+    assert split_reasoning("<think>a</think>\n\nB") == ("a", "B")
+    assert split_reasoning("steps first</think>The answer") == ("steps first", "The answer")
+    assert split_reasoning("no reasoning at all") == ("", "no reasoning at all")
+    assert split_reasoning("<think>never closed") == ("never closed", "")
+
+
+@pytest.mark.parametrize("model", ["reasoner", "thinker"])
+async def test_reasoning_is_shown_apart_and_stored_in_metadata(tmp_path: Path, model: str) -> None:
+    with model_stack(tmp_path, model=model) as stack:
+        async with ApexClient(stack.server.base_url, "k", max_retries=0) as client:
+            sync = ChatSync(client)
+            settings = ChatSettings(completion_type="reasoning", max_new_tokens=64)
+            events = [e async for e in sync.send(None, "explain the tides", [], settings)]
+            stored = (await sync.load_turns(events[0].chat.id))[0]  # type: ignore[union-attr]
+    answer = "".join(e.text for e in events if isinstance(e, AnswerDelta))
+    reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    expected = "Let me think about it." if model == "reasoner" else "hidden steps"
+    assert reasoning == expected
+    assert answer == "explain the tides" and "think" not in answer
+    finished = next(e for e in events if isinstance(e, TurnFinished)).turn
+    assert finished.answer == stored.answer == "explain the tides"
+    assert stored.reasoning == expected and stored.metadata["reasoning"] == expected
+    # usage and the finish reason come from the upstream
+    assert stored.metadata["finish_reason"] == "stop"
+    assert stored.metadata["usage"]["prompt_tokens"] == 11
+    # the reasoning type told the model to reason
+    system = stack.model.calls[-1].body["messages"][0]
+    assert system["role"] == "system" and "<think>" in system["content"]
+
+
+async def test_an_answer_cut_at_the_token_limit_says_so(tmp_path: Path) -> None:
+    with model_stack(tmp_path, model="strict") as stack:
+        async with ApexClient(stack.server.base_url, "k", max_retries=0) as client:
+            settings = ChatSettings(max_new_tokens=3)
+            events = [
+                e async for e in ChatSync(client).send(None, "one two three four", [], settings)
+            ]
+    turn = next(e for e in events if isinstance(e, TurnFinished)).turn
+    assert turn.answer == "one two three" and turn.finish_reason == "length"
+    # "strict" refused stream_options with a 400: asked again without it, so no usage
+    assert "stream_options" not in stack.model.calls[-1].body
+    assert turn.metadata["usage"]["completion_tokens"] == 3  # counted pieces instead

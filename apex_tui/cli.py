@@ -162,6 +162,20 @@ def _add_config(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser
     q.add_argument("key", metavar="KEY")
 
 
+def _add_models(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "models",
+        parents=[parent],
+        help="list the models of the configured model server (or find local ones)",
+        description="List the models the local server's upstream offers (/v1/models, or "
+        "Ollama's /api/tags), from [server] upstream_url/upstream_key in the config or --url. "
+        "With none configured, look for Ollama, llama.cpp's server, LM Studio and vLLM on "
+        "127.0.0.1 and list what they offer.",
+    )
+    p.add_argument("--url", metavar="URL", help="an OpenAI-compatible server to ask instead")
+    p.add_argument("--json", action="store_true")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parent = _endpoint_options()
     parser = argparse.ArgumentParser(
@@ -177,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_research(sub, parent)
     _add_chats(sub, parent)
     _add_config(sub, parent)
+    _add_models(sub, parent)
     sub.add_parser(
         "serve", help="run the local Apex server (see `apex-tui serve --help`)", add_help=False
     )
@@ -198,6 +213,7 @@ def _dispatch(args: argparse.Namespace, early: EarlyLocalServer | None = None) -
         "research": cli_commands.run_research,
         "chats": cli_commands.run_chats,
         "config": cli_commands.run_config,
+        "models": cli_commands.run_models,
     }
     return handlers[args.command](args)
 

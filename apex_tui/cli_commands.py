@@ -22,6 +22,7 @@ __all__ = [
     "run_chats",
     "run_config",
     "run_interactive",
+    "run_models",
     "run_research",
     "run_search",
 ]
@@ -306,4 +307,51 @@ def run_config(args: argparse.Namespace) -> int:
     unset_value(config, args.key)
     save_config(config, path)
     note(f"unset {args.key} in {path}")
+    return 0
+
+
+# --- models --------------------------------------------------------------------------------
+
+
+def run_models(args: argparse.Namespace) -> int:
+    """The upstream's models (one a line), or the local model servers found on 127.0.0.1."""
+    from apex_tui.services.upstream_models import ModelListError, discover_local, list_models
+
+    config = config_of(args)
+    url = args.url or config.server.upstream_url
+    key = config.server.upstream_key if not args.url else None
+    if url:
+        try:
+            models = asyncio.run(list_models(url, key))
+        except ModelListError as exc:
+            note(f"apex-tui: {exc}")
+            return 1
+        if args.json:
+            emit_json({"url": url, "models": models})
+        else:
+            if not models:
+                note(f"{url} lists no models")
+            for name in models:
+                print(name)
+        return 0
+    found = asyncio.run(discover_local())
+    if args.json:
+        emit_json([{"name": f.name, "url": f.url, "models": list(f.models)} for f in found])
+        return 0
+    if not found:
+        note(
+            "no model server is configured ([server] upstream_url) and none answers on "
+            "127.0.0.1 (Ollama 11434, llama.cpp 8080, LM Studio 1234, vLLM 8000)"
+        )
+        return 1
+    for server in found:
+        print(f"{server.name} at {server.url}:")
+        for name in server.models:
+            print(f"  {name}")
+    first = found[0]
+    note(
+        f"use one: apex-tui config set server.engine openai && apex-tui config set "
+        f"server.upstream_url {first.url} && apex-tui config set server.upstream_model "
+        f"{first.models[0] if first.models else 'NAME'}"
+    )
     return 0

@@ -17,6 +17,8 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep every test away from the real user's config, data and state, and from their keys."""
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    # Model-server discovery probes only the ports a test names (none unless it says so).
+    monkeypatch.setattr("apex_tui.services.upstream_models.KNOWN_LOCAL_SERVERS", ())
     for var in (
         "APEX_API_KEY",
         "MACROCOSMOS_API_KEY",

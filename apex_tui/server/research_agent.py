@@ -173,6 +173,8 @@ class _Job:
         self.context = context[-CONTEXT_CHARS:]
         sp = request.sampling_parameters
         self.params: dict[str, Any] = {"seed": seed}
+        if request.model and request.model.strip().lower() != "default":
+            self.params["model"] = request.model.strip()
         if sp is not None and sp.temperature:
             self.params["temperature"] = sp.temperature
         if sp is not None and sp.top_p:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from apex_tui.services.config import Config, ConfigError
-from apex_tui.services.local_plan import EarlyLocalServer, plan_local_server
+from apex_tui.services.local_plan import EarlyLocalServer, LocalServerPlan, plan_local_server
 from apex_tui.services.local_server import LocalServerProcess
 from apex_tui.services.paths import data_dir
 
@@ -34,6 +34,7 @@ __all__ = [
     "close_connection",
     "open_connection",
     "resolve_endpoint",
+    "restart_local_server",
 ]
 
 PUBLIC_HOST = "constellation.api.cloud.macrocosmos.ai"
@@ -114,11 +115,8 @@ def _is_loopback_host(value: str) -> bool:
     return host in ("localhost", "127.0.0.1", "::1")
 
 
-def _spawn_local_server(
-    config: Config, env: Mapping[str, str], early: EarlyLocalServer | None
-) -> tuple[LocalServerProcess, str]:
-    """Start ``apex-tui serve`` on the data folder's database (returns before it is ready),
-    or adopt the child ``early`` started from the raw config when its plan is the same."""
+def _checked_plan(config: Config) -> LocalServerPlan:
+    """The local server's plan for ``config``; ConfigError names what is wrong."""
     from apex_tui.server.options import ServerOptions  # a dataclass: checks the settings
 
     section = config.server
@@ -132,11 +130,22 @@ def _spawn_local_server(
             upstream_model=section.upstream_model,
             searxng_url=section.searxng_url,
         )
-        plan = plan_local_server(section.model_dump())
+        return plan_local_server(section.model_dump())
     except ValueError as exc:
+        raise ConfigError(f"local server settings ([server] in the config): {exc}") from None
+
+
+def _spawn_local_server(
+    config: Config, env: Mapping[str, str], early: EarlyLocalServer | None
+) -> tuple[LocalServerProcess, str]:
+    """Start ``apex-tui serve`` on the data folder's database (returns before it is ready),
+    or adopt the child ``early`` started from the raw config when its plan is the same."""
+    try:
+        plan = _checked_plan(config)
+    except ConfigError:
         if early is not None:
             early.stop()
-        raise ConfigError(f"local server settings ([server] in the config): {exc}") from None
+        raise
     if early is not None:
         if early.plan == plan:
             return early.process, plan.description
@@ -222,6 +231,33 @@ def open_connection(
         config, base_url=base_url, api_key=api_key, env=env, **client_options
     )
     return pending.finish()
+
+
+def restart_local_server(
+    conn: Connection, config: Config, env: Mapping[str, str] | None = None
+) -> str:
+    """Stop the connection's local server child and start one with ``config``'s ``[server]``
+    settings (e.g. a model server just found), on the same database; the client follows it.
+    Returns the new description. Blocking (run it in a thread). Raises ``ConfigError`` for
+    unusable settings, ``LocalServerError`` if the new server cannot start.
+
+    One small function so that a per-user shared server (another design of ``local_server``)
+    can implement "run with this config" in its own way."""
+    old = conn.embedded
+    if not isinstance(old, LocalServerProcess):
+        raise ConfigError("apex-tui is not running its own local server; nothing to restart")
+    env = os.environ if env is None else env
+    _checked_plan(config)  # bad settings fail before anything stops
+    old.stop()  # first: the new server then holds the research lock and resumes its jobs
+    new, description = _spawn_local_server(config, env, None)
+    try:
+        url = new.wait_ready()
+    except BaseException:
+        new.stop()
+        raise
+    conn.client.retarget(url)
+    conn.embedded, conn.description = new, description
+    return description
 
 
 async def aclose_connection(conn: Connection) -> None:

@@ -25,6 +25,7 @@ from apex_tui.services.local_server import LocalServerError, LocalServerProcess
 from apex_tui.ui import key_pressure
 from apex_tui.ui.clipboard import Clipboard, CopyFunction, pyperclip_copy
 from apex_tui.ui.commands import ApexCommands
+from apex_tui.ui.controllers.model_discovery import SWITCH_KEY, ModelDiscovery
 from apex_tui.ui.drafts import DraftStore
 from apex_tui.ui.screens.chat_settings import ChatSettingsScreen
 from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
@@ -48,6 +49,7 @@ class ApexApp(App[int]):
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
         Binding("f4", "settings", "Settings", show=False, id="app.settings"),
+        Binding(SWITCH_KEY, "use_found_model", "Use found model", id="app.use_found_model"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
     ]
 
@@ -69,6 +71,8 @@ class ApexApp(App[int]):
         self.drafts = DraftStore(self.state_path / "drafts.json")
         self.clipboard_service = Clipboard(self, system_copy)
         self.theme_errors: list[str] = []
+        self.discovery = ModelDiscovery(self, connection, lambda: self.config, self._save_as)
+        self._first_run = not (config_file or config_path()).exists()
 
     @property
     def main_screen(self) -> MainScreen | None:
@@ -97,6 +101,8 @@ class ApexApp(App[int]):
         self.push_screen(main)
         if isinstance(self.connection.embedded, LocalServerProcess):
             self.run_worker(self._check_local_server(self.connection.embedded), group="server")
+        if self.discovery.applies(self._first_run):
+            self.discovery.start()
         for problem in [*self.theme_errors, self.drafts.load_error]:
             if problem:
                 self.notify(problem, severity="warning", timeout=10)
@@ -162,6 +168,18 @@ class ApexApp(App[int]):
             return
         self.config.theme = theme.name
         self.save_config()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "use_found_model":
+            return self.discovery.found is not None and not self.discovery.switching
+        return True
+
+    def action_use_found_model(self) -> None:
+        self.discovery.switch()
+
+    def _save_as(self, config: Config) -> bool:
+        self.config = config
+        return self.save_config()
 
     def save_config(self) -> bool:
         try:

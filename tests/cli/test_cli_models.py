@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fakes.model_server import ModelServer, ollama_tags_app
+from fakes.serve import serving
 from fakes.stack import ModelStack, model_stack
 
 from apex_tui.cli import main
@@ -69,3 +71,35 @@ def ask_chat_show(
     code = main(["chats", "show", chat_id, "--markdown", *endpoint])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def test_models_lists_the_configured_upstream(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = ModelServer()
+    with serving(fake.app()) as url:
+        config = tmp_path / "config.toml"
+        config.write_text(f'[server]\nupstream_url = "{url}/v1"\nupstream_key = "up-key"\n')
+        assert main(["models", "--config", str(config)]) == 0
+        assert capsys.readouterr().out == "tiny\nreasoner\n"
+        assert main(["models", "--json", "--url", url]) == 0
+        assert json.loads(capsys.readouterr().out) == {
+            "url": url,
+            "models": ["tiny", "reasoner"],
+        }
+
+
+def test_models_finds_local_servers_when_none_is_configured(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["models"]) == 1
+    assert "none answers on 127.0.0.1" in capsys.readouterr().err
+    with serving(ollama_tags_app(["qwen3:0.6b"])) as url:
+        port = int(url.rsplit(":", 1)[1])
+        monkeypatch.setattr(
+            "apex_tui.services.upstream_models.KNOWN_LOCAL_SERVERS", (("Ollama", port),)
+        )
+        assert main(["models"]) == 0
+        out, err = capsys.readouterr()
+    assert out == f"Ollama at {url}/v1:\n  qwen3:0.6b\n"
+    assert f"server.upstream_url {url}/v1" in err and "upstream_model qwen3:0.6b" in err

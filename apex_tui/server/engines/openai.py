@@ -33,8 +33,11 @@ WEB_SEARCH_SECONDS = 20.0
 
 
 def sampling(request: ChatCompletionRequest) -> dict[str, Any]:
-    """The OpenAI sampling fields of a request (unset ones are left to the upstream)."""
+    """The OpenAI fields of a request: its model (when it names one; else the server's
+    ``--upstream-model``) and sampling (unset ones are left to the upstream)."""
     params: dict[str, Any] = {}
+    if request.model and request.model.strip().lower() != "default":
+        params["model"] = request.model.strip()
     sp = request.sampling_parameters
     if sp is not None:
         if sp.temperature:

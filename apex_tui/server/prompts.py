@@ -45,13 +45,23 @@ RESEARCH_SYSTEM = (
 def research_plan(question: str, context: str, max_steps: int) -> str:
     """Ask for the sub-questions that answer ``question`` (a numbered list, nothing else)."""
     earlier = f"Conversation so far:\n{context}\n\n" if context else ""
+    # A worked example: small models copy a shape far better than they follow a description.
     return (
-        f"{earlier}Research question: {question}\n\n"
-        f"Write a research plan: at most {max_steps} short sub-questions that, answered "
-        "together, answer the research question. Each sub-question must be something a web "
-        "search can answer. Reply with a numbered list only, one sub-question per line, "
-        "like:\n1. ...\n2. ..."
+        f"{earlier}Write a research plan for a question: at most {max_steps} short "
+        "sub-questions that a web search can answer and that, answered together, answer the "
+        "question. Reply with a numbered list only, one sub-question per line.\n\n"
+        f"Example. Question: {PLAN_EXAMPLE[0]}\n"
+        + "".join(f"{i}. {q}\n" for i, q in enumerate(PLAN_EXAMPLE[1:], start=1))
+        + f"\nQuestion: {question}\n"
     )
+
+
+PLAN_EXAMPLE = (
+    "How do bees make honey?",
+    "What do bees collect from flowers?",
+    "How do bees turn nectar into honey?",
+    "How do bees store honey in the hive?",
+)
 
 
 def research_step(question: str, sub_question: str, sources: str) -> str:

@@ -38,7 +38,7 @@ RESULTS_PER_STEP = 3
 SEARCH_SECONDS = 20.0
 PLAN_TOKENS, SUMMARY_TOKENS, REPORT_TOKENS = 256, 384, 1024
 CONTEXT_CHARS = 2000
-SUB_QUESTION_CHARS = 200
+SUB_QUESTION_CHARS = 160
 
 StoreChunk = Callable[[str, bool], Awaitable[None]]
 """Stores the next chunk's text; ``True`` when it is the last one (the job completes)."""
@@ -57,12 +57,24 @@ class ResearchFailed(Exception):
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•]|step\s*\d+\s*[:.)-]|q\d+\s*[:.)-])\s*(.+)$", re.I)
+_LABEL = re.compile(r"^(?:sub-?)?question\s*\d*\s*:\s*", re.I)
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.S)
 
 
 def _plain(text: str) -> str:
     """A model's text without a ``<think>`` block, bold marks or quotes around it."""
     return _THINK.sub("", text).strip()
+
+
+def _first_sentence(item: str) -> str:
+    """A sub-question is one sentence (small models run on): up to its first ``?``, else
+    its first full stop, at most ``SUB_QUESTION_CHARS``."""
+    for end in ("?", ". "):
+        at = item.find(end)
+        if 0 < at < len(item) - 1:
+            item = item[: at + 1]
+            break
+    return item[:SUB_QUESTION_CHARS].rstrip()
 
 
 def parse_plan(text: str, question: str, max_steps: int) -> list[str]:
@@ -74,7 +86,10 @@ def parse_plan(text: str, question: str, max_steps: int) -> list[str]:
         line = raw.replace("**", "").replace("__", "")
         match = _LIST_ITEM.match(line)
         item = match.group(1) if match else (line if line.strip().endswith("?") else "")
-        item = " ".join(item.split()).strip(" \"'“”`")
+        item = _LABEL.sub("", " ".join(item.split())).strip(" \"'“”`")
+        item = _first_sentence(item)
+        if item in prompts.PLAN_EXAMPLE:  # the example copied back
+            continue
         if len(item) < 8 or item.endswith(":"):
             continue
         item = item[:SUB_QUESTION_CHARS]

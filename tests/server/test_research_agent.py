@@ -202,3 +202,8 @@ def test_report_tidying_and_chunk_round_trip() -> None:
     assert state.plan == ["one", "two"] and state.last == "final"
     with pytest.raises(ValueError, match="unknown heading"):
         read_chunks(["## Something else\n"])
+
+
+def test_a_run_on_item_is_cut_to_its_first_sentence() -> None:
+    plan = "1. What is WAL? It is a log SQLite keeps.\n2. SQLite locks readers out. And then more"
+    assert parse_plan(plan, "Q", 3) == ["What is WAL?", "SQLite locks readers out."]

@@ -19,7 +19,10 @@ __all__ = ["ResearchChecklist"]
 
 class ResearchChecklist(Static):
     DEFAULT_CSS = """
-    ResearchChecklist { height: auto; max-height: 8; padding: 0 1; display: none; }
+    ResearchChecklist {
+        height: auto; max-height: 8; padding: 0 1; display: none;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
 
     def __init__(self, *, id: str | None = None) -> None:

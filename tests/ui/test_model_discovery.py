@@ -48,7 +48,7 @@ async def test_first_run_offers_a_found_model_server_and_switches_to_it(
                 await until(pilot, lambda: app.discovery.found is not None, "discovery")
                 await pilot.pause()
                 welcome = str(main_of(app).query_one("#welcome", Static).render())
-                assert f"Found llama.cpp server at {url}/v1 (2 models). Press F8" in welcome
+                assert f"Found llama.cpp server at {url}/v1 (2 models). Press f8" in welcome
                 hints = [(h[0], h[1]) for h in app.screen.query_one(KeyHints).hints]
                 assert ("f8", "Use found model") in hints
                 await pilot.press("f8")

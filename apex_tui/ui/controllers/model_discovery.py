@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual.css.query import NoMatches
+from textual.keys import format_key
 from textual.widgets import Static
 
 from apex_tui.services.config import Config, ConfigError
@@ -81,8 +82,10 @@ class ModelDiscovery:
         if found is None or self.switching:
             return ""
         count = f"{len(found.models)} model{'s' if len(found.models) != 1 else ''}"
+        keys = self._config().keymap.get("app.use_found_model", SWITCH_KEY)
+        key = format_key(keys.split(",")[0].strip())
         return (
-            f"Found {found.name} at {found.url} ({count}). Press {SWITCH_KEY.upper()} to use it "
+            f"Found {found.name} at {found.url} ({count}). Press {key} to use it "
             "for the local server instead of the offline engine."
         )
 

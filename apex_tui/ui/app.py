@@ -16,6 +16,7 @@ from typing import Any
 from textual import events
 from textual.app import App, InvalidThemeError
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.theme import Theme
 
 from apex_tui.services.chat_sync import ChatSync
@@ -118,6 +119,16 @@ class ApexApp(App[int]):
 
     def _hung_up(self) -> None:
         self.exit(0)
+
+    def exit(
+        self, result: int | None = None, return_code: int = 0, message: Any | None = None
+    ) -> None:
+        """Leave (Ctrl+Q, hang-up, a fatal error) with the prompt bar's text kept as a draft."""
+        main = self.main_screen
+        if main is not None and main.is_attached:
+            with contextlib.suppress(NoMatches):
+                main.stash_draft()
+        super().exit(result, return_code, message)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):

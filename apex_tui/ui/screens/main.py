@@ -234,7 +234,7 @@ class MainScreen(Screen[None]):
     def action_new_chat(self) -> None:
         if self.turn_flow.refuse_while_streaming("start a new chat"):
             return
-        self._stash_draft()
+        self.stash_draft()
         self.chat.start_new()
         self.turn_flow.cancel_edit()
         self.view.clear()
@@ -245,7 +245,7 @@ class MainScreen(Screen[None]):
     def action_toggle_chat_type(self) -> None:
         if self.turn_flow.refuse_while_streaming("switch chat type"):
             return
-        self._stash_draft()
+        self.stash_draft()
         chat_type = CHAT_TYPES[(CHAT_TYPES.index(self.chat.chat_type) + 1) % len(CHAT_TYPES)]
         self.chat.chat_type = chat_type
         self.sync.chat_type = chat_type
@@ -272,7 +272,7 @@ class MainScreen(Screen[None]):
     def open_chat_id(self, chat_id: str) -> None:
         """Show a chat (the open one is reloaded from the server)."""
         if chat_id != self.chat.chat_id:
-            self._stash_draft()
+            self.stash_draft()
             self.chat.open(chat_id)
             self.turn_flow.cancel_edit()
             self.view.clear()
@@ -336,7 +336,9 @@ class MainScreen(Screen[None]):
         if self.turn_flow.editing is None:  # an edit-and-resend buffer is not a draft
             self.drafts.keep(event.text)
 
-    def _stash_draft(self) -> None:
+    def stash_draft(self) -> None:
+        """Keep what the prompt bar holds now (the ``DraftChanged`` of its last keys may still
+        be queued: on quit or hang-up they would never arrive), and save it."""
         if self.turn_flow.editing is None:
             self.drafts.stash()
 

@@ -9,11 +9,14 @@ or pre-encoded bytes) parsed into the protobuf reply with ``ParseDict``/``Parse`
 
 from __future__ import annotations
 
+import calendar
 import json
+from datetime import datetime
 from typing import Any
 
 from google.protobuf import json_format, message_factory
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from apex_tui.api.models import METHODS, SERVICE_NAME, ChatCompletionChunkResponse, WireModel
 from apex_tui.api.protocol import ConnectError
@@ -71,6 +74,10 @@ def request_from_proto(method: str, message: Message) -> WireModel:
 
 def reply_to_proto(method: str, reply: WireModel | PreEncoded) -> Message:
     """The protobuf reply for a handler's result (its canonical proto3 JSON, parsed)."""
+    if isinstance(reply, PreEncoded) and method == "GetChatSessions":
+        fast = _sessions_reply(reply.data)
+        if fast is not None:
+            return fast
     message = reply_class(method)()
     try:
         if isinstance(reply, PreEncoded) and reply.raw is not None:
@@ -84,8 +91,68 @@ def reply_to_proto(method: str, reply: WireModel | PreEncoded) -> Message:
     return message
 
 
+# --- hot paths: the same messages ParseDict would build, ~5x faster (tests compare both) -----
+
+_SESSION_KEYS = frozenset({"id", "userId", "title", "chatType", "createdAt", "updatedAt"})
+_CHUNK_KEYS = frozenset({"id", "choices", "created", "model", "object"})
+_CHOICE_KEYS = frozenset({"delta", "finishReason"})
+_DELTA_KEYS = frozenset({"content", "role"})
+
+
+def _timestamp(text: str) -> Timestamp:
+    """An RFC 3339 string as the storage layer writes it (``Z``, 0/3/6 fraction digits)."""
+    moment = datetime.fromisoformat(text)
+    seconds = calendar.timegm(moment.utctimetuple())
+    return Timestamp(seconds=seconds, nanos=moment.microsecond * 1000)
+
+
+def _sessions_reply(data: dict[str, Any]) -> Message | None:
+    """GetChatSessions for a 10,000-chat list: direct construction (ParseDict takes ~1.4 s);
+    None (use ParseDict) for anything but the canonical shape."""
+    rows = data.get("chatSessions", [])
+    if set(data) - {"chatSessions"} or any(set(row) - _SESSION_KEYS for row in rows):
+        return None
+    session = apex_pb2.ChatSession
+    try:
+        sessions = [
+            session(
+                id=row.get("id", ""),
+                user_id=row.get("userId", ""),
+                title=row.get("title", ""),
+                chat_type=row.get("chatType", ""),
+                created_at=_timestamp(row["createdAt"]) if "createdAt" in row else None,
+                updated_at=_timestamp(row["updatedAt"]) if "updatedAt" in row else None,
+            )
+            for row in rows
+        ]
+    except (TypeError, ValueError):
+        return None
+    return apex_pb2.GetChatSessionsResponse(chat_sessions=sessions)
+
+
 def chunk_to_proto(chunk: ChatCompletionChunkResponse) -> Message:
-    """One streamed chunk (the hot path: ``chunk_wire`` skips pydantic's serializer)."""
+    """One streamed chunk. A plain text chunk (``chunk_wire``'s fast shape) is built directly;
+    any other (the last, with usage) goes through ParseDict."""
+    data = chunk_wire(chunk)
+    choices = data.get("choices", [])
+    if (
+        set(data) <= _CHUNK_KEYS
+        and all(set(c) <= _CHOICE_KEYS and set(c.get("delta", {})) <= _DELTA_KEYS for c in choices)
+        and all("delta" in c for c in choices)
+    ):
+        return apex_pb2.ChatCompletionChunkResponse(
+            id=data.get("id", ""),
+            created=int(data.get("created", 0)),
+            model=data.get("model", ""),
+            object=data.get("object", ""),
+            choices=[
+                apex_pb2.ChunkChoice(
+                    delta=apex_pb2.ChoiceDelta(**c["delta"]),
+                    finish_reason=c.get("finishReason", ""),
+                )
+                for c in choices
+            ],
+        )
     message = apex_pb2.ChatCompletionChunkResponse()
-    json_format.ParseDict(chunk_wire(chunk), message, ignore_unknown_fields=True)
+    json_format.ParseDict(data, message, ignore_unknown_fields=True)
     return message

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 from apex_tui.server.embedded import ApexUvicornServer, bind_socket, make_server
+from apex_tui.server.grpc import GrpcUnavailable, require_grpc
 from apex_tui.server.options import ServerOptions, default_db_path
 from apex_tui.server.storage import StorageError
 
@@ -25,10 +26,18 @@ UPSTREAM_KEY_ENV = "APEX_TUI_UPSTREAM_KEY"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="apex-tui serve",
-        description="Run a local Apex-compatible server (apex.v1.ApexService over Connect).",
+        description="Run a local Apex-compatible server (apex.v1.ApexService over Connect, "
+        "and over gRPC with --grpc-port).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8080, help="port (0 = any free port)")
+    parser.add_argument(
+        "--grpc-port",
+        type=int,
+        default=None,
+        help="also serve gRPC on this port, for the macrocosmos SDK (0 = any free port; "
+        "needs pip install 'apex-tui[grpc]')",
+    )
     parser.add_argument("--db", type=Path, default=None, help=f"SQLite file ({default_db_path()})")
     parser.add_argument(
         "--api-key", action="append", default=[], help="accept only this key (repeatable)"
@@ -100,35 +109,56 @@ def serve_main(argv: list[str]) -> int:
             upstream_model=args.upstream_model,
             host=args.host,
             port=args.port,
+            grpc_port=args.grpc_port,
             searxng_url=args.searxng,
         )
+        if options.grpc_port is not None:
+            require_grpc()  # before the database opens
         sock = _inherited(args.fd) if args.fd is not None else bind_socket(args.host, args.port)
         server, _state = make_server(options)
-    except (ValueError, OSError, StorageError) as exc:
+    except (ValueError, OSError, StorageError, GrpcUnavailable) as exc:
         print(f"apex-tui serve: {exc}", file=sys.stderr)
         return 2
     host, port = sock.getsockname()[:2]
-    keys = "only the configured keys" if options.api_keys else "any non-empty key"
-    print(
-        f"Apex server on http://{host}:{port} (engine {options.engine}, db {options.db_path}, "
-        f"accepting {keys}). Ctrl-C stops it.",
-        file=sys.stderr,
-        flush=True,
-    )
     shown = f"[{host}]" if ":" in host else host
     if args.stdin_lifeline:
         _watch_stdin(server)
     try:
-        asyncio.run(_serve(server, sock, f"http://{shown}:{port}" if args.ready_line else None))
+        url = f"http://{shown}:{port}"
+        asyncio.run(_serve(server, sock, url, url if args.ready_line else None))
     except KeyboardInterrupt:
         pass
+    except OSError as exc:  # the gRPC port is busy
+        print(f"apex-tui serve: {exc}", file=sys.stderr)
+        return 2
     finally:
         sock.close()
     return 0
 
 
-async def _serve(server: ApexUvicornServer, sock: socket.socket, ready_url: str | None) -> None:
-    """Serve; once uvicorn has started, print the ready line (if asked) for the parent."""
+def _banner(server: ApexUvicornServer, url: str, grpc_address: str | None) -> str:
+    options = server.state.options
+    keys = "only the configured keys" if options.api_keys else "any non-empty key"
+    where = f"{url} (Connect) and {grpc_address} (gRPC)" if grpc_address else url
+    text = (
+        f"Apex server on {where} (engine {options.engine}, db {options.db_path}, "
+        f"accepting {keys}). Ctrl-C stops it."
+    )
+    if grpc_address:
+        text += (
+            f"\nSDK scripts: MACROCOSMOS_BASE_URL={grpc_address} MACROCOSMOS_USE_HTTPS=false "
+            "MACROCOSMOS_API_KEY=<key> python script.py"
+        )
+    return text
+
+
+async def _serve(
+    server: ApexUvicornServer, sock: socket.socket, url: str, ready_url: str | None
+) -> None:
+    """Bind gRPC (if asked) on this loop, say where we listen, serve; once uvicorn has
+    started, print the ready line (if asked) for the parent."""
+    grpc_address = server.bind_grpc()
+    print(_banner(server, url, grpc_address), file=sys.stderr, flush=True)
     task = asyncio.ensure_future(server.serve(sockets=[sock]))
     if ready_url is not None:
         while not server.started and not task.done():

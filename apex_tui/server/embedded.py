@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -15,18 +16,51 @@ from apex_tui.server.app import build_app
 from apex_tui.server.options import ServerOptions, default_db_path
 from apex_tui.server.state import ServerState
 
+if TYPE_CHECKING:
+    from apex_tui.server.grpc.front_end import GrpcFrontEnd
+
 __all__ = ["ApexUvicornServer", "EmbeddedServer", "ServerOptions", "default_db_path"]
 
 
+GRPC_GRACE_SECONDS = 10.0
+"""How long running gRPC calls get at shutdown (as uvicorn's ``timeout_graceful_shutdown``)."""
+
+
 class ApexUvicornServer(uvicorn.Server):
-    """uvicorn's server, but shutdown first tells open streams to end with an end envelope."""
+    """uvicorn's server, but shutdown first tells open streams to end with an end envelope.
+
+    With ``options.grpc_port`` set it also carries the gRPC front end on the same loop:
+    :meth:`bind_grpc` (on that loop, before ``serve``) binds it, startup starts it, shutdown
+    stops it before the app closes storage."""
 
     def __init__(self, config: uvicorn.Config, state: ServerState) -> None:
         super().__init__(config)
         self.state = state
+        self.grpc: GrpcFrontEnd | None = None
+
+    def bind_grpc(self) -> str | None:
+        """Bind the gRPC port if the options ask for one; returns its ``host:port``. Raises
+        ``GrpcUnavailable`` (what to install) or ``OSError`` (the port is busy)."""
+        port = self.state.options.grpc_port
+        if port is None:
+            return None
+        from apex_tui.server.grpc import require_grpc
+
+        require_grpc()
+        from apex_tui.server.grpc.front_end import GrpcFrontEnd
+
+        self.grpc = GrpcFrontEnd(self.state, self.state.options.host, port)
+        return self.grpc.address
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.grpc is not None:
+            await self.grpc.start()
+        await super().startup(sockets)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self.state.begin_shutdown()
+        if self.grpc is not None:
+            await self.grpc.stop(GRPC_GRACE_SECONDS)
         await super().shutdown(sockets)
 
 
@@ -70,6 +104,8 @@ class EmbeddedServer:
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._base_url = ""
+        self.grpc_address: str | None = None
+        """``host:port`` of the gRPC front end while running with ``options.grpc_port``."""
 
     @property
     def base_url(self) -> str:
@@ -86,9 +122,13 @@ class EmbeddedServer:
         server, state = make_server(self.options)
         self._server, self._state = server, state
 
+        async def serve() -> None:
+            self.grpc_address = server.bind_grpc()
+            await server.serve(sockets=[sock])
+
         def run() -> None:
             try:
-                asyncio.run(server.serve(sockets=[sock]))
+                asyncio.run(serve())
             except BaseException as exc:  # reported to start()/stop()
                 self._error = exc
             finally:
@@ -117,6 +157,7 @@ class EmbeddedServer:
             self._thread.join(timeout=5)
         self._thread = None
         self._base_url = ""
+        self.grpc_address = None
 
     def inject_fault(self, spec: str, *, method: str | None = None, times: int = 1) -> None:
         """Queue a fault (header syntax) for the next ``times`` calls of ``method`` (None = any)."""

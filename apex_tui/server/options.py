@@ -32,6 +32,9 @@ class ServerOptions:
     upstream_model: str | None = None
     host: str = "127.0.0.1"
     port: int = 0
+    grpc_port: int | None = None
+    """Also serve ``apex.v1.ApexService`` over gRPC on this port of ``host`` (0 = any free
+    port); ``None`` = Connect only. Needs the ``grpc`` extra."""
     searxng_url: str | None = None
     max_body_bytes: int = 4 * 1024 * 1024
     """Largest request body accepted; bigger ones get ``resource_exhausted`` (as connect-go)."""
@@ -50,6 +53,8 @@ class ServerOptions:
             raise ValueError("tokens_per_second must be 0 (no pacing) or positive")
         if self.research_step_seconds < 0:
             raise ValueError("research_step_seconds must be 0 or positive")
+        if self.grpc_port is not None and not 0 <= self.grpc_port <= 65535:
+            raise ValueError(f"grpc port {self.grpc_port} is not a port number (0-65535)")
         if self.api_keys is not None:
             self.api_keys = [k.strip() for k in self.api_keys if k.strip()]
             if not self.api_keys:

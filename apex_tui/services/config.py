@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from apex_tui.services.paths import APP_DIR, config_dir, config_path, data_dir, state_dir
 
@@ -52,6 +52,8 @@ class ServerSection(_Section):
     upstream_key: str | None = None
     upstream_model: str | None = None
     tokens_per_second: float = 60.0
+    grpc_port: int | None = Field(default=None, ge=1, le=65535)
+    """Also serve gRPC (for the macrocosmos SDK) on this loopback port; needs the grpc extra."""
 
 
 class Defaults(_Section):

@@ -130,6 +130,7 @@ def _spawn_local_server(
             upstream_url=section.upstream_url,
             upstream_key=section.upstream_key,
             upstream_model=section.upstream_model,
+            grpc_port=section.grpc_port,
         )
         plan = plan_local_server(section.model_dump())
     except ValueError as exc:

@@ -68,6 +68,11 @@ def plan_local_server(section: Mapping[str, Any]) -> LocalServerPlan:
         args += ["--upstream", upstream_url]
     if upstream_model:
         args += ["--upstream-model", upstream_model]
+    grpc_port = section.get("grpc_port")
+    if grpc_port is not None:
+        if isinstance(grpc_port, bool) or not isinstance(grpc_port, int):
+            raise ValueError("grpc_port must be a port number")
+        args += ["--grpc-port", str(grpc_port)]  # SDK scripts then see the app's chats
     if engine == "openai" and upstream_model:
         label = f"openai engine ({upstream_model})"
     else:

@@ -1,8 +1,8 @@
-"""Small hostile HTTP servers on loopback sockets, for the client's limits (issue 13): one that
-never answers, one that drips a byte at a time, endless streams, replies that claim or send
-far more than any limit, and one that resets the connection. Each runs on daemon threads and
-stops (closing every socket) when the test is done; nothing is ever sent whole: a "1 GB"
-reply is sent piece by piece until the client gives up."""
+"""Small hostile HTTP servers on loopback sockets (issue 13): one that never answers, one that
+drips a byte at a time, endless streams, replies that claim or send far more than any limit,
+one that resets the connection, and one with fixed (hostile) replies per method. Each runs on
+daemon threads and stops (closing every socket) when the test is done; nothing is ever sent
+whole: a "1 GB" reply is sent piece by piece until the client gives up."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
-Behaviour = Callable[[socket.socket, threading.Event], None]
+Behaviour = Callable[[socket.socket, threading.Event, str], None]
+"""What to do with one request: (connection, the server's stop signal, the request path)."""
 
 
 def chunk_envelope(text: str) -> bytes:
@@ -34,12 +35,13 @@ def http_chunk(data: bytes) -> bytes:
     return f"{len(data):x}\r\n".encode() + data + b"\r\n"
 
 
-def _read_request(conn: socket.socket) -> bool:
+def _read_request(conn: socket.socket) -> str | None:
+    """The path of the request read from ``conn`` (None if it closed first)."""
     data = b""
     while b"\r\n\r\n" not in data:
         piece = conn.recv(65536)
         if not piece:
-            return False
+            return None
         data += piece
     head_part, _, body = data.partition(b"\r\n\r\n")
     length = 0
@@ -49,9 +51,9 @@ def _read_request(conn: socket.socket) -> bool:
     while len(body) < length:
         piece = conn.recv(65536)
         if not piece:
-            return False
+            return None
         body += piece
-    return True
+    return head_part.split(b" ")[1].decode("latin-1")
 
 
 class HostileServer:
@@ -79,9 +81,10 @@ class HostileServer:
 
     def _handle(self, conn: socket.socket) -> None:
         with suppress(OSError), conn:
-            if _read_request(conn):
+            path = _read_request(conn)
+            if path is not None:
                 self.requests += 1
-                self.behaviour(conn, self.stopping)
+                self.behaviour(conn, self.stopping, path)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -103,7 +106,7 @@ def hostile(behaviour: Behaviour) -> Iterator[HostileServer]:
 # --- behaviours -------------------------------------------------------------------------------
 
 
-def silent(conn: socket.socket, stopping: threading.Event) -> None:
+def silent(conn: socket.socket, stopping: threading.Event, path: str) -> None:
     """Never sends a byte."""
     stopping.wait()
 
@@ -111,7 +114,7 @@ def silent(conn: socket.socket, stopping: threading.Event) -> None:
 def dripping(first: bytes, every: float, drip: bytes = b" ") -> Behaviour:
     """Sends ``first``, then one ``drip`` every ``every`` seconds for ever."""
 
-    def behave(conn: socket.socket, stopping: threading.Event) -> None:
+    def behave(conn: socket.socket, stopping: threading.Event, path: str) -> None:
         conn.sendall(first)
         while not stopping.wait(every):
             conn.sendall(drip)
@@ -122,7 +125,7 @@ def dripping(first: bytes, every: float, drip: bytes = b" ") -> Behaviour:
 def endless(first: bytes, piece: bytes, every: float = 0.0) -> Behaviour:
     """Sends ``first``, then ``piece`` again and again (every ``every`` seconds)."""
 
-    def behave(conn: socket.socket, stopping: threading.Event) -> None:
+    def behave(conn: socket.socket, stopping: threading.Event, path: str) -> None:
         conn.sendall(first)
         while not stopping.is_set():
             conn.sendall(piece)
@@ -132,7 +135,24 @@ def endless(first: bytes, piece: bytes, every: float = 0.0) -> Behaviour:
     return behave
 
 
-def resetting(conn: socket.socket, stopping: threading.Event) -> None:
+def resetting(conn: socket.socket, stopping: threading.Event, path: str) -> None:
     """Closes the connection with a TCP reset (RST), as a crashed proxy does."""
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     conn.close()
+
+
+def reply(body: bytes, content_type: str = "application/json") -> bytes:
+    """A whole 200 reply with this body."""
+    return head(content_type, length=len(body)) + body
+
+
+def routed(replies: dict[str, bytes]) -> Behaviour:
+    """Answers ``/apex.v1.ApexService/<Method>`` with ``replies[Method]`` (whole HTTP replies),
+    a 404 for any other method."""
+
+    def behave(conn: socket.socket, stopping: threading.Event, path: str) -> None:
+        method = path.rsplit("/", 1)[-1]
+        missing = b'{"code":"unimplemented"}'
+        conn.sendall(replies.get(method) or reply(missing).replace(b"200 OK", b"404 Not Found"))
+
+    return behave

@@ -71,6 +71,15 @@ def _add_ask(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--system", metavar="TEXT", help="system prompt")
     p.add_argument("--no-store", action="store_true", help="do not store the chat")
     p.add_argument("--json", action="store_true", help="print one JSON object when done")
+    _add_raw(p)
+
+
+def _add_raw(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="print the text as received, control sequences included (default: made inert)",
+    )
 
 
 def _add_search(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -110,6 +119,7 @@ def _add_research(sub: argparse._SubParsersAction, parent: argparse.ArgumentPars
         help="seconds between polls while following (backs off to 20 s when idle)",
     )
     p.add_argument("--json", action="store_true")
+    _add_raw(p)
 
 
 def _add_chats(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -122,6 +132,7 @@ def _add_chats(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser)
     q.add_argument("chat_id", metavar="ID")
     q.add_argument("--markdown", action="store_true", help="as Markdown")
     q.add_argument("--json", action="store_true")
+    _add_raw(q)
     q = cs.add_parser("search", parents=[parent], help="chats whose prompts or answers match")
     q.add_argument("term", metavar="TERM")
     q.add_argument("--json", action="store_true")
@@ -135,6 +146,12 @@ def _add_chats(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser)
     q.add_argument("chat_id", metavar="ID")
     q.add_argument("--format", choices=("md", "json"), default="md")
     q.add_argument("-o", "--output", metavar="FILE", help="file to write (default stdout)")
+    _add_raw(q)
+    cs.add_parser(
+        "recover",
+        parents=[parent],
+        help="write back answers the server did not save (kept on this machine)",
+    )
 
 
 def _add_config(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -174,7 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _report(message: str) -> None:
-    print(f"apex-tui: {message}", file=sys.stderr)
+    from apex_tui.services.text_safety import inert  # errors may quote the server
+
+    print(f"apex-tui: {inert(message)}", file=sys.stderr)
 
 
 def _dispatch(args: argparse.Namespace, early: EarlyLocalServer | None = None) -> int:

@@ -36,7 +36,7 @@ from apex_tui.server.asgi import (
     send_error,
     timeout_seconds,
 )
-from apex_tui.server.codec import decode_message, encode_message
+from apex_tui.server.codec import decode_request, encode_message
 from apex_tui.server.faults import Fault
 from apex_tui.server.state import ServerState
 from apex_tui.server.streaming import serve_stream
@@ -111,7 +111,7 @@ class RpcEndpoint:
             raw = decompress(raw, header(scope, "content-encoding"), state.options.max_body_bytes)
             caller = state.authenticate(scope)
             request_model = METHODS[method][0]
-            request = decode_message(raw, request_model)
+            request = await decode_request(raw, request_model)
             if fault and fault.error_end:
                 raise ConnectError(fault.error_end, f"injected fault: {fault.error_end}")
             call = state.handlers.unary(method, caller, request)
@@ -125,6 +125,8 @@ class RpcEndpoint:
                         "deadline_exceeded",
                         f"the call took longer than its {deadline:g} s deadline",
                     ) from None
+            body = encode_message(reply)  # inside: a reply that cannot be encoded is a
+            # Connect error too, never Starlette's plain-text 500
         except ConnectError as exc:
             await send_error(send, exc)
             return
@@ -134,7 +136,6 @@ class RpcEndpoint:
                 send, ConnectError("internal", "the server hit an unexpected error; see its log")
             )
             return
-        body = encode_message(reply)
         if fault and fault.malformed_json:
             body = body[: max(1, len(body) // 2)] + b"<<not json"
         if fault and fault.oversized:
@@ -204,6 +205,7 @@ def build_app(state: ServerState) -> AccessLog:
         finally:
             await state.research.stop()
             await state.engine.aclose()
+            state.searcher.close()
             state.storage.close()
 
     routes = [

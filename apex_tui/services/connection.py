@@ -192,6 +192,7 @@ def begin_connection(
     ``early`` (``EarlyLocalServer.start``) if it runs with these settings; it is stopped
     otherwise."""
     env = os.environ if env is None else env
+    client_options = {**config.client.client_options(), **client_options}  # [client] limits
     url, key = resolve_endpoint(base_url, api_key, env, config)
     if url is None and key is None:
         server, description = _spawn_local_server(config, env, early)

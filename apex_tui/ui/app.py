@@ -23,6 +23,7 @@ from apex_tui.services.chat_sync import ChatSync
 from apex_tui.services.config import Config, ConfigError, config_path, save_config, state_dir
 from apex_tui.services.connection import Connection
 from apex_tui.services.local_server import LocalServerError, LocalServerProcess
+from apex_tui.services.recovery import RecoveryStore
 from apex_tui.ui import key_pressure
 from apex_tui.ui.clipboard import Clipboard, CopyFunction, pyperclip_copy
 from apex_tui.ui.commands import ApexCommands
@@ -65,8 +66,12 @@ class ApexApp(App[int]):
         self.connection = connection
         self.config = config
         self.config_file = config_file
-        self.sync = ChatSync(connection.client, chat_type=config.defaults.chat_type or "apex")
         self.state_path = state_path or state_dir()
+        self.sync = ChatSync(
+            connection.client,
+            chat_type=config.defaults.chat_type or "apex",
+            recovery=RecoveryStore(self.state_path / "recovered"),
+        )
         self.drafts = DraftStore(self.state_path / "drafts.json")
         self.clipboard_service = Clipboard(self, system_copy)
         self.theme_errors: list[str] = []

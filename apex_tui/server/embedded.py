@@ -4,6 +4,7 @@ test fixtures use :class:`EmbeddedServer`; ``apex-tui serve`` uses :func:`run_fo
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 import time
@@ -15,7 +16,14 @@ from apex_tui.server.app import build_app
 from apex_tui.server.options import ServerOptions, default_db_path
 from apex_tui.server.state import ServerState
 
-__all__ = ["ApexUvicornServer", "EmbeddedServer", "ServerOptions", "default_db_path"]
+__all__ = [
+    "ApexUvicornServer",
+    "EmbeddedServer",
+    "ServerOptions",
+    "bind_socket",
+    "bind_unix_socket",
+    "default_db_path",
+]
 
 
 class ApexUvicornServer(uvicorn.Server):
@@ -24,6 +32,11 @@ class ApexUvicornServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, state: ServerState) -> None:
         super().__init__(config)
         self.state = state
+        state.lifetime.bind_exit(self._exit_soon)
+
+    def _exit_soon(self) -> None:
+        """Idle, retired or asked to stop (``lifetime``): the graceful shutdown of Ctrl-C."""
+        self.should_exit = True
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self.state.begin_shutdown()
@@ -41,6 +54,33 @@ def make_server(options: ServerOptions) -> tuple[ApexUvicornServer, ServerState]
         timeout_keep_alive=30,
     )
     return ApexUvicornServer(config, state), state
+
+
+def bind_unix_socket(path: str) -> socket.socket:
+    """A listening Unix socket at ``path``, mode 0600 (only this user may connect; its folder
+    should be 0700 too). A socket file nobody listens on (a server that was killed) is
+    replaced; a live one is left alone and reported."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+    except FileNotFoundError:
+        pass
+    except ConnectionRefusedError:
+        os.unlink(path)  # stale: its server is gone
+    else:
+        raise OSError(f"another server already listens on {path}; stop it or pick another --uds")
+    finally:
+        probe.close()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(path)
+        os.chmod(path, 0o600)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"cannot listen on {path} ({exc.strerror})") from exc
+    sock.setblocking(False)
+    return sock
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -83,7 +123,11 @@ class EmbeddedServer:
             return self.base_url
         sock = bind_socket(self.options.host, self.options.port)
         host, port = sock.getsockname()[:2]
-        server, state = make_server(self.options)
+        try:
+            server, state = make_server(self.options)
+        except BaseException:
+            sock.close()
+            raise
         self._server, self._state = server, state
 
         def run() -> None:
@@ -104,6 +148,7 @@ class EmbeddedServer:
             time.sleep(0.01)
         shown = f"[{host}]" if ":" in host else host
         self._base_url = f"http://{shown}:{port}"
+        state.address = self._base_url
         return self._base_url
 
     def stop(self) -> None:

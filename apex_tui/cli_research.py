@@ -68,6 +68,8 @@ def run_research(args: argparse.Namespace) -> int:
             job_id = await tracker.submit(argument, model=config.defaults.model)
             print(job_id, flush=True)
             if not args.follow:
+                if conn.local is not None:
+                    note("it runs on in the local server after this command ends")
                 note(f"follow it with `apex-tui research status {job_id} --follow`")
                 return 0
             return await _follow(tracker, job_id, args)
@@ -109,4 +111,4 @@ def run_research(args: argparse.Namespace) -> int:
             print(f"{job.job_id}  {job.status:10}  {job.submitted_at[:16]}  {job.prompt[:60]}")
         return 0
 
-    return run_connected(args, body)
+    return run_connected(args, body, hold=args.follow)

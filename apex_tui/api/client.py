@@ -45,7 +45,7 @@ from apex_tui.api.models import (
     WebRetrievalRequest,
     WebRetrievalResponse,
 )
-from apex_tui.api.transport import ConnectTransport, RetryPolicy
+from apex_tui.api.transport import ConnectTransport, RetryPolicy, Route
 
 __all__ = ["ApexClient"]
 
@@ -65,6 +65,7 @@ class ApexClient:
         retry_base_delay: float = 0.5,
         retry_after_cap: float = 10.0,
         max_message_bytes: int = 8 * 1024 * 1024,
+        route: Route | None = None,
     ) -> None:
         self._transport = ConnectTransport(
             base_url,
@@ -77,6 +78,7 @@ class ApexClient:
             ),
             extra_headers=extra_headers,
             max_message_bytes=max_message_bytes,
+            route=route,
         )
         self.stream_timeout = stream_timeout
 

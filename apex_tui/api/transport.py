@@ -13,6 +13,7 @@ import json
 import random
 import time
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -41,7 +42,7 @@ from apex_tui.import_guards import skip_httpx_cli
 skip_httpx_cli()  # before the first import of httpx, which would load its CLI: see import_guards
 import httpx  # noqa: E402
 
-__all__ = ["CLIENT_ID", "ConnectTransport", "RetryPolicy", "normalize_base_url"]
+__all__ = ["CLIENT_ID", "ConnectTransport", "RetryPolicy", "Route", "normalize_base_url"]
 
 CLIENT_ID = "apex-tui"
 M = TypeVar("M", bound=WireModel)
@@ -54,6 +55,29 @@ def normalize_base_url(value: str, *, use_https: bool = True) -> str:
     if "://" not in text:
         text = f"{'https' if use_https else 'http'}://{text}"
     return text
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to reach a server beyond its base URL: apex-tui's per-user local server listens on
+    a Unix socket (``uds``; the URL's host is then only a name), and its errors name it
+    (``label``) and say what to do (``hint``) instead of pointing at a base URL."""
+
+    uds: str | None = None
+    label: str | None = None
+    hint: str | None = None
+
+
+def _http_client(headers: dict[str, str], base_url: str, route: Route) -> httpx.AsyncClient:
+    """The one httpx client of a transport: over the Unix socket when the route has one."""
+    # Loading the CA bundle for certificate checks costs 100-170 ms at start-up. A plain
+    # http:// base URL (the embedded local server) never opens a TLS connection: every
+    # request goes to base_url and redirects are not followed, so it needs no context.
+    plain_http = base_url.lower().startswith("http://")
+    transport = httpx.AsyncHTTPTransport(uds=route.uds, verify=False) if route.uds else None
+    return httpx.AsyncClient(
+        headers=headers, follow_redirects=False, verify=not plain_http, transport=transport
+    )
 
 
 class RetryPolicy:
@@ -112,17 +136,19 @@ def _error_from_reply(status: int, body: bytes, headers: httpx.Headers) -> ApexE
     return ApexError(code, message, http_status=status, retry_after=retry_after)
 
 
-def _transport_error(exc: httpx.HTTPError, url: str) -> ApexError:
+def _transport_error(exc: httpx.HTTPError, url: str, route: Route | None = None) -> ApexError:
+    where = (route.label if route else None) or url
     if isinstance(exc, httpx.TimeoutException):
         return ApexError(
             "deadline_exceeded",
-            f"no reply from {url} in time ({type(exc).__name__})",
+            f"no reply from {where} in time ({type(exc).__name__})",
             transport=True,
         )
     return ApexError(
         "unavailable",
-        f"cannot reach {url}: {exc or type(exc).__name__}",
-        hint="Check the base URL and the network, or run without a key and base URL to use "
+        f"cannot reach {where}: {exc or type(exc).__name__}",
+        hint=(route.hint if route else None)
+        or "Check the base URL and the network, or run without a key and base URL to use "
         "the local server",
         transport=True,
     )
@@ -174,8 +200,10 @@ class ConnectTransport:
         retry: RetryPolicy | None = None,
         extra_headers: dict[str, str] | None = None,
         max_message_bytes: int = 8 * 1024 * 1024,
+        route: Route | None = None,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
+        self.route = route or Route()
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.max_message_bytes = max_message_bytes
@@ -188,13 +216,7 @@ class ConnectTransport:
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         headers.update(extra_headers or {})
-        # Loading the CA bundle for certificate checks costs 100-170 ms at start-up. A plain
-        # http:// base URL (the embedded local server) never opens a TLS connection: every
-        # request goes to base_url and redirects are not followed, so it needs no context.
-        plain_http = self.base_url.lower().startswith("http://")
-        self._http = httpx.AsyncClient(
-            headers=headers, follow_redirects=False, verify=not plain_http
-        )
+        self._http = _http_client(headers, self.base_url, self.route)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -239,7 +261,7 @@ class ConnectTransport:
                 url, content=dumps(request.to_wire()), headers=headers, timeout=http_timeout
             )
         except httpx.HTTPError as exc:
-            raise _transport_error(exc, self.base_url) from None
+            raise _transport_error(exc, self.base_url, self.route) from None
         body = reply.content
         if reply.status_code != 200:
             raise _error_from_reply(reply.status_code, body, reply.headers)
@@ -285,7 +307,7 @@ class ConnectTransport:
         try:
             reply = await self._http.send(http_request, stream=True)
         except httpx.HTTPError as exc:
-            raise _transport_error(exc, self.base_url) from None
+            raise _transport_error(exc, self.base_url, self.route) from None
         parts: list[str] = []
         try:
             if reply.status_code != 200:
@@ -320,7 +342,7 @@ class ConnectTransport:
                 raise
             raise ApexStreamProtocolError(exc.message, partial_text="".join(parts)) from None
         except httpx.HTTPError as exc:
-            err = _transport_error(exc, self.base_url)
+            err = _transport_error(exc, self.base_url, self.route)
             raise ApexStreamError(
                 err.code,
                 f"the answer stream broke: {exc or type(exc).__name__}",

@@ -52,6 +52,10 @@ class ServerSection(_Section):
     upstream_key: str | None = None
     upstream_model: str | None = None
     tokens_per_second: float = 60.0
+    research_step_seconds: float = 3.0
+    """Pause between the offline writer's deep-research steps."""
+    idle_minutes: float = 10.0
+    """The per-user local server exits after this long with no window, command or job."""
 
 
 class Defaults(_Section):

@@ -64,7 +64,8 @@ def _status(args: argparse.Namespace) -> int:
     except AdminError as exc:
         raise AdminError(f"local server pid {record.pid} at {record.address}: {exc}") from None
     if args.json:
-        data: dict[str, Any] = {"running": True, **status.model_dump(mode="json")}
+        fields = {name: getattr(status, name) for name in type(status).model_fields}
+        data: dict[str, Any] = {"running": True, **fields}  # every field, defaults too
         data.update(description=record.description, log=record.log, folder=str(folder))
         emit_json(data)
         return 0

@@ -56,10 +56,10 @@ def wait_for(predicate: object, seconds: float = 60.0, what: str = "the conditio
 
 
 def server_pids_in(folder: Path) -> list[int]:
-    """Every ``apex-tui serve`` process whose command line names this runtime folder's files
-    or whose record lives here (Linux ``/proc``)."""
+    """Every ``apex-tui serve`` process started for this runtime folder: its environment's
+    ``XDG_RUNTIME_DIR`` is the folder's parent (Linux ``/proc``)."""
     found = []
-    needle = str(folder).encode()
+    needle = b"XDG_RUNTIME_DIR=" + str(folder.parent).encode() + b"\0"
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -68,7 +68,7 @@ def server_pids_in(folder: Path) -> list[int]:
             environ = (entry / "environ").read_bytes()
         except OSError:
             continue
-        ours = needle in cmdline or needle in environ
+        ours = needle in environ
         if b"serve" in cmdline and ours and alive(int(entry.name)):
             found.append(int(entry.name))
     return found

@@ -102,7 +102,7 @@ class Lifetime:
                 continue
             if time.monotonic() - self._last_active >= self.idle_seconds:
                 minutes = self.idle_seconds / 60
-                self.request_exit(f"idle for {minutes:g} min (no client, request or job)")
+                self.request_exit(f"idle for {minutes:g} min: no client, request or job")
                 return
 
 

@@ -80,7 +80,7 @@ class LocalEndpoint:
     async def _stop(self, receive: Receive, send: Send) -> None:
         jobs = self.state.research.running_jobs()
         await _json(send, 200, {"stopping": True, "runningJobs": jobs})
-        self.state.lifetime.request_exit("stop requested (`apex-tui server stop`)")
+        self.state.lifetime.request_exit("stop requested by `apex-tui server stop`")
 
     async def _attach(self, receive: Receive, send: Send) -> None:
         state = self.state

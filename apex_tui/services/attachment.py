@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 
 from apex_tui.services.local_admin import headers, open_http
 from apex_tui.services.local_server import LocalServerError
+from apex_tui.services.server_plan import LocalServerPlan
 from apex_tui.services.user_server import UserServer, connect
 
 __all__ = ["Attachment", "Notify"]
@@ -33,11 +34,18 @@ class Attachment:
     """Holds the attach request open and starts a new server if this one goes away."""
 
     def __init__(
-        self, server: UserServer, notify: Notify, env: Mapping[str, str] | None = None
+        self,
+        server: UserServer,
+        notify: Notify,
+        env: Mapping[str, str] | None = None,
+        plan_source: Callable[[], LocalServerPlan] | None = None,
     ) -> None:
         self.server = server
         self.notify = notify
         self.env = env
+        self.plan_source = plan_source
+        """The settings a new server is started with (the config as it is now); else the
+        plan this process started with."""
         self.attached = threading.Event()
         """Set while the server has counted this process (tests wait on it)."""
         self._closed = threading.Event()
@@ -72,7 +80,8 @@ class Attachment:
                 backoff = min(MAX_BACKOFF, backoff * 2)
             self._reap()
             try:
-                server = connect(self.server.plan, self.env)
+                plan = self.plan_source() if self.plan_source else self.server.plan
+                server = connect(plan, self.env)
                 assert server is not None
                 server.wait_ready()
             except LocalServerError as exc:

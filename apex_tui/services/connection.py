@@ -15,6 +15,7 @@ import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -37,6 +38,7 @@ __all__ = [
     "aclose_connection",
     "begin_connection",
     "close_connection",
+    "current_local_plan",
     "open_connection",
     "resolve_endpoint",
 ]
@@ -140,6 +142,17 @@ def _local_plan(config: Config) -> LocalServerPlan:
         return plan_local_server(section.model_dump())
     except ValueError as exc:
         raise ConfigError(f"local server settings ([server] in the config): {exc}") from None
+
+
+def current_local_plan(config_file: Path | None, fallback: LocalServerPlan) -> LocalServerPlan:
+    """The ``[server]`` settings as the config file says now (a window that outlived its
+    server starts the next one with them), or ``fallback`` if the file cannot be used."""
+    from apex_tui.services.config import load_config
+
+    try:
+        return _local_plan(load_config(config_file))
+    except ConfigError:
+        return fallback
 
 
 def _local_server(

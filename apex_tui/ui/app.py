@@ -20,7 +20,7 @@ from textual.theme import Theme
 
 from apex_tui.services.chat_sync import ChatSync
 from apex_tui.services.config import Config, ConfigError, config_path, save_config, state_dir
-from apex_tui.services.connection import Connection
+from apex_tui.services.connection import Connection, current_local_plan
 from apex_tui.services.local_server import LocalServerError, LocalServerProcess
 from apex_tui.services.user_server import UserServer
 from apex_tui.ui import key_pressure
@@ -150,7 +150,11 @@ class ApexApp(App[int]):
         if server.mismatch:
             message = server.mismatch[0].upper() + server.mismatch[1:] + "."
             self.notify(message, title="Local server", severity="warning", timeout=15, markup=False)
-        attachment = Attachment(server, self._local_server_notice)
+        attachment = Attachment(
+            server,
+            self._local_server_notice,
+            plan_source=lambda: current_local_plan(self.config_file, server.plan),
+        )
         attachment.start()
         self._attachment = attachment
 
@@ -265,6 +269,7 @@ class ApexApp(App[int]):
             or config.api_key != self.config.api_key
             or config.server != self.config.server
         )
+        local_changed = config.server != self.config.server and self.connection.local is not None
         self.config = config
         main = self.main_screen
         if main is not None:
@@ -272,6 +277,12 @@ class ApexApp(App[int]):
         self.set_keymap(config.keymap)
         self._apply_theme(config.theme)
         note = " Server changes apply when apex-tui next starts." if server_changed else ""
+        if local_changed:
+            note = (
+                " The local server takes the new [server] settings when it is next started: "
+                "when apex-tui next starts and no research job runs, or after "
+                "`apex-tui server stop`."
+            )
         self.notify(f"Settings saved to {self.config_file or config_path()}.{note}")
 
 

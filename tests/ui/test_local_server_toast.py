@@ -16,8 +16,9 @@ from apex_tui.api.client import ApexClient
 from apex_tui.services.attachment import Attachment
 from apex_tui.services.config import Config, ServerSection
 from apex_tui.services.connection import Connection, aclose_connection, begin_connection
-from apex_tui.services.local_admin import server_status
+from apex_tui.services.local_admin import request, server_status
 from apex_tui.services.local_server import LocalServerProcess
+from apex_tui.services.server_plan import plan_local_server
 from apex_tui.ui.app import ApexApp
 from apex_tui.ui.widgets.status_line import StatusLine
 
@@ -114,5 +115,34 @@ async def test_a_per_user_server_that_cannot_start_is_reported(tmp_path: Path) -
             await _until(pilot, reported)
             toast = next(n.message for n in app._notifications if "could not start" in n.message)
             assert "database" in toast and "server.log" in toast
+    finally:
+        await aclose_connection(conn)
+
+
+async def test_a_stopped_server_is_restarted_by_the_window_with_the_current_settings(
+    tmp_path: Path,
+) -> None:
+    conn = _connection(Config(server=ServerSection(tokens_per_second=0)))
+    server = conn.local
+    assert server is not None
+    config_file = tmp_path / "c.toml"
+    app = ApexApp(conn, Config(), config_file=config_file, state_path=tmp_path / "state")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await _until(pilot, lambda: server_status(server.record, None).clients == 1)
+            config_file.write_text("[server]\ntokens_per_second = 5\n")  # changed meanwhile
+            await asyncio.to_thread(request, server.record, None, "POST", "stop")
+
+            def restarted() -> bool:
+                record = user_servers.record()
+                return record is not None and record.pid != server.pid
+
+            await _until(pilot, restarted)
+            record = user_servers.record()
+            assert record is not None
+            assert record.plan == plan_local_server({"tokens_per_second": 5}).fingerprint
+            await _until(pilot, lambda: server_status(record, None).clients == 1)
+            notes = [n.message for n in app._notifications]
+            assert any("stop requested" in n and "a new one runs now" in n for n in notes), notes
     finally:
         await aclose_connection(conn)

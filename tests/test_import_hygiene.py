@@ -76,7 +76,9 @@ EARLY_CONNECT_PROBE = """
 import sys
 from apex_tui.services.local_plan import EarlyLocalServer
 early = EarlyLocalServer.start(None, None, None)
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("pydantic", "httpx", "textual"))
+heavy = sorted(
+    m for m in sys.modules if m.split(".")[0] in ("pydantic", "httpx", "textual", "http")
+)
 print(early is not None, early and early.server.starting is not None, heavy[:5])
 raise SystemExit(1 if heavy or early is None else 0)
 """
@@ -84,8 +86,9 @@ raise SystemExit(1 if heavy or early is None else 0)
 
 def test_finding_or_starting_the_per_user_server_early_needs_no_models() -> None:
     """Both ways the early path goes: it starts the per-user server (the first run), then
-    finds it running (the next) — neither loads pydantic, httpx or Textual. (The conftest
-    stops the server afterwards.)"""
+    finds it running (the next) — neither loads pydantic, httpx, Textual or even
+    ``http.client`` (~30 ms: only needed to ask a server of another version whether it is
+    idle). (The conftest stops the server afterwards.)"""
     for started in ("True True", "True False"):
         result = subprocess.run(
             [sys.executable, "-c", EARLY_CONNECT_PROBE],

@@ -14,15 +14,13 @@ import socket
 from typing import TYPE_CHECKING
 
 from apex_tui.services.local_server import LocalServerError
-from apex_tui.services.runtime_files import ServerRecord
+from apex_tui.services.runtime_files import TOKEN_HEADER, ServerRecord
 
 if TYPE_CHECKING:
     from apex_tui.api.local_status import ServerStatus
 
 __all__ = ["TOKEN_HEADER", "AdminError", "open_http", "request", "server_status"]
 
-TOKEN_HEADER = "X-Apex-Tui-Token"
-"""Same literal as ``apex_tui.server.lifetime.TOKEN_HEADER`` (the server checks it)."""
 PREFIX = "/apex-tui/v1/"
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "LOCK_NAME",
     "RECORD_NAME",
     "SOCKET_NAME",
+    "TOKEN_HEADER",
     "TOKEN_NAME",
     "ServerRecord",
     "StartLock",
@@ -54,6 +55,8 @@ __all__ = [
     "write_record",
 ]
 
+TOKEN_HEADER = "X-Apex-Tui-Token"
+"""Where the token of ``server.token`` goes; same literal as ``apex_tui.server.lifetime``."""
 RECORD_NAME = "server.json"
 LOCK_NAME = "start.lock"
 SOCKET_NAME = "server.sock"

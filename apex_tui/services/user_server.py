@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING
 
 from apex_tui import __version__
 from apex_tui.services import runtime_files as files
-from apex_tui.services.local_admin import TOKEN_HEADER, AdminError, request, server_status
 from apex_tui.services.local_server import (
     READY_PREFIX,
     UPSTREAM_KEY_ENV,
@@ -47,7 +46,7 @@ from apex_tui.services.local_server import (
     last_log_line,
 )
 from apex_tui.services.paths import data_dir, state_dir
-from apex_tui.services.runtime_files import ServerRecord, StartLock
+from apex_tui.services.runtime_files import TOKEN_HEADER, ServerRecord, StartLock
 from apex_tui.services.server_plan import LocalServerPlan
 
 if TYPE_CHECKING:
@@ -188,6 +187,8 @@ def connect(
                 return UserServer(record, folder, plan, token)
             if defer_mismatch:
                 return None
+            from apex_tui.services.local_admin import AdminError, request, server_status
+
             try:
                 status = server_status(record, token)
             except AdminError:
@@ -226,6 +227,8 @@ def _token(folder: Path, record: ServerRecord) -> str | None:
 def stop_server(record: ServerRecord, token: str | None, *, force: bool = False) -> bool:
     """Ask the server to stop and wait for its process to end; with ``force``, then SIGTERM
     and SIGKILL. True once it is gone."""
+    from apex_tui.services.local_admin import AdminError, request  # http.client: not at start
+
     with contextlib.suppress(AdminError):
         request(record, token, "POST", "stop")
     if _gone_within(record.pid, STOP_TIMEOUT):

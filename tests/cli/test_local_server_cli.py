@@ -120,6 +120,26 @@ def _read_until(master: int, needle: bytes, timeout: float = 60) -> None:
                 break
 
 
+def _drain(master: int) -> None:
+    """Read what the app wrote (a full pty buffer would block it)."""
+    while select.select([master], [], [], 0)[0]:
+        try:
+            if not os.read(master, 65536):
+                return
+        except OSError:
+            return
+
+
+def _wait_draining(app: subprocess.Popen[bytes], master: int, seconds: float) -> int:
+    deadline = time.monotonic() + seconds
+    while app.poll() is None:
+        if time.monotonic() > deadline:
+            raise AssertionError("the app did not quit")
+        _drain(master)
+        time.sleep(0.05)
+    return app.returncode
+
+
 def test_two_app_windows_share_one_server() -> None:
     _configure()
     apps = [_pty_app(), _pty_app()]
@@ -128,14 +148,17 @@ def test_two_app_windows_share_one_server() -> None:
             _read_until(master, "apex chats · 0".encode())
         record = _live()
         assert user_servers.server_pids_in(files.runtime_folder()) == [record.pid]
+        for _, master in apps:
+            _drain(master)
         user_servers.wait_for(lambda: server_status(record, None).clients == 2, 30, "2 clients")
         killed, _ = apps[0]
         killed.kill()  # SIGKILL: the window cannot say goodbye; its socket closes anyway
         killed.wait(10)
         user_servers.wait_for(lambda: server_status(record, None).clients == 1, 30, "1 client")
         quitting, master = apps[1]
+        _drain(master)
         os.write(master, b"\x11")  # Ctrl+Q
-        assert quitting.wait(30) == 0
+        assert _wait_draining(quitting, master, 30) == 0
         user_servers.wait_for(lambda: server_status(record, None).clients == 0, 30, "0 clients")
         assert _live().pid == record.pid  # it stays (idle exit later)
     finally:

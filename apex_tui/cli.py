@@ -169,6 +169,29 @@ def _add_config(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser
     q.add_argument("key", metavar="KEY")
 
 
+def _add_server(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "server",
+        parents=[parent],
+        help="the per-user local server: status, stop, logs",
+        description="The local server every apex-tui process of yours shares (started on "
+        "demand; it exits after server.idle_minutes unused). These commands never start it.",
+    )
+    cs = p.add_subparsers(dest="server_command", metavar="COMMAND", required=True)
+    q = cs.add_parser("status", parents=[parent], help="address, pid, version, jobs, clients")
+    q.add_argument("--json", action="store_true")
+    q = cs.add_parser(
+        "stop", parents=[parent], help="stop it (running research jobs resume at its next start)"
+    )
+    q.add_argument("--yes", action="store_true", help="stop even while research jobs run")
+    q.add_argument(
+        "--force", action="store_true", help="like --yes, and end it if it does not stop"
+    )
+    q = cs.add_parser("logs", parents=[parent], help="print the end of the server log")
+    q.add_argument("-n", "--lines", type=int, default=40, metavar="N", help="lines (default 40)")
+    q.add_argument("-f", "--follow", action="store_true", help="keep printing what is added")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parent = _endpoint_options()
     parser = argparse.ArgumentParser(
@@ -184,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_research(sub, parent)
     _add_chats(sub, parent)
     _add_config(sub, parent)
+    _add_server(sub, parent)
     sub.add_parser(
         "serve", help="run the local Apex server (see `apex-tui serve --help`)", add_help=False
     )
@@ -199,6 +223,10 @@ def _report(message: str) -> None:
 def _dispatch(args: argparse.Namespace, early: EarlyLocalServer | None = None) -> int:
     from apex_tui import cli_commands
 
+    if args.command == "server":
+        from apex_tui.cli_server import run_server
+
+        return run_server(args)
     if args.command is None:
         return cli_commands.run_interactive(args, early)
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {

@@ -28,20 +28,13 @@ __all__ = [
 def run_interactive(args: argparse.Namespace, early: EarlyLocalServer | None = None) -> int:
     """Open the Textual app on the resolved connection (the only command importing the UI).
 
-    ``early``: the local server child ``cli.main`` started from the raw config; it is adopted
-    if the validated config asks for the same server, else stopped."""
+    ``early``: the per-user local server ``cli.main`` found or started from the raw config;
+    it is adopted if the validated config asks for the same server."""
     from apex_tui.services.connection import begin_connection, close_connection
 
-    try:
-        config = config_of(args)
-        # The local server (if one is needed) runs in a child process while the UI imports.
-        pending = begin_connection(
-            config, base_url=args.base_url, api_key=args.api_key, early=early
-        )
-    except BaseException:
-        if early is not None:
-            early.stop()
-        raise
+    config = config_of(args)
+    # A local server that had to be started starts while the UI imports.
+    pending = begin_connection(config, base_url=args.base_url, api_key=args.api_key, early=early)
     try:
         from apex_tui.ui.app import run_app
     except ModuleNotFoundError as exc:

@@ -78,6 +78,8 @@ def run_research(args: argparse.Namespace) -> int:
             job_id = await tracker.submit(argument, model=config.defaults.model)
             print(one_line(job_id), flush=True)
             if not args.follow:
+                if conn.local is not None:
+                    note("it runs on in the local server after this command ends")
                 note(f"follow it with `apex-tui research status {job_id} --follow`")
                 return 0
             return await _follow(tracker, job_id, args)
@@ -120,4 +122,4 @@ def run_research(args: argparse.Namespace) -> int:
             print(f"{one_line(job.job_id)}  {status:10}  {job.submitted_at[:16]}  {prompt}")
         return 0
 
-    return run_connected(args, body)
+    return run_connected(args, body, hold=args.follow)

@@ -110,10 +110,15 @@ def run_connected(
     body: Callable[[Connection, Config], Awaitable[T]],
     *,
     unsaved_notice: bool = True,
+    hold: bool = False,
 ) -> T:
     """Open the connection (starting the local server if nothing is configured), run
     ``body`` in an event loop, and always close both. Ctrl-C cancels ``body`` cleanly and
-    surfaces as KeyboardInterrupt once it has tidied up."""
+    surfaces as KeyboardInterrupt once it has tidied up.
+
+    ``hold`` (long commands such as ``research --follow``): attach to the per-user server
+    like an app window, so that it counts this command as a client and, should it go away,
+    a new one is started and the command carries on."""
     config = config_of(args)
     if unsaved_notice:
         notice_unsaved()
@@ -122,11 +127,21 @@ def run_connected(
         conn = await asyncio.to_thread(
             open_connection, config, base_url=args.base_url, api_key=args.api_key
         )
-        if conn.embedded is not None:
+        if conn.embedded is not None or conn.local is not None:
             note(f"Using the {conn.description} (no API key or base URL configured).")
+        if conn.local is not None and conn.local.mismatch:
+            note(f"Note: {conn.local.mismatch}.")
+        attachment = None
+        if hold and conn.local is not None:
+            from apex_tui.services.attachment import Attachment
+
+            attachment = Attachment(conn.local, lambda _severity, text: note(text))
+            attachment.start()
         try:
             return await body(conn, config)
         finally:
+            if attachment is not None:
+                await asyncio.to_thread(attachment.close)
             await aclose_connection(conn)
 
     return asyncio.run(main())

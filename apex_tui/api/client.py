@@ -46,7 +46,7 @@ from apex_tui.api.models import (
     WebRetrievalRequest,
     WebRetrievalResponse,
 )
-from apex_tui.api.transport import ConnectTransport, RetryPolicy
+from apex_tui.api.transport import ConnectTransport, RetryPolicy, Route
 
 __all__ = ["ApexClient"]
 
@@ -67,6 +67,7 @@ class ApexClient:
         retry_after_cap: float = 10.0,
         max_message_bytes: int | None = None,
         limits: ClientLimits | None = None,
+        route: Route | None = None,
     ) -> None:
         """``limits``: every time and size limit (``api.limits``); ``timeout`` (a unary call,
         retries included), ``stream_timeout`` and ``max_message_bytes`` override one each."""
@@ -83,6 +84,7 @@ class ApexClient:
             ),
             extra_headers=extra_headers,
             limits=limits,
+            route=route,
         )
         self.limits = limits
         self.stream_timeout = limits.stream_timeout

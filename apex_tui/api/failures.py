@@ -81,17 +81,20 @@ def transport_cause(exc: httpx.HTTPError) -> str:
     )
 
 
-def transport_error(exc: httpx.HTTPError, url: str) -> ApexError:
+def transport_error(exc: httpx.HTTPError, where: str, *, hint: str | None = None) -> ApexError:
+    """``where``: the base URL, or the name of the server (the per-user local server's socket
+    is not a URL a person can check); ``hint`` replaces the base-URL advice."""
     if isinstance(exc, httpx.TimeoutException):
         return ApexError(
             "deadline_exceeded",
-            f"no reply from {url} in time ({type(exc).__name__})",
+            f"no reply from {where} in time ({type(exc).__name__})",
             transport=True,
         )
     return ApexError(
         "unavailable",
-        f"cannot reach {url}: {transport_cause(exc)}",
-        hint="Check the base URL and the network, or run without a key and base URL to use "
+        f"cannot reach {where}: {transport_cause(exc)}",
+        hint=hint
+        or "Check the base URL and the network, or run without a key and base URL to use "
         "the local server",
         transport=True,
     )

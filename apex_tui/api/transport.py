@@ -14,6 +14,7 @@ import json
 import random
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -50,7 +51,7 @@ from apex_tui.import_guards import skip_httpx_cli
 skip_httpx_cli()  # before the first import of httpx, which would load its CLI: see import_guards
 import httpx  # noqa: E402
 
-__all__ = ["CLIENT_ID", "ConnectTransport", "RetryPolicy", "normalize_base_url"]
+__all__ = ["CLIENT_ID", "ConnectTransport", "RetryPolicy", "Route", "normalize_base_url"]
 
 CLIENT_ID = "apex-tui"
 M = TypeVar("M", bound=WireModel)
@@ -63,6 +64,29 @@ def normalize_base_url(value: str, *, use_https: bool = True) -> str:
     if "://" not in text:
         text = f"{'https' if use_https else 'http'}://{text}"
     return text
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to reach a server beyond its base URL: apex-tui's per-user local server listens on
+    a Unix socket (``uds``; the URL's host is then only a name), and its errors name it
+    (``label``) and say what to do (``hint``) instead of pointing at a base URL."""
+
+    uds: str | None = None
+    label: str | None = None
+    hint: str | None = None
+
+
+def _http_client(headers: dict[str, str], base_url: str, route: Route) -> httpx.AsyncClient:
+    """The one httpx client of a transport: over the Unix socket when the route has one."""
+    # Loading the CA bundle for certificate checks costs 100-170 ms at start-up. A plain
+    # http:// base URL (the embedded local server) never opens a TLS connection: every
+    # request goes to base_url and redirects are not followed, so it needs no context.
+    plain_http = base_url.lower().startswith("http://")
+    transport = httpx.AsyncHTTPTransport(uds=route.uds, verify=False) if route.uds else None
+    return httpx.AsyncClient(
+        headers=headers, follow_redirects=False, verify=not plain_http, transport=transport
+    )
 
 
 class RetryPolicy:
@@ -136,10 +160,12 @@ class ConnectTransport:
         extra_headers: dict[str, str] | None = None,
         max_message_bytes: int | None = None,
         limits: ClientLimits | None = None,
+        route: Route | None = None,
     ) -> None:
         """``timeout`` and ``max_message_bytes`` override ``limits.call_timeout`` and
         ``limits.max_reply_bytes``."""
         self.base_url = normalize_base_url(base_url)
+        self.route = route or Route()
         self.limits = (limits or ClientLimits()).with_values(
             call_timeout=timeout, max_reply_bytes=max_message_bytes
         )
@@ -155,16 +181,14 @@ class ConnectTransport:
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         headers.update(extra_headers or {})
-        # Loading the CA bundle for certificate checks costs 100-170 ms at start-up. A plain
-        # http:// base URL (the embedded local server) never opens a TLS connection: every
-        # request goes to base_url and redirects are not followed, so it needs no context.
-        plain_http = self.base_url.lower().startswith("http://")
-        self._http = httpx.AsyncClient(
-            headers=headers, follow_redirects=False, verify=not plain_http
-        )
+        self._http = _http_client(headers, self.base_url, self.route)
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    def _transport_error(self, exc: httpx.HTTPError) -> ApexError:
+        """A failure to talk to the server, named as the route names it."""
+        return transport_error(exc, self.route.label or self.base_url, hint=self.route.hint)
 
     def _url(self, method: str) -> str:
         return f"{self.base_url}/{SERVICE_NAME}/{method}"
@@ -227,7 +251,7 @@ class ConnectTransport:
             finally:
                 await reply.aclose()
         except httpx.HTTPError as exc:
-            raise transport_error(exc, self.base_url) from None
+            raise self._transport_error(exc) from None
         if reply.status_code != 200:
             raise error_from_reply(reply.status_code, body, reply.headers)
         if len(body) < LARGE_REPLY:
@@ -280,7 +304,7 @@ class ConnectTransport:
             limit = guard.timed_out()
             raise ApexStreamError(limit.code, limit.message, hint=limit.hint) from None
         except httpx.HTTPError as exc:
-            raise transport_error(exc, self.base_url) from None
+            raise self._transport_error(exc) from None
         parts: list[str] = []
         try:
             if reply.status_code != 200:
@@ -322,7 +346,7 @@ class ConnectTransport:
                 raise
             raise ApexStreamProtocolError(exc.message, partial_text="".join(parts)) from None
         except httpx.HTTPError as exc:
-            err = transport_error(exc, self.base_url)
+            err = self._transport_error(exc)
             raise ApexStreamError(
                 err.code,
                 f"the answer stream broke: {transport_cause(exc)}",

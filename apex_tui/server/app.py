@@ -1,5 +1,6 @@
 """The ASGI application: Connect routing for ``POST /apex.v1.ApexService/<Method>``, auth,
-faults, limits, a per-request log line and ``GET /health``.
+faults, limits, a per-request log line and ``GET /health``; apex-tui's own endpoints under
+``/apex-tui/v1/`` (``local_api``) and the request count and access token of ``lifetime``.
 
 Order of checks for an RPC path: unknown method → 404 (``unimplemented``); not POST → 405 with
 ``Allow: POST``; wrong content type → 415; an injected ``status=`` fault → that status. For
@@ -38,6 +39,8 @@ from apex_tui.server.asgi import (
 )
 from apex_tui.server.codec import decode_request, encode_message
 from apex_tui.server.faults import Fault
+from apex_tui.server.lifetime import LOCAL_PREFIX, LifetimeMiddleware
+from apex_tui.server.local_api import LocalEndpoint
 from apex_tui.server.state import ServerState
 from apex_tui.server.streaming import serve_stream
 
@@ -200,17 +203,20 @@ def build_app(state: ServerState) -> AccessLog:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state.loop = asyncio.get_running_loop()
         await state.research.resume_unfinished()
+        state.lifetime.start()
         try:
             yield
         finally:
+            await state.lifetime.stop()
             await state.research.stop()
             await state.engine.aclose()
-            state.searcher.close()
-            state.storage.close()
+            state.close()
 
     routes = [
         Route("/health", health, methods=["GET", "HEAD"]),
         Route(f"/{SERVICE_NAME}/{{method}}", RpcEndpoint(state)),
+        Route(f"{LOCAL_PREFIX}{{name}}", LocalEndpoint(state)),
         Route("/{path:path}", not_found, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]),
     ]
-    return AccessLog(Starlette(routes=routes, lifespan=lifespan))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    return AccessLog(LifetimeMiddleware(app, state.options, state.lifetime))

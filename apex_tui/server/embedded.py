@@ -4,6 +4,7 @@ test fixtures use :class:`EmbeddedServer`; ``apex-tui serve`` uses :func:`run_fo
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 import time
@@ -19,7 +20,14 @@ from apex_tui.server.state import ServerState
 if TYPE_CHECKING:
     from apex_tui.server.grpc.front_end import GrpcFrontEnd
 
-__all__ = ["ApexUvicornServer", "EmbeddedServer", "ServerOptions", "default_db_path"]
+__all__ = [
+    "ApexUvicornServer",
+    "EmbeddedServer",
+    "ServerOptions",
+    "bind_socket",
+    "bind_unix_socket",
+    "default_db_path",
+]
 
 
 GRPC_GRACE_SECONDS = 10.0
@@ -37,6 +45,7 @@ class ApexUvicornServer(uvicorn.Server):
         super().__init__(config)
         self.state = state
         self.grpc: GrpcFrontEnd | None = None
+        state.lifetime.bind_exit(self._exit_soon)
 
     def bind_grpc(self) -> str | None:
         """Bind the gRPC port if the options ask for one; returns its ``host:port``. Raises
@@ -57,6 +66,10 @@ class ApexUvicornServer(uvicorn.Server):
             await self.grpc.start()
         await super().startup(sockets)
 
+    def _exit_soon(self) -> None:
+        """Idle, retired or asked to stop (``lifetime``): the graceful shutdown of Ctrl-C."""
+        self.should_exit = True
+
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self.state.begin_shutdown()
         if self.grpc is not None:
@@ -75,6 +88,33 @@ def make_server(options: ServerOptions) -> tuple[ApexUvicornServer, ServerState]
         timeout_keep_alive=30,
     )
     return ApexUvicornServer(config, state), state
+
+
+def bind_unix_socket(path: str) -> socket.socket:
+    """A listening Unix socket at ``path``, mode 0600 (only this user may connect; its folder
+    should be 0700 too). A socket file nobody listens on (a server that was killed) is
+    replaced; a live one is left alone and reported."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+    except FileNotFoundError:
+        pass
+    except ConnectionRefusedError:
+        os.unlink(path)  # stale: its server is gone
+    else:
+        raise OSError(f"another server already listens on {path}; stop it or pick another --uds")
+    finally:
+        probe.close()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(path)
+        os.chmod(path, 0o600)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"cannot listen on {path} ({exc.strerror})") from exc
+    sock.setblocking(False)
+    return sock
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -119,7 +159,11 @@ class EmbeddedServer:
             return self.base_url
         sock = bind_socket(self.options.host, self.options.port)
         host, port = sock.getsockname()[:2]
-        server, state = make_server(self.options)
+        try:
+            server, state = make_server(self.options)
+        except BaseException:
+            sock.close()
+            raise
         self._server, self._state = server, state
 
         async def serve() -> None:
@@ -144,6 +188,7 @@ class EmbeddedServer:
             time.sleep(0.01)
         shown = f"[{host}]" if ":" in host else host
         self._base_url = f"http://{shown}:{port}"
+        state.address = self._base_url
         return self._base_url
 
     def stop(self) -> None:

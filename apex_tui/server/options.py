@@ -40,6 +40,14 @@ class ServerOptions:
     """Largest request body accepted; bigger ones get ``resource_exhausted`` (as connect-go)."""
     max_concurrent_streams: int = 64
     """Streams beyond this many at once end at once with ``resource_exhausted``."""
+    idle_minutes: float | None = None
+    """Exit after this long with no client attached, no request and no research job running
+    (the per-user local server); ``None`` runs until stopped."""
+    access_token: str | None = None
+    """When set, every request must carry it in ``X-Apex-Tui-Token`` (the per-user server on
+    loopback TCP, where any local user could connect); the API key still picks the owner."""
+    db_wait: float = 0.0
+    """Seconds to wait for another server to let go of the database (``db_lock``)."""
 
     def __post_init__(self) -> None:
         if self.engine not in ("offline", "openai"):
@@ -55,6 +63,10 @@ class ServerOptions:
             raise ValueError("research_step_seconds must be 0 or positive")
         if self.grpc_port is not None and not 0 <= self.grpc_port <= 65535:
             raise ValueError(f"grpc port {self.grpc_port} is not a port number (0-65535)")
+        if self.idle_minutes is not None and self.idle_minutes < 0:
+            raise ValueError("idle_minutes must be 0 or positive")
+        if self.access_token is not None and not self.access_token.strip():
+            raise ValueError("the access token is empty")
         if self.api_keys is not None:
             self.api_keys = [k.strip() for k in self.api_keys if k.strip()]
             if not self.api_keys:

@@ -65,6 +65,10 @@ class ServerSection(_Section):
     tokens_per_second: float = 60.0
     grpc_port: int | None = Field(default=None, ge=1, le=65535)
     """Also serve gRPC (for the macrocosmos SDK) on this loopback port; needs the grpc extra."""
+    research_step_seconds: float = 3.0
+    """Pause between the offline writer's deep-research steps."""
+    idle_minutes: float = 10.0
+    """The per-user local server exits after this long with no window, command or job."""
 
 
 class Defaults(_Section):

@@ -21,9 +21,10 @@ from textual.theme import Theme
 
 from apex_tui.services.chat_sync import ChatSync
 from apex_tui.services.config import Config, ConfigError, config_path, save_config, state_dir
-from apex_tui.services.connection import Connection
+from apex_tui.services.connection import Connection, current_local_plan
 from apex_tui.services.local_server import LocalServerError, LocalServerProcess
 from apex_tui.services.recovery import RecoveryStore
+from apex_tui.services.user_server import UserServer
 from apex_tui.ui import key_pressure
 from apex_tui.ui.clipboard import Clipboard, CopyFunction, pyperclip_copy
 from apex_tui.ui.commands import ApexCommands
@@ -75,6 +76,8 @@ class ApexApp(App[int]):
         self.drafts = DraftStore(self.state_path / "drafts.json")
         self.clipboard_service = Clipboard(self, system_copy)
         self.theme_errors: list[str] = []
+        self._attachment: Any = None
+        """The hold on the per-user server (``services.attachment``), once it serves."""
 
     @property
     def main_screen(self) -> MainScreen | None:
@@ -101,7 +104,9 @@ class ApexApp(App[int]):
             sessions_prefetch=(chat_type, prefetch),
         )
         self.push_screen(main)
-        if isinstance(self.connection.embedded, LocalServerProcess):
+        if self.connection.local is not None:
+            self.run_worker(self._hold_local_server(self.connection.local), group="server")
+        elif isinstance(self.connection.embedded, LocalServerProcess):
             self.run_worker(self._check_local_server(self.connection.embedded), group="server")
         for problem in [*self.theme_errors, self.drafts.load_error]:
             if problem:
@@ -147,8 +152,43 @@ class ApexApp(App[int]):
         except LocalServerError as exc:
             self.notify(str(exc), title="Local server", severity="error", timeout=60)
 
+    async def _hold_local_server(self, server: UserServer) -> None:
+        """The per-user server: say if it could not start, or runs another version or other
+        settings; then hold it (this window counts as its client) and start a new one should
+        it go away (``Attachment``)."""
+        from apex_tui.services.attachment import Attachment
+
+        try:
+            await asyncio.to_thread(server.wait_ready)
+        except LocalServerError as exc:
+            self.notify(str(exc), title="Local server", severity="error", timeout=60, markup=False)
+            return
+        if server.mismatch:
+            message = server.mismatch[0].upper() + server.mismatch[1:] + "."
+            self.notify(message, title="Local server", severity="warning", timeout=15, markup=False)
+        attachment = Attachment(
+            server,
+            self._local_server_notice,
+            plan_source=lambda: current_local_plan(self.config_file, server.plan),
+        )
+        attachment.start()
+        self._attachment = attachment
+
+    def _local_server_notice(self, severity: str, message: str) -> None:
+        """From the attachment's thread (``notify`` posts a message: thread-safe)."""
+        timeout = 60 if severity == "error" else 15
+        self.notify(
+            message,
+            title="Local server",
+            severity=severity,  # type: ignore[arg-type]
+            timeout=timeout,
+            markup=False,
+        )
+
     async def on_unmount(self) -> None:
         self._watch_hangup(False)
+        if self._attachment is not None:  # the server no longer counts this window
+            await asyncio.to_thread(self._attachment.close)
         with contextlib.suppress(OSError):  # reported while running; nothing more to do now
             self.drafts.save()
         await self.connection.client.aclose()
@@ -245,6 +285,7 @@ class ApexApp(App[int]):
             or config.api_key != self.config.api_key
             or config.server != self.config.server
         )
+        local_changed = config.server != self.config.server and self.connection.local is not None
         self.config = config
         main = self.main_screen
         if main is not None:
@@ -252,6 +293,12 @@ class ApexApp(App[int]):
         self.set_keymap(config.keymap)
         self._apply_theme(config.theme)
         note = " Server changes apply when apex-tui next starts." if server_changed else ""
+        if local_changed:
+            note = (
+                " The local server takes the new [server] settings when it is next started: "
+                "when apex-tui next starts and no research job runs, or after "
+                "`apex-tui server stop`."
+            )
         self.notify(f"Settings saved to {self.config_file or config_path()}.{note}")
 
 

@@ -173,7 +173,7 @@ def _add_server(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser
     p = sub.add_parser(
         "server",
         parents=[parent],
-        help="the per-user local server: status, stop, logs",
+        help="the per-user local server: status, stop, logs, grpc-key",
         description="The local server every apex-tui process of yours shares (started on "
         "demand; it exits after server.idle_minutes unused). These commands never start it.",
     )
@@ -190,6 +190,11 @@ def _add_server(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser
     q = cs.add_parser("logs", parents=[parent], help="print the end of the server log")
     q.add_argument("-n", "--lines", type=int, default=40, metavar="N", help="lines (default 40)")
     q.add_argument("-f", "--follow", action="store_true", help="keep printing what is added")
+    cs.add_parser(
+        "grpc-key",
+        parents=[parent],
+        help="print the key SDK scripts use on its gRPC port (server.grpc_port)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

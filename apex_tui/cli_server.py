@@ -1,4 +1,4 @@
-"""``apex-tui server status|stop|logs``: the per-user local server, seen and handled from the CLI.
+"""``apex-tui server status|stop|logs|grpc-key``: the per-user local server, from the CLI.
 
 None of these starts a server. ``status`` asks the running one (``/apex-tui/v1/status``);
 ``stop`` asks it to stop, asking first (or refusing, without a terminal) when research jobs
@@ -20,6 +20,7 @@ from apex_tui.services import runtime_files as files
 from apex_tui.services.local_admin import AdminError, server_status
 from apex_tui.services.paths import state_dir
 from apex_tui.services.runtime_files import ServerRecord
+from apex_tui.services.server_plan import grpc_key_path
 
 __all__ = ["run_server"]
 
@@ -202,4 +203,20 @@ def run_server(args: argparse.Namespace) -> int:
         return _status(args)
     if command == "stop":
         return _stop(args)
+    if command == "grpc-key":
+        return _grpc_key()
     return _logs(args)
+
+
+def _grpc_key() -> int:
+    """The key of the local server's gRPC port, for ``MACROCOSMOS_API_KEY=$(…)``."""
+    path = grpc_key_path()
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise UsageError(
+            f"no gRPC key yet ({path}): set server.grpc_port "
+            "(apex-tui config set server.grpc_port 50051), then start apex-tui once"
+        ) from None
+    print(key)
+    return 0

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import socket
 import sys
 import threading
@@ -50,6 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="also serve gRPC on this port, for the macrocosmos SDK (0 = any free port; "
         "needs pip install 'apex-tui[grpc]')",
     )
+    parser.add_argument(
+        "--grpc-key-file",
+        type=Path,
+        default=None,
+        help="over gRPC accept only the key in this file (created, mode 0600, if missing); "
+        "such callers get the chats of --grpc-owner-key",
+    )
+    parser.add_argument("--grpc-owner-key", default=None, help=argparse.SUPPRESS)
     parser.add_argument(
         "--uds", metavar="PATH", help="listen on this Unix socket (mode 0600) instead of a port"
     )
@@ -144,6 +153,18 @@ def _read_token(path: Path) -> str:
     return token
 
 
+def grpc_key_from(path: Path) -> str:
+    """The gRPC key in ``path``, made now (random, mode 0600) if the file does not exist."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_token(path)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        key = secrets.token_urlsafe(32)
+        out.write(key + "\n")
+    return key
+
+
 def _listen(args: argparse.Namespace) -> socket.socket:
     if args.fd is not None:
         return _inherited(args.fd)
@@ -196,6 +217,8 @@ def serve_main(argv: list[str]) -> int:
             searxng_url=args.searxng,
             idle_minutes=args.idle_minutes,
             access_token=_read_token(args.token_file) if args.token_file else None,
+            grpc_key=grpc_key_from(args.grpc_key_file) if args.grpc_key_file else None,
+            grpc_owner_key=args.grpc_owner_key,
             db_wait=args.db_wait,
         )
         if options.grpc_port is not None:

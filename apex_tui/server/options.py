@@ -35,6 +35,11 @@ class ServerOptions:
     grpc_port: int | None = None
     """Also serve ``apex.v1.ApexService`` over gRPC on this port of ``host`` (0 = any free
     port); ``None`` = Connect only. Needs the ``grpc`` extra."""
+    grpc_key: str | None = None
+    """When set, gRPC callers must present this key (the per-user server: its gRPC port is on
+    loopback TCP, where any local user could connect) and get the chats of ``grpc_owner_key``."""
+    grpc_owner_key: str | None = None
+    """The API key whose chats a caller with ``grpc_key`` reaches (the app's local key)."""
     searxng_url: str | None = None
     max_body_bytes: int = 4 * 1024 * 1024
     """Largest request body accepted; bigger ones get ``resource_exhausted`` (as connect-go)."""
@@ -63,6 +68,8 @@ class ServerOptions:
             raise ValueError("research_step_seconds must be 0 or positive")
         if self.grpc_port is not None and not 0 <= self.grpc_port <= 65535:
             raise ValueError(f"grpc port {self.grpc_port} is not a port number (0-65535)")
+        if self.grpc_key is not None and not (self.grpc_key.strip() and self.grpc_owner_key):
+            raise ValueError("a gRPC key needs a non-empty key and the key whose chats it opens")
         if self.idle_minutes is not None and self.idle_minutes < 0:
             raise ValueError("idle_minutes must be 0 or positive")
         if self.access_token is not None and not self.access_token.strip():

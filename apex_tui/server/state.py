@@ -26,6 +26,12 @@ from apex_tui.server.websearch import WebSearcher
 __all__ = ["ServerState", "make_engine"]
 
 
+def caller_for(key: str) -> Caller:
+    """Data is partitioned by the SHA-256 of the API key: the caller a key makes."""
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return Caller(owner=digest, user_id=f"user-{digest[:16]}")
+
+
 def make_engine(options: ServerOptions, searcher: WebSearcher) -> CompletionEngine:
     """The engine the options name: an OpenAI-compatible upstream, else the offline one."""
     if options.engine == "openai":
@@ -91,8 +97,7 @@ class ServerState:
             raise ConnectError(
                 "unauthenticated", "invalid API key: check the key configured for this server"
             )
-        digest = hashlib.sha256(key.encode()).hexdigest()
-        return Caller(owner=digest, user_id=f"user-{digest[:16]}")
+        return caller_for(key)
 
     def take_fault(self, scope: Scope, method: str) -> Fault | None:
         if not self.options.faults_enabled:

@@ -23,7 +23,7 @@ from apex_tui.services.config import Config, ConfigError
 from apex_tui.services.local_plan import EarlyLocalServer
 from apex_tui.services.local_server import LocalServerProcess
 from apex_tui.services.paths import data_dir, state_dir
-from apex_tui.services.server_plan import LocalServerPlan, plan_local_server
+from apex_tui.services.server_plan import LOCAL_KEY, LocalServerPlan, plan_local_server
 from apex_tui.services.user_server import UserServer, connect
 
 if TYPE_CHECKING:
@@ -44,8 +44,6 @@ __all__ = [
 ]
 
 PUBLIC_HOST = "constellation.api.cloud.macrocosmos.ai"
-LOCAL_KEY = "apex-tui-local"
-"""The key sent to a local server when none is configured (it accepts any non-empty key)."""
 
 _TRUE = ("true", "1", "yes", "y", "on")
 

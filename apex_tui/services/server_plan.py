@@ -12,13 +12,28 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from apex_tui.services.paths import data_dir
+from apex_tui.services.paths import data_dir, state_dir
 
-__all__ = ["DEFAULT_IDLE_MINUTES", "LocalServerPlan", "plan_local_server"]
+__all__ = [
+    "DEFAULT_IDLE_MINUTES",
+    "LOCAL_KEY",
+    "LocalServerPlan",
+    "grpc_key_path",
+    "plan_local_server",
+]
 
 DEFAULT_IDLE_MINUTES = 10.0
+LOCAL_KEY = "apex-tui-local"
+"""The key sent to a local server when none is configured (it accepts any non-empty key)."""
+
+
+def grpc_key_path() -> Path:
+    """The key the local server's gRPC port takes (made by the server, mode 0600): over
+    loopback TCP any local user could connect, so the known local key is not enough there."""
+    return state_dir() / "grpc.key"
 
 
 @dataclass(frozen=True)
@@ -77,7 +92,9 @@ def plan_local_server(section: Mapping[str, Any]) -> LocalServerPlan:
     if grpc_port is not None:
         if isinstance(grpc_port, bool) or not isinstance(grpc_port, int):
             raise ValueError("grpc_port must be a port number")
-        args += ["--grpc-port", str(grpc_port)]  # SDK scripts then see the app's chats
+        # SDK scripts then see the app's chats, with the key in grpc_key_path()
+        args += ["--grpc-port", str(grpc_port), "--grpc-key-file", str(grpc_key_path())]
+        args += ["--grpc-owner-key", LOCAL_KEY]
     if engine == "openai" and upstream_model:
         label = f"openai engine ({upstream_model})"
     else:

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from apex_tui.cli import main
 from apex_tui.services.config import Config, ConfigError, ServerSection, set_value
 from apex_tui.services.connection import LOCAL_KEY, close_connection, open_connection
 from apex_tui.services.local_plan import plan_local_server
+from apex_tui.services.server_plan import grpc_key_path
 
 
 def test_the_plan_passes_the_port_on_and_checks_it() -> None:
@@ -43,7 +45,9 @@ def _free_port() -> int:
     return port
 
 
-def test_the_apps_local_server_shares_its_chats_over_grpc() -> None:
+def test_the_apps_local_server_shares_its_chats_over_grpc(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     grpc = pytest.importorskip("grpc")
     from apex_tui.server.grpc.generated import apex_pb2, apex_pb2_grpc
 
@@ -58,14 +62,29 @@ def test_the_apps_local_server_shares_its_chats_over_grpc() -> None:
             )
 
         made = asyncio.run(make_chat())
+        key_file = grpc_key_path()
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = apex_pb2_grpc.ApexServiceStub(channel)
-            sessions = stub.GetChatSessions(
-                apex_pb2.GetChatSessionsRequest(),
-                metadata=[("authorization", f"Bearer {LOCAL_KEY}")],
-                timeout=30,
-            )
+
+            def sessions_for(key: str) -> Any:
+                return stub.GetChatSessions(
+                    apex_pb2.GetChatSessionsRequest(),
+                    metadata=[("authorization", f"Bearer {key}")],
+                    timeout=30,
+                )
+
+            # Any local user can reach a loopback port, and the app's key is no secret: the
+            # port takes only the key in a file of the user's own.
+            with pytest.raises(grpc.RpcError) as refused:
+                sessions_for(LOCAL_KEY)
+            assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+            assert "apex-tui server grpc-key" in str(refused.value.details())
+            assert key_file.stat().st_mode & 0o777 == 0o600
+            sessions = sessions_for(key_file.read_text(encoding="utf-8").strip())
     finally:
         close_connection(conn)
     assert [s.title for s in sessions.chat_sessions] == ["Made in the app"]
     assert sessions.chat_sessions[0].id == made.parsed_chat.id
+    capsys.readouterr()
+    assert main(["server", "grpc-key"]) == 0  # what MACROCOSMOS_API_KEY=$(…) reads
+    assert capsys.readouterr().out.strip() == key_file.read_text(encoding="utf-8").strip()

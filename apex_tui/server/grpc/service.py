@@ -11,6 +11,7 @@ Fault injection (``X-Apex-Fault``) is a Connect-only testing aid and is not read
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import time
 from typing import Any
@@ -21,10 +22,11 @@ from google.protobuf.message import Message
 
 from apex_tui.api.models import ChatCompletionRequest
 from apex_tui.api.protocol import ConnectError
+from apex_tui.server.asgi import bearer_key
 from apex_tui.server.grpc import convert
 from apex_tui.server.grpc.generated import apex_pb2_grpc
 from apex_tui.server.handlers import Caller
-from apex_tui.server.state import ServerState
+from apex_tui.server.state import ServerState, caller_for
 
 log = logging.getLogger("apex_tui.server")
 access_log = logging.getLogger("apex_tui.server.access")
@@ -159,7 +161,19 @@ class ApexServicer(apex_pb2_grpc.ApexServiceServicer):
     # --- shared ------------------------------------------------------------------------------
 
     def _caller(self, context: Any) -> Caller:
-        return self.state.authenticate(_metadata_scope(context))
+        scope = _metadata_scope(context)
+        options = self.state.options
+        if options.grpc_key is None:
+            return self.state.authenticate(scope)
+        key = bearer_key(scope)
+        if key is None or not hmac.compare_digest(key.encode(), options.grpc_key.encode()):
+            raise ConnectError(
+                "unauthenticated",
+                "this local server's gRPC port takes only its own key: "
+                "MACROCOSMOS_API_KEY=$(apex-tui server grpc-key)",
+            )
+        assert options.grpc_owner_key is not None  # ServerOptions checks the pair
+        return caller_for(options.grpc_owner_key)
 
     async def _unary(self, method: str, request: Message, context: Any) -> Message:
         started = time.perf_counter()

@@ -1,17 +1,16 @@
-"""CLI commands: the interactive app, ``ask``, ``search`` and ``config`` (chats and research
-live in their own modules). Each returns an exit code; errors are raised for ``cli.main``."""
+"""CLI commands: the interactive app, ``search`` and ``config`` (``ask``, chats, research and
+``models`` live in their own modules). Each returns an exit code; errors are raised for
+``cli.main``."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
-from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
+from apex_tui.cli_ask import run_ask
 from apex_tui.cli_chats import run_chats
 from apex_tui.cli_research import run_research
-from apex_tui.cli_runtime import UsageError, config_of, emit_json, note, run_connected
+from apex_tui.cli_runtime import UsageError, config_of, emit_json, note, one_line, run_connected
 from apex_tui.services.config import Config
 
 if TYPE_CHECKING:
@@ -22,7 +21,6 @@ __all__ = [
     "run_chats",
     "run_config",
     "run_interactive",
-    "run_models",
     "run_research",
     "run_search",
 ]
@@ -31,20 +29,13 @@ __all__ = [
 def run_interactive(args: argparse.Namespace, early: EarlyLocalServer | None = None) -> int:
     """Open the Textual app on the resolved connection (the only command importing the UI).
 
-    ``early``: the local server child ``cli.main`` started from the raw config; it is adopted
-    if the validated config asks for the same server, else stopped."""
+    ``early``: the per-user local server ``cli.main`` found or started from the raw config;
+    it is adopted if the validated config asks for the same server."""
     from apex_tui.services.connection import begin_connection, close_connection
 
-    try:
-        config = config_of(args)
-        # The local server (if one is needed) runs in a child process while the UI imports.
-        pending = begin_connection(
-            config, base_url=args.base_url, api_key=args.api_key, early=early
-        )
-    except BaseException:
-        if early is not None:
-            early.stop()
-        raise
+    config = config_of(args)
+    # A local server that had to be started starts while the UI imports.
+    pending = begin_connection(config, base_url=args.base_url, api_key=args.api_key, early=early)
     try:
         from apex_tui.ui.app import run_app
     except ModuleNotFoundError as exc:
@@ -62,169 +53,6 @@ def run_interactive(args: argparse.Namespace, early: EarlyLocalServer | None = N
         return int(run_app(conn, config))
     finally:
         close_connection(conn)
-
-
-# --- ask -----------------------------------------------------------------------------------
-
-
-def _settings(args: argparse.Namespace, config: Config) -> Any:
-    from apex_tui.services.chat_sync import ChatSettings
-
-    return ChatSettings.from_config(
-        config,
-        completion_type=args.completion_type or None,
-        model=args.model or None,
-        temperature=args.temperature,
-        top_p=args.top_p,
-        max_new_tokens=args.max_tokens,
-        seed=args.seed,
-        system_prompt=args.system,
-    )
-
-
-def _write(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
-
-
-TOKEN_LIMIT_NOTE = "stopped at the token limit — raise max tokens (--max-tokens) for more"
-
-
-def _plain(text: str) -> str:
-    """Reasoning for the terminal: control characters (escape sequences) removed."""
-    return "".join(c for c in text if c in "\n\t" or (ord(c) >= 32 and ord(c) != 127))
-
-
-class _AskOutput:
-    """Where an answer's pieces go: the answer to stdout, the reasoning to stderr (dimmed on a
-    terminal) with ``--show-reasoning``, else a one-line note that it was hidden."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.quiet = bool(args.json)
-        self.show_reasoning = bool(args.show_reasoning)
-        self.parts: list[str] = []
-        self.reasoning: list[str] = []
-        self._dim = sys.stderr.isatty()
-
-    def take(self, piece: Any) -> None:
-        from apex_tui.services.chat_sync import ReasoningDelta
-
-        if isinstance(piece, ReasoningDelta):
-            self.reasoning.append(piece.text)
-            if self.show_reasoning and not self.quiet:
-                text = _plain(piece.text)
-                sys.stderr.write(f"\x1b[2m{text}\x1b[0m" if self._dim else text)
-                sys.stderr.flush()
-            return
-        if self.show_reasoning and self.reasoning and not self.parts and not self.quiet:
-            sys.stderr.write("\n")
-        self.parts.append(piece.text)
-        if not self.quiet:
-            _write(piece.text)
-
-    def end_line(self) -> None:
-        if self.parts and not self.quiet and not self.parts[-1].endswith("\n"):
-            _write("\n")
-
-    def notes(self, finish_reason: str) -> None:
-        if self.quiet:
-            return
-        if self.reasoning and not self.show_reasoning:
-            note("(the model's reasoning was hidden; --show-reasoning shows it)")
-        if finish_reason == "length":
-            note(TOKEN_LIMIT_NOTE)
-
-
-def run_ask(args: argparse.Namespace) -> int:
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    if not prompt.strip():
-        raise UsageError("the prompt is empty; pass it as an argument or on stdin with `-`")
-    if args.no_store and args.chat:
-        raise UsageError("--chat continues a stored chat; it cannot be used with --no-store")
-    unary = bool(args.no_stream)
-
-    async def body(conn: Any, config: Config) -> int:
-        from apex_tui.services.chat_sync import (
-            ChatSync,
-            StreamProgress,
-            TurnFinished,
-            TurnStarted,
-            history_messages,
-            stream_answer,
-        )
-
-        settings = _settings(args, config)
-        if settings.completion_type not in (
-            "basic",
-            "web-search",
-            "chain-of-thought",
-            "reasoning",
-            "combined",
-        ):
-            raise UsageError(f"unknown completion type {settings.completion_type!r} in config")
-        out = _AskOutput(args)
-        if args.no_store:
-            progress = StreamProgress()
-            answer = stream_answer(
-                conn.client,
-                history_messages([], prompt),
-                settings,
-                progress=progress,
-                unary=unary,
-            )
-            async with aclosing(answer):
-                async for piece in answer:
-                    out.take(piece)
-            reasoning, text = progress.split()
-            result: dict[str, Any] = {
-                "answer": text,
-                "stored": False,
-                "model": progress.model,
-                "finish_reason": progress.finish_reason,
-                "usage": progress.usage,
-            }
-            if reasoning:
-                result["reasoning"] = reasoning
-        else:
-            sync = ChatSync(conn.client, chat_type=config.defaults.chat_type)
-            history = await sync.load_turns(args.chat) if args.chat else []
-            result = {"chat_id": args.chat, "stored": True}
-            events = sync.send(args.chat, prompt, history, settings, unary=unary)
-            try:
-                async with aclosing(events):
-                    async for event in events:
-                        if isinstance(event, TurnStarted):
-                            result.update(chat_id=event.chat.id, completion_id=event.completion_id)
-                            note(f"chat {event.chat.id}")
-                        elif isinstance(event, TurnFinished):
-                            turn = event.turn
-                            result.update(
-                                answer=turn.answer,
-                                model=turn.metadata.get("model", ""),
-                                finish_reason=turn.finish_reason,
-                                usage=turn.metadata.get("usage", {}),
-                            )
-                            if turn.reasoning:
-                                result["reasoning"] = turn.reasoning
-                        else:
-                            out.take(event)
-            except asyncio.CancelledError:
-                out.end_line()
-                note(f"interrupted; the partial answer is saved in chat {result['chat_id']}")
-                raise
-            except Exception:
-                out.end_line()
-                if result.get("chat_id"):
-                    note(f"the partial answer is saved in chat {result['chat_id']}")
-                raise
-        if args.json:
-            emit_json(result)
-        else:
-            out.end_line()
-            out.notes(str(result.get("finish_reason") or ""))
-        return 0
-
-    return run_connected(args, body)
 
 
 # --- search --------------------------------------------------------------------------------
@@ -252,8 +80,8 @@ def run_search(args: argparse.Namespace) -> int:
         if not results:
             note("no results")
         for rank, r in enumerate(results, start=1):
-            passage = " ".join((r.relevant or r.content).split())
-            print(f"{rank}. {r.url}\n   {passage[:400]}")
+            passage = one_line(r.relevant or r.content)
+            print(f"{rank}. {one_line(r.url)}\n   {passage[:400]}")
         return 0
 
     return run_connected(args, body)
@@ -307,51 +135,4 @@ def run_config(args: argparse.Namespace) -> int:
     unset_value(config, args.key)
     save_config(config, path)
     note(f"unset {args.key} in {path}")
-    return 0
-
-
-# --- models --------------------------------------------------------------------------------
-
-
-def run_models(args: argparse.Namespace) -> int:
-    """The upstream's models (one a line), or the local model servers found on 127.0.0.1."""
-    from apex_tui.services.upstream_models import ModelListError, discover_local, list_models
-
-    config = config_of(args)
-    url = args.url or config.server.upstream_url
-    key = config.server.upstream_key if not args.url else None
-    if url:
-        try:
-            models = asyncio.run(list_models(url, key))
-        except ModelListError as exc:
-            note(f"apex-tui: {exc}")
-            return 1
-        if args.json:
-            emit_json({"url": url, "models": models})
-        else:
-            if not models:
-                note(f"{url} lists no models")
-            for name in models:
-                print(name)
-        return 0
-    found = asyncio.run(discover_local())
-    if args.json:
-        emit_json([{"name": f.name, "url": f.url, "models": list(f.models)} for f in found])
-        return 0
-    if not found:
-        note(
-            "no model server is configured ([server] upstream_url) and none answers on "
-            "127.0.0.1 (Ollama 11434, llama.cpp 8080, LM Studio 1234, vLLM 8000)"
-        )
-        return 1
-    for server in found:
-        print(f"{server.name} at {server.url}:")
-        for name in server.models:
-            print(f"  {name}")
-    first = found[0]
-    note(
-        f"use one: apex-tui config set server.engine openai && apex-tui config set "
-        f"server.upstream_url {first.url} && apex-tui config set server.upstream_model "
-        f"{first.models[0] if first.models else 'NAME'}"
-    )
     return 0

@@ -9,7 +9,15 @@ import sys
 from contextlib import aclosing
 from typing import Any
 
-from apex_tui.cli_runtime import UsageError, emit_json, note, run_connected
+from apex_tui.cli_runtime import (
+    StreamSanitizer,
+    UsageError,
+    emit_json,
+    note,
+    one_line,
+    run_connected,
+    shown,
+)
 from apex_tui.services.config import Config
 
 __all__ = ["run_research"]
@@ -29,7 +37,8 @@ def _parse(words: list[str]) -> tuple[str, str]:
 
 
 async def _follow(tracker: Any, job_id: str, args: argparse.Namespace) -> int:
-    shown = 0
+    count = 0
+    sanitizer = None if args.raw else StreamSanitizer()  # steps are pieces of one report
     updates = tracker.follow(job_id, from_start=args.from_start)
     try:
         async with aclosing(updates):
@@ -37,12 +46,13 @@ async def _follow(tracker: Any, job_id: str, args: argparse.Namespace) -> int:
                 if update.notice:
                     note(f"job {job_id}: {update.notice}")
                     continue
-                if shown == 0 and not update.steps and not update.done:
+                if count == 0 and not update.steps and not update.done:
                     note(f"job {job_id}: {update.status}; waiting for steps…")
                 for step in update.steps:
-                    sys.stdout.write(step.text if step.text.endswith("\n") else step.text + "\n")
+                    text = step.text if step.text.endswith("\n") else step.text + "\n"
+                    sys.stdout.write(text if sanitizer is None else sanitizer.feed(text))
                     sys.stdout.flush()
-                    shown += 1
+                    count += 1
                 if update.done:
                     if update.status == "completed":
                         note(f"job {job_id} completed")
@@ -66,8 +76,10 @@ def run_research(args: argparse.Namespace) -> int:
         tracker = ResearchTracker(conn.client, poll_interval=args.poll_interval)
         if action == "submit":
             job_id = await tracker.submit(argument, model=config.defaults.model)
-            print(job_id, flush=True)
+            print(one_line(job_id), flush=True)
             if not args.follow:
+                if conn.local is not None:
+                    note("it runs on in the local server after this command ends")
                 note(f"follow it with `apex-tui research status {job_id} --follow`")
                 return 0
             return await _follow(tracker, job_id, args)
@@ -91,7 +103,7 @@ def run_research(args: argparse.Namespace) -> int:
                 note(update.error)
             text = update.report or "".join(s.text for s in update.steps)
             if text:
-                print(text.rstrip("\n"))
+                print(shown(text, raw=args.raw).rstrip("\n"))
             return 0
         jobs = tracker.list_jobs()
         for job in jobs:
@@ -106,7 +118,8 @@ def run_research(args: argparse.Namespace) -> int:
         if not jobs:
             note('no research jobs watched here; start one with `apex-tui research "…"`')
         for job in jobs:
-            print(f"{job.job_id}  {job.status:10}  {job.submitted_at[:16]}  {job.prompt[:60]}")
+            status, prompt = one_line(job.status), one_line(job.prompt)[:60]
+            print(f"{one_line(job.job_id)}  {status:10}  {job.submitted_at[:16]}  {prompt}")
         return 0
 
-    return run_connected(args, body)
+    return run_connected(args, body, hold=args.follow)

@@ -23,7 +23,6 @@ from apex_tui.api import models as m
 from apex_tui.server.corpus import Document
 from apex_tui.server.engines.writer import LABEL, clean_sentences
 from apex_tui.server.research_agent import ResearchAgent, ResearchFailed
-from apex_tui.server.research_lock import ResearchLock
 from apex_tui.server.search import corpus_index, tokenize
 from apex_tui.server.storage import JobRow, Storage
 
@@ -155,7 +154,10 @@ class ResearchRunner:
         self.agent = agent
         """Drives jobs with a model (openai engine); None: the offline writer's steps."""
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._lock = ResearchLock(storage.path)
+
+    def running_jobs(self) -> list[str]:
+        """Ids of the jobs this server is stepping now (they keep a per-user server up)."""
+        return sorted(self._tasks)
 
     async def submit(self, owner: str, request: m.ChatCompletionRequest) -> JobRow:
         seed = request.seed if request.seed is not None else random.randrange(1_000_001)
@@ -164,11 +166,8 @@ class ResearchRunner:
         return job
 
     async def resume_unfinished(self) -> None:
-        """Continue every job a previous run left pending or running, unless another server
-        on this database holds the research lock (it resumes them: one writer per job)."""
-        if not self._lock.acquire():
-            log.info("another server on %s resumes its research jobs", self.db.path)
-            return
+        """Continue every job a previous run left pending or running. The server holds its
+        database's lock (``db_lock``), so no other server steps these jobs."""
         for job_id in await self.db.run(self.db.unfinished_job_ids):
             log.info("resuming deep research job %s", job_id)
             self._launch(job_id)
@@ -237,4 +236,3 @@ class ResearchRunner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._lock.release()

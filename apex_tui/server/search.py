@@ -65,6 +65,9 @@ _STOP = frozenset(
 )
 K1 = 1.5
 B = 0.75
+MAX_QUERY_CHARS = 4000
+"""Only this much of a query is searched for: the cost grows with the query's terms (a 1 MB
+query took seconds of CPU per search); a long prompt's opening says what it is about."""
 
 
 def tokenize(text: str) -> list[str]:
@@ -117,7 +120,7 @@ class Bm25Index:
 
     def search(self, query: str, limit: int) -> list[Hit]:
         """Up to ``limit`` documents with a positive score, best first (ties by corpus order)."""
-        terms = tokenize(query)
+        terms = tokenize(query[:MAX_QUERY_CHARS])
         if not terms or limit <= 0:
             return []
         scored = [

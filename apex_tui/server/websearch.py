@@ -13,6 +13,8 @@ snippets.
 from __future__ import annotations
 
 import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from apex_tui.api.models import WebSearchResult
@@ -27,32 +29,66 @@ MARGIN = 0.2
 """Seconds kept back at the end of the deadline to build the reply."""
 MAX_SNIPPET = 2000
 
+SEARCH_THREADS = 2
+"""Offline searches run on their own threads, at most this many at once: a burst of searches
+queues here instead of taking the worker threads the storage needs (a concurrent chat list
+waited seconds behind eight of them)."""
+
 
 class WebSearcher:
-    """Runs one search and returns up to ``limit`` de-duplicated results, best first."""
+    """Runs one search and returns up to ``limit`` de-duplicated results, best first.
+
+    An offline search abandoned at its deadline is really dropped if it has not started; one
+    that has is bounded (``search.MAX_QUERY_CHARS``) and finishes on its own thread."""
 
     def __init__(self, searxng_url: str | None = None, *, fetch_private: bool = False) -> None:
         self.searxng_url = searxng_url.rstrip("/") if searxng_url else None
         self.fetch_private = fetch_private
         """Read pages on loopback/private addresses too (tests, intranets)."""
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self.running = 0
+        """Offline searches running right now (tests check the bound)."""
+        self.most_running = 0
 
     async def search(self, query: str, limit: int, timeout: float) -> list[WebSearchResult]:
         if self.searxng_url:
             return await self._searxng(query, limit, timeout)
+        work = asyncio.get_running_loop().run_in_executor(
+            self._threads(), self._offline, query, limit
+        )
         try:
-            return await asyncio.wait_for(asyncio.to_thread(self._offline, query, limit), timeout)
+            return await asyncio.wait_for(work, timeout)  # cancels it if it is still queued
         except TimeoutError:
             raise ConnectError(
                 "deadline_exceeded",
                 f"search took longer than max_response_time ({timeout:g} s); allow more time",
             ) from None
 
-    @staticmethod
-    def _offline(query: str, limit: int) -> list[WebSearchResult]:
-        return [
-            WebSearchResult(url=h.document.url, content=h.document.text, relevant=h.passage)
-            for h in corpus_index().search(query, limit)
-        ]
+    def _threads(self) -> ThreadPoolExecutor:
+        """The search threads (also for scoring fetched pages), made on first use."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="apex-search")
+        return self._pool
+
+    def close(self) -> None:
+        """Drop queued searches and let the threads end (the server is stopping)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def _offline(self, query: str, limit: int) -> list[WebSearchResult]:
+        with self._lock:
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        try:
+            return [
+                WebSearchResult(url=h.document.url, content=h.document.text, relevant=h.passage)
+                for h in corpus_index().search(query, limit)
+            ]
+        finally:
+            with self._lock:
+                self.running -= 1
 
     async def _searxng(self, query: str, limit: int, timeout: float) -> list[WebSearchResult]:
         import httpx  # only for live search: the server starts ~0.1 s sooner without it
@@ -72,7 +108,7 @@ class WebSearcher:
             if page:
                 titled = title and not page.lstrip().startswith(title)
                 content = f"{title}\n\n{page}".strip() if titled else page
-                relevant = await asyncio.to_thread(best_passage, query, page)
+                relevant = await loop.run_in_executor(self._threads(), best_passage, query, page)
             else:
                 content, relevant = f"{title}\n\n{snippet}".strip(), snippet or title
             results.append(WebSearchResult(url=url, content=content, relevant=relevant))

@@ -7,6 +7,12 @@ finish reason, token usage, interrupted or not, the model's reasoning) are writt
 (:mod:`apex_tui.services.reasoning`): it is shown apart and stored in ``metadata["reasoning"]``,
 never in the answer text. A cancelled or broken stream still stores what arrived, marked
 interrupted.
+
+That final write is retried (it is idempotent: the same completion, the same text); a turn
+is ``saved`` only once the server has acknowledged it. When it still fails, the answer (with
+its reasoning and metadata) is kept on this machine (``services.recovery``) and the turn says
+where, so no caller can claim a save that did not happen and no answer lives only on the
+screen.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from apex_tui.api.models import (
 )
 from apex_tui.services.completion_types import build_chat_request, plan_for
 from apex_tui.services.reasoning import ThinkSplitter, split_reasoning
+from apex_tui.services.recovery import RecoveryStore, UnsavedAnswer
 
 if TYPE_CHECKING:
     from apex_tui.services.config import Config
@@ -101,6 +108,10 @@ class Turn:
     error: str = ""
     reasoning: str = ""
     """The model's reasoning, shown apart from the answer (``metadata["reasoning"]``)."""
+    saved: bool = True
+    """False when the server did not acknowledge the final write (see ``recovery_file``)."""
+    recovery_file: str = ""
+    """Where the unsaved answer is kept on this machine, when it could be kept."""
 
     @property
     def finish_reason(self) -> str:
@@ -280,9 +291,19 @@ async def stream_answer(
 class ChatSync:
     """Sends turns and keeps the stored chat in step with what was shown."""
 
-    def __init__(self, client: ApexClient, *, chat_type: str = "apex") -> None:
+    def __init__(
+        self,
+        client: ApexClient,
+        *,
+        chat_type: str = "apex",
+        recovery: RecoveryStore | None = None,
+    ) -> None:
         self.client = client
         self.chat_type = chat_type
+        self.recovery = recovery or RecoveryStore()
+        self.last_turn: Turn | None = None
+        """The turn :meth:`send` worked on last: after a cancel or an error, whether (and
+        where) its answer was saved."""
 
     async def load_turns(self, chat_id: str) -> list[Turn]:
         """The chat's stored turns, oldest first."""
@@ -337,7 +358,10 @@ class ChatSync:
             answer="",
             completion_type=settings.completion_type,
             created_at=completion.created_at,
+            saved=False,
         )
+        self.last_turn = turn
+        chat_id = chat.id
         messages = history_messages(history, prompt)
         try:
             answer = stream_answer(
@@ -352,20 +376,23 @@ class ChatSync:
                 progress.raw.append(partial)
             turn.reasoning, turn.answer = progress.split()
             turn.interrupted, turn.error = True, str(exc)
-            await self._store(turn, progress, settings)
+            await self._store(chat_id, turn, progress, settings)
             yield TurnFinished(turn)
             raise
         except BaseException:  # cancelled (Ctrl-C, task cancel, aclose): keep what arrived
             turn.reasoning, turn.answer = progress.split()
             turn.interrupted, turn.error = True, "interrupted"
-            await self._store(turn, progress, settings)
+            await self._store(chat_id, turn, progress, settings)
             raise
         turn.reasoning, turn.answer = progress.split()
-        await self._store(turn, progress, settings)
+        await self._store(chat_id, turn, progress, settings)
         yield TurnFinished(turn)
 
-    async def _store(self, turn: Turn, progress: StreamProgress, settings: ChatSettings) -> None:
-        """Write the answer and its metadata back; a failure here is noted, not raised."""
+    async def _store(
+        self, chat_id: str, turn: Turn, progress: StreamProgress, settings: ChatSettings
+    ) -> None:
+        """Write the answer and its metadata back, retrying; a failure is noted on the turn
+        (and the answer kept locally), not raised."""
         metadata: dict[str, Any] = {
             "client": "apex-tui",
             "model": progress.model,
@@ -392,12 +419,33 @@ class ChatSync:
         turn.metadata = metadata
         try:
             stored = await self.client.update_completion_attributes(
-                turn.completion_id, completion_text=turn.answer, metadata=metadata
+                turn.completion_id, completion_text=turn.answer, metadata=metadata, retry=True
             )
         except ApexError as exc:
-            turn.error = (turn.error + "; " if turn.error else "") + f"not saved: {exc}"
+            turn.saved = False
+            turn.error = (turn.error + "; " if turn.error else "") + f"not saved: {exc.message}"
+            self._keep(chat_id, turn, exc)
             return
+        turn.saved = True
         turn.metadata = dict(stored.metadata or metadata)
+
+    def _keep(self, chat_id: str, turn: Turn, error: ApexError) -> None:
+        """Keep an answer the server did not take (nothing to keep when none arrived)."""
+        if not turn.answer and not turn.reasoning:
+            return
+        unsaved = UnsavedAnswer(
+            chat_id=chat_id,
+            completion_id=turn.completion_id,
+            prompt=turn.prompt,
+            answer=turn.answer,
+            metadata=turn.metadata,
+            error=error.message,
+            server=self.client.base_url,
+        )
+        try:
+            turn.recovery_file = str(self.recovery.keep(unsaved))
+        except OSError as exc:
+            turn.error += f"; could not keep it locally either ({exc.strerror or exc})"
 
     async def regenerate(
         self, chat_id: str, turn: Turn, history: list[Turn], settings: ChatSettings

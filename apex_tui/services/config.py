@@ -11,12 +11,23 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+)
 
+from apex_tui.api.limits import ClientLimits
 from apex_tui.services.paths import APP_DIR, config_dir, config_path, data_dir, state_dir
 
 __all__ = [
     "APP_DIR",
+    "ClientSection",
     "Config",
     "ConfigError",
     "Defaults",
@@ -56,6 +67,12 @@ class ServerSection(_Section):
     """Live web search through this SearXNG instance (its JSON format enabled)."""
     fetch_private_pages: bool = False
     """Live search may read pages on loopback/private addresses (intranets, testing)."""
+    grpc_port: int | None = Field(default=None, ge=1, le=65535)
+    """Also serve gRPC (for the macrocosmos SDK) on this loopback port; needs the grpc extra."""
+    research_step_seconds: float = 3.0
+    """Pause between the offline writer's deep-research steps."""
+    idle_minutes: float = 10.0
+    """The per-user local server exits after this long with no window, command or job."""
 
 
 class Defaults(_Section):
@@ -77,6 +94,33 @@ class SearchDefaults(_Section):
     max_response_time: int = 30
 
 
+_LIMITS = ClientLimits()
+
+
+class ClientSection(_Section):
+    """How long the client waits and how much it reads (``api.limits`` says why these
+    defaults), and how it retries reads and the final write of an answer."""
+
+    connect_timeout: PositiveFloat = _LIMITS.connect_timeout
+    call_timeout: PositiveFloat = _LIMITS.call_timeout
+    stream_first_message_timeout: PositiveFloat = _LIMITS.stream_first_message_timeout
+    stream_idle_timeout: PositiveFloat = _LIMITS.stream_idle_timeout
+    stream_timeout: PositiveFloat = _LIMITS.stream_timeout
+    max_reply_bytes: PositiveInt = _LIMITS.max_reply_bytes
+    max_stream_bytes: PositiveInt = _LIMITS.max_stream_bytes
+    max_retries: NonNegativeInt = 3
+    retry_base_delay: NonNegativeFloat = 0.5
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``ApexClient``."""
+        limits = ClientLimits(**{name: getattr(self, name) for name in ClientLimits.names()})
+        return {
+            "limits": limits,
+            "max_retries": self.max_retries,
+            "retry_base_delay": self.retry_base_delay,
+        }
+
+
 class Config(_Section):
     api_key: str | None = None
     base_url: str | None = None
@@ -84,6 +128,7 @@ class Config(_Section):
     server: ServerSection = ServerSection()
     defaults: Defaults = Defaults()
     search: SearchDefaults = SearchDefaults()
+    client: ClientSection = ClientSection()
     theme: str = "apex-dark"
     keymap: dict[str, str] = {}
 
@@ -109,6 +154,12 @@ def load_config(path: Path | None = None) -> Config:
         return Config()
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} on line {line}); "
+            "save it as UTF-8, or remove the file"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -41,6 +41,7 @@ def test_completion_type_choices_match_the_mapping() -> None:
         ["chats", "rename"],
         ["chats", "delete"],
         ["chats", "export"],
+        ["chats", "recover"],
         ["config"],
         ["config", "path"],
         ["config", "show"],

@@ -205,6 +205,22 @@ async def test_draft_restored_after_restart(make_app: AppFactory) -> None:
         assert main_of(app).prompt_bar.text == "half a thought"
 
 
+async def test_text_whose_changes_are_still_queued_is_kept_on_exit(
+    make_app: AppFactory,
+) -> None:
+    """Quit (or a hang-up) in the same moment as the last keys: the prompt's text is the draft,
+    not what the last handled change message said."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main_of(app).prompt_bar.input.text = "typed as the window closed"
+        app.exit(0)  # before the text area's Changed message is handled
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert main_of(app).prompt_bar.text == "typed as the window closed"
+
+
 async def test_bad_key_shows_hint(make_app: AppFactory, tmp_path: Path) -> None:
     server = EmbeddedServer(ServerOptions(db_path=tmp_path / "keyed.db", api_keys=["right"]))
     base_url = server.start()

@@ -1,5 +1,6 @@
 """Your models in the app: a model server found on loopback at first run, switched to with one
-key (config written, local server restarted on it); the picker in the chat settings."""
+key (config written, the per-user local server replaced by one on it, the header naming the new
+engine); the picker in the chat settings."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import user_servers
 from apex_pilot import SIZE, main_of, send, settle
 from fakes.model_server import ModelServer
 from fakes.serve import serving
@@ -15,7 +17,12 @@ from textual.widgets import Input, Select, Static
 
 from apex_tui.api.client import ApexClient
 from apex_tui.services.config import Config, ServerSection, load_config
-from apex_tui.services.connection import Connection, aclose_connection, open_connection
+from apex_tui.services.connection import (
+    Connection,
+    aclose_connection,
+    current_local_plan,
+    open_connection,
+)
 from apex_tui.ui.app import ApexApp
 from apex_tui.ui.screens.chat_settings import ChatSettingsScreen
 from apex_tui.ui.widgets.key_hints import KeyHints
@@ -40,12 +47,15 @@ async def test_first_run_offers_a_found_model_server_and_switches_to_it(
             "apex_tui.services.upstream_models.KNOWN_LOCAL_SERVERS", (("llama.cpp server", port),)
         )
         config = Config(server=ServerSection(tokens_per_second=0))
-        conn = await asyncio.to_thread(open_connection, config, env={})
+        conn = await asyncio.to_thread(open_connection, config)
+        assert conn.local is not None  # the per-user server
+        old = conn.local.record
         config_file = tmp_path / "config.toml"
         app = ApexApp(conn, config, config_file=config_file, state_path=tmp_path / "state")
         try:
             async with app.run_test(size=SIZE) as pilot:
                 await until(pilot, lambda: app.discovery.found is not None, "discovery")
+                assert "offline engine" in main_of(app).status.server
                 await pilot.pause()
                 welcome = str(main_of(app).query_one("#welcome", Static).render())
                 assert f"Found llama.cpp server at {url}/v1 (2 models). Press f8" in welcome
@@ -62,6 +72,20 @@ async def test_first_run_offers_a_found_model_server_and_switches_to_it(
                 )
                 assert conn.description == "local server, openai engine (tiny)"
                 assert "openai engine (tiny)" in main_of(app).status.server
+                # One server, the new one: the old one stopped (it ran no job), the record
+                # names the plan of the config now written, this window holds it.
+                new = user_servers.record()
+                assert new is not None and new.pid != old.pid and not user_servers.alive(old.pid)
+                assert new.plan == current_local_plan(config_file, conn.local.plan).fingerprint
+                assert new.description == "local server, openai engine (tiny)"
+                assert conn.local is not None and conn.local.pid == new.pid
+                attachment = app._attachment
+                assert attachment is not None
+                await until(pilot, lambda: attachment.server.pid == new.pid, "the hold moved")
+                await until(pilot, attachment.attached.is_set, "attached to the new server")
+                toasts = [n.message for n in app._notifications]
+                assert any("Now using llama.cpp server" in t for t in toasts)
+                assert not any("stopped" in t for t in toasts)  # the switch was asked for
                 await send(pilot, "hello from the found model")
                 await settle(pilot)
                 assert main_of(app).view.turns[-1].answer == "hello from the found model"

@@ -17,7 +17,7 @@ from apex_tui.server.research import encode_chunk
 from apex_tui.server.storage import Storage
 from apex_tui.services.research import ResearchTracker, chunk_text
 from apex_tui.services.state import JobStore
-from apex_tui.ui.research_controller import SavedReport, store_report_in_chat
+from apex_tui.ui.controllers.research_report import SavedReport, store_report_in_chat
 from apex_tui.ui.widgets.research_jobs import JobView
 from apex_tui.ui.widgets.research_log import NEW_BELOW, ResearchLog
 from apex_tui.ui.widgets.research_pane import PAST_PREFIX, ResearchPane

@@ -4,8 +4,9 @@ On a first run (no config file) with apex-tui's own local server on the offline 
 asks 127.0.0.1 for Ollama, llama.cpp's server, LM Studio and vLLM (model listings only, short
 timeouts, in a worker: the first frame never waits). If one answers, the welcome says so and
 one key switches the local server to it: ``server.engine = "openai"``, its URL and first model
-are written to the config and the local server is restarted with them
-(``connection.restart_local_server``).
+are written to the config and the local server is restarted with them (the app's
+``restart_local_server``, over ``services.server_switch``); the header then names the new
+engine. Under running research jobs the per-user server keeps its settings until they finish.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from textual.keys import format_key
 from textual.widgets import Static
 
 from apex_tui.services.config import Config, ConfigError
-from apex_tui.services.connection import Connection, restart_local_server
+from apex_tui.services.connection import Connection
 from apex_tui.services.local_server import LocalServerError, LocalServerProcess
+from apex_tui.services.server_switch import ServerBusy
 from apex_tui.services.upstream_models import FoundServer, discover_local
 from apex_tui.ui.safe_text import make_inert
 from apex_tui.ui.welcome import welcome_text
@@ -44,11 +46,14 @@ class ModelDiscovery:
         connection: Connection,
         config: Callable[[], Config],
         save: Callable[[Config], bool],
+        restart: Callable[[Config], str],
     ) -> None:
         self.app = app
         self.connection = connection
         self._config = config
         self._save = save
+        self._restart = restart
+        """Runs the local server with these settings (blocking; the app's)."""
         self.found: FoundServer | None = None
         self.switching = False
 
@@ -56,7 +61,10 @@ class ModelDiscovery:
         """Only on a first run, with our own local server on the offline engine."""
         return (
             first_run
-            and isinstance(self.connection.embedded, LocalServerProcess)
+            and (
+                self.connection.local is not None
+                or isinstance(self.connection.embedded, LocalServerProcess)
+            )
             and self._config().server.engine == "offline"
         )
 
@@ -124,19 +132,39 @@ class ModelDiscovery:
             self.switching = False
             return
         try:
-            description = await asyncio.to_thread(restart_local_server, self.connection, config)
+            description = await asyncio.to_thread(self._restart, config)
+        except ServerBusy as exc:
+            self.found = None
+            self.switching = False
+            self._show_welcome("")
+            self._refresh_keys()
+            self.app.notify(
+                make_inert(f"{found.name} is in the config. {exc}"),
+                title="Local server",
+                severity="warning",
+                timeout=20,
+                markup=False,
+            )
+            return
         except (ConfigError, LocalServerError, OSError) as exc:
             self.switching = False
             self._show_welcome("")
             self.app.notify(
-                f"The local server could not restart on {found.name}: {exc}. Its settings are "
-                "in the config (F4 to change them).",
+                make_inert(
+                    f"The local server could not restart on {found.name}: {exc}. Its settings "
+                    "are in the config (F4 to change them)."
+                ),
                 severity="error",
                 timeout=15,
+                markup=False,
             )
             return
         self.found = None
         self.switching = False
         self._show_welcome("")
         self._refresh_keys()
-        self.app.notify(f"Now using {found.name}: {description}.", title="Local server")
+        self.app.notify(
+            make_inert(f"Now using {found.name}: {description}."),
+            title="Local server",
+            markup=False,
+        )

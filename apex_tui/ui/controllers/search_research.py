@@ -17,8 +17,8 @@ from apex_tui.api.errors import ApexError
 from apex_tui.api.models import WebSearchResult
 from apex_tui.services.chat_sync import ChatSettings, history_messages, search_sources
 from apex_tui.ui.controllers.open_chat import OpenChat
+from apex_tui.ui.controllers.research_report import store_report_in_chat
 from apex_tui.ui.controllers.side_panes import SidePanes
-from apex_tui.ui.research_controller import store_report_in_chat
 from apex_tui.ui.toasts import report
 from apex_tui.ui.widgets.prompt_bar import PromptBar
 from apex_tui.ui.workers import start_worker

@@ -37,6 +37,7 @@ from apex_tui.ui.controllers.open_chat import OpenChat
 from apex_tui.ui.controllers.prompt_drafts import DraftKeeper
 from apex_tui.ui.controllers.search_research import SearchResearchController
 from apex_tui.ui.controllers.turn_view import turn_sources, turn_status
+from apex_tui.ui.controllers.unsaved import UnsavedAnswers
 from apex_tui.ui.gc_policy import collect_and_freeze, young_collections_only
 from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
 from apex_tui.ui.toasts import report
@@ -75,8 +76,10 @@ class TurnController:
         drafts: DraftKeeper,
         sources: SearchResearchController,
         chat_list: ChatListController,
+        unsaved: UnsavedAnswers,
     ) -> None:
         self.screen = screen
+        self.unsaved = unsaved
         self.sync = sync
         self.chat = chat
         self.drafts = drafts
@@ -255,6 +258,7 @@ class TurnController:
             # ChatSync has stored the partial answer either way).
             with contextlib.suppress(NoMatches):
                 self._show_cancelled(key, prompt, settings, "".join(received), started, finished)
+                self.unsaved.after_stop(mid_answer=started and not finished)
             raise
         finally:
             self.streaming = False
@@ -312,6 +316,8 @@ class TurnController:
         if changes:
             self.view.update_turn(key, **changes)
         self.view.finish_answer(key, final_text=turn.answer, status=status, error=error)
+        if not turn.saved:
+            self.unsaved.turn_not_saved(turn)
 
     # --- stop, regenerate, edit --------------------------------------------------------------
 
@@ -319,7 +325,9 @@ class TurnController:
         """Esc: cancel the stream (its partial answer is kept), or leave the edit."""
         if self.streaming and self._stream_worker is not None:
             self._stream_worker.cancel()
-            self.screen.notify("Stopped; the partial answer is kept and stored as interrupted.")
+            self.screen.notify(
+                "Stopped; the partial answer is kept (saving it, marked interrupted)."
+            )
         elif self.editing is not None:
             self.cancel_edit()
 

@@ -21,7 +21,7 @@ from textual.strip import Strip
 
 from apex_tui.ui.render.blocks import BlockStream, MarkdownBlock, split_blocks
 from apex_tui.ui.render.markdown_lines import BlockRenderer, separator
-from apex_tui.ui.safe_text import make_inert
+from apex_tui.ui.safe_text import StreamSanitizer, make_inert
 
 STATUSES = ("streaming", "done", "interrupted", "error")
 
@@ -70,6 +70,7 @@ class AnswerLines:
         self._stream = BlockStream()
         self._raw = ""
         self._inert = ""
+        self._sanitizer = StreamSanitizer()  # an escape split between updates is still caught
         self._stable_strips: list[Strip] = []
         self._last_stable: MarkdownBlock | None = None
         self._tail_source: str | None = None
@@ -90,7 +91,7 @@ class AnswerLines:
         a fast stream costs one short slice a frame instead of one long stall. Without one,
         everything is rendered.
         """
-        self._inert += make_inert(raw_answer[len(self._raw) :])
+        self._inert += self._sanitizer.feed(raw_answer[len(self._raw) :])
         self._raw = raw_answer
         self._queue.extend(self._stream.update(self._inert))
         while self._queue:

@@ -10,7 +10,8 @@ the widgets' messages to them (``apex_tui.ui.controllers``):
 - ``SidePanes``: mounting, placing, showing and focusing the search and research panes;
 - ``SearchResearchController``: attached sources, a web-search answer's sources, research jobs
   and their reports;
-- ``TurnController``: send and stream, stop, regenerate, edit, delete and copy turns.
+- ``TurnController``: send and stream, stop, regenerate, edit, delete and copy turns;
+- ``UnsavedAnswers``: answers the server did not save (reported, kept, restored at start).
 
 Opening a chat (new, another type, from the list) stays here: it touches every flow.
 """
@@ -38,6 +39,7 @@ from apex_tui.ui.controllers.search_research import SearchResearchController
 from apex_tui.ui.controllers.side_panes import SidePanes
 from apex_tui.ui.controllers.turn_view import turn_view
 from apex_tui.ui.controllers.turns import TURN_ACTIONS, TurnController
+from apex_tui.ui.controllers.unsaved import UnsavedAnswers
 from apex_tui.ui.drafts import DraftStore
 from apex_tui.ui.messages import (
     ChatChosen,
@@ -135,8 +137,9 @@ class MainScreen(Screen[None]):
             reload_chats=self.load_sessions,
             open_chat=self.open_chat_id,
         )
+        self.unsaved = UnsavedAnswers(self, sync)
         self.turn_flow = TurnController(
-            self, sync, self.chat, self.drafts, self.search_flow, self.chat_list
+            self, sync, self.chat, self.drafts, self.search_flow, self.chat_list, self.unsaved
         )
 
     def compose(self) -> ComposeResult:
@@ -165,6 +168,7 @@ class MainScreen(Screen[None]):
         self.prompt_bar.input.focus()
         self.panes.layout()
         self.load_sessions()
+        self.unsaved.start()  # answers a server did not save last time go back now
         # The side panes are not in the first frame: they mount once the chat list is shown
         # (load_sessions), or after this delay if the list is slow, or when a key needs them.
         self.set_timer(SIDE_PANES_DELAY, self.panes.mount)
@@ -234,7 +238,7 @@ class MainScreen(Screen[None]):
     def action_new_chat(self) -> None:
         if self.turn_flow.refuse_while_streaming("start a new chat"):
             return
-        self._stash_draft()
+        self.stash_draft()
         self.chat.start_new()
         self.turn_flow.cancel_edit()
         self.view.clear()
@@ -245,7 +249,7 @@ class MainScreen(Screen[None]):
     def action_toggle_chat_type(self) -> None:
         if self.turn_flow.refuse_while_streaming("switch chat type"):
             return
-        self._stash_draft()
+        self.stash_draft()
         chat_type = CHAT_TYPES[(CHAT_TYPES.index(self.chat.chat_type) + 1) % len(CHAT_TYPES)]
         self.chat.chat_type = chat_type
         self.sync.chat_type = chat_type
@@ -272,7 +276,7 @@ class MainScreen(Screen[None]):
     def open_chat_id(self, chat_id: str) -> None:
         """Show a chat (the open one is reloaded from the server)."""
         if chat_id != self.chat.chat_id:
-            self._stash_draft()
+            self.stash_draft()
             self.chat.open(chat_id)
             self.turn_flow.cancel_edit()
             self.view.clear()
@@ -339,7 +343,9 @@ class MainScreen(Screen[None]):
         if self.turn_flow.editing is None:  # an edit-and-resend buffer is not a draft
             self.drafts.keep(event.text)
 
-    def _stash_draft(self) -> None:
+    def stash_draft(self) -> None:
+        """Keep what the prompt bar holds now (the ``DraftChanged`` of its last keys may still
+        be queued: on quit or hang-up they would never arrive), and save it."""
         if self.turn_flow.editing is None:
             self.drafts.stash()
 

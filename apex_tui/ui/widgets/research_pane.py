@@ -66,7 +66,7 @@ class ResearchPane(Vertical):
     ]
 
     class SaveReportToChat(Message):
-        """The user wants this job's report stored in the open chat (see research_controller)."""
+        """The user wants this job's report stored in the open chat (research_report)."""
 
         def __init__(self, job: JobView) -> None:
             super().__init__()

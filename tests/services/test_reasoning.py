@@ -4,6 +4,7 @@ and stores when a model reasons (the openai engine against the scripted model se
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from fakes.stack import model_stack
@@ -17,6 +18,10 @@ from apex_tui.services.chat_sync import (
     TurnFinished,
 )
 from apex_tui.services.reasoning import Piece, ThinkSplitter, split_reasoning
+from apex_tui.services.recovery import RecoveryStore, UnsavedAnswer, restore_unsaved
+
+if TYPE_CHECKING:
+    from apex_tui.server.embedded import EmbeddedServer
 
 
 def test_tags_cut_across_chunks_are_still_found() -> None:
@@ -73,3 +78,43 @@ async def test_an_answer_cut_at_the_token_limit_says_so(tmp_path: Path) -> None:
     # "strict" refused stream_options with a 400: asked again without it, so no usage
     assert "stream_options" not in stack.model.calls[-1].body
     assert turn.metadata["usage"]["completion_tokens"] == 3  # counted pieces instead
+
+
+async def test_an_unsaved_answer_keeps_its_reasoning_and_writes_it_back(tmp_path: Path) -> None:
+    store = RecoveryStore(tmp_path / "recovered")
+    with model_stack(tmp_path, model="reasoner", faults_enabled=True) as stack:
+        async with ApexClient(stack.server.base_url, "k", retry_base_delay=0.01) as client:
+            sync = ChatSync(client, recovery=store)
+            settings = ChatSettings(completion_type="reasoning", max_new_tokens=64)
+            stack.server.inject_fault("status=503", method="UpdateCompletionAttributes", times=10)
+            events = [e async for e in sync.send(None, "explain the tides", [], settings)]
+            turn = next(e for e in events if isinstance(e, TurnFinished)).turn
+            assert not turn.saved and turn.recovery_file
+            [kept] = store.pending()
+            assert kept.answer == "explain the tides"
+            assert kept.metadata["reasoning"] == "Let me think about it."
+            stack.server.clear_faults()
+            report = await restore_unsaved(client, store)
+            assert [a.completion_id for a in report.restored] == [turn.completion_id]
+            stored = (await sync.load_turns(events[0].chat.id))[0]  # type: ignore[union-attr]
+    assert stored.answer == "explain the tides"
+    assert stored.reasoning == "Let me think about it."
+
+
+async def test_reasoning_alone_is_kept_and_written_back(
+    apex_server: EmbeddedServer, tmp_path: Path
+) -> None:
+    """A stream cut inside the model's reasoning leaves no answer text: still kept."""
+    store = RecoveryStore(tmp_path / "recovered")
+    async with ApexClient(apex_server.base_url, "k", retry_base_delay=0.01) as client:
+        created = await client.create_chat_and_completion("why")
+        assert created.parsed_chat and created.parsed_completion
+        chat_id, completion_id = created.parsed_chat.id, created.parsed_completion.id
+        store.keep(
+            UnsavedAnswer(chat_id, completion_id, "why", "", metadata={"reasoning": "steps"})
+        )
+        report = await restore_unsaved(client, store)
+        assert [a.completion_id for a in report.restored] == [completion_id]
+        stored = await client.get_chat_completion(completion_id)
+    assert stored.completion_text == "" and (stored.metadata or {})["reasoning"] == "steps"
+    assert store.pending() == []

@@ -1,4 +1,5 @@
-"""What the conversation view shows for a stored turn: its status word and its source footnotes."""
+"""What the conversation view shows for a stored turn: its status word, its source footnotes, and
+what a finished stream changes of the turn shown while it streamed."""
 
 from __future__ import annotations
 
@@ -29,6 +30,17 @@ def turn_sources(turn: Turn) -> list[tuple[str, str]]:
         for s in (sources if isinstance(sources, list) else [])
         if isinstance(s, dict)
     ]
+
+
+def finished_changes(turn: Turn, shown: TurnView | None) -> dict[str, object]:
+    """The fields of the streamed turn ``shown`` that the stored ``turn`` changes (the view
+    re-renders only for those): sources, the reasoning as split at the end, the finish."""
+    changes: dict[str, object] = {
+        "sources": turn_sources(turn),
+        "reasoning": turn.reasoning,
+        "finish_reason": turn.finish_reason,
+    }
+    return {k: v for k, v in changes.items() if shown is None or getattr(shown, k) != v}
 
 
 def turn_view(turn: Turn) -> TurnView:

@@ -36,7 +36,7 @@ from apex_tui.ui.controllers.chat_list import ChatListController
 from apex_tui.ui.controllers.open_chat import OpenChat
 from apex_tui.ui.controllers.prompt_drafts import DraftKeeper
 from apex_tui.ui.controllers.search_research import SearchResearchController
-from apex_tui.ui.controllers.turn_view import turn_sources, turn_status
+from apex_tui.ui.controllers.turn_view import finished_changes, turn_status
 from apex_tui.ui.controllers.unsaved import UnsavedAnswers
 from apex_tui.ui.gc_policy import collect_and_freeze, young_collections_only
 from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
@@ -285,16 +285,9 @@ class TurnController:
             self.view.remove_turn(key)
             self.drafts.give_back(prompt)
         elif not finished:
-            self.chat.turns.append(
-                Turn(
-                    key,
-                    prompt,
-                    partial,
-                    settings.completion_type,
-                    interrupted=True,
-                    error="interrupted",
-                )
-            )
+            kept = Turn(key, prompt, partial, settings.completion_type, interrupted=True)
+            kept.error = "interrupted"
+            self.chat.turns.append(kept)
             self.view.finish_answer(key, final_text=partial, status="interrupted")
 
     def _turn_started(self, event: TurnStarted, key: str, settings: ChatSettings) -> None:
@@ -309,10 +302,8 @@ class TurnController:
         self.chat.turns.append(turn)
         status = turn_status(turn)
         error = turn.error if status == "error" else ""
-        changes: dict[str, object] = {"sources": turn_sources(turn)}
-        changes.update(reasoning=turn.reasoning, finish_reason=turn.finish_reason)
         shown = next((t for t in self.view.turns if t.key == key), None)
-        changes = {k: v for k, v in changes.items() if shown is None or getattr(shown, k) != v}
+        changes = finished_changes(turn, shown)
         if changes:
             self.view.update_turn(key, **changes)
         self.view.finish_answer(key, final_text=turn.answer, status=status, error=error)

@@ -16,6 +16,7 @@ screen.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -48,11 +49,16 @@ __all__ = [
     "TurnStarted",
     "history_messages",
     "search_sources",
+    "stored_reasoning",
     "stream_answer",
     "title_from_prompt",
 ]
 
 TITLE_LIMIT = 60
+MAX_STORED_REASONING = 128 * 1024
+"""Bytes of JSON the model's reasoning may take in a completion's metadata: half of what the
+server takes (``server.validation.MAX_METADATA_BYTES``), so a long reasoning never gets the
+final write refused (and the answer with it); longer reasoning is stored cut, saying so."""
 
 
 @dataclass
@@ -109,6 +115,24 @@ class TurnStarted:
 @dataclass
 class TurnFinished:
     turn: Turn
+
+
+def _json_bytes(text: str) -> int:
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+
+
+def stored_reasoning(reasoning: str) -> str:
+    """The reasoning as stored: whole when it fits :data:`MAX_STORED_REASONING`, else its
+    start and a line saying how much was left out."""
+    size = _json_bytes(reasoning)
+    if size <= MAX_STORED_REASONING:
+        return reasoning
+    budget = MAX_STORED_REASONING - 200
+    keep = len(reasoning) * budget // size
+    while keep and _json_bytes(reasoning[:keep]) > budget:
+        keep = keep * 9 // 10
+    left = len(reasoning) - keep
+    return f"{reasoning[:keep]}\n\n[… {left} more characters of reasoning were not stored]"
 
 
 def title_from_prompt(prompt: str) -> str:
@@ -249,7 +273,7 @@ class ChatSync:
         if progress.usage:
             metadata["usage"] = progress.usage
         if turn.reasoning:
-            metadata["reasoning"] = turn.reasoning
+            metadata["reasoning"] = stored_reasoning(turn.reasoning)
         if turn.error:
             metadata["error"] = turn.error
         if progress.sources:

@@ -16,6 +16,7 @@ from apex_tui.services.chat_sync import (
     ChatSync,
     ReasoningDelta,
     TurnFinished,
+    stored_reasoning,
 )
 from apex_tui.services.reasoning import Piece, ThinkSplitter, split_reasoning
 from apex_tui.services.recovery import RecoveryStore, UnsavedAnswer, restore_unsaved
@@ -118,3 +119,25 @@ async def test_reasoning_alone_is_kept_and_written_back(
         stored = await client.get_chat_completion(completion_id)
     assert stored.completion_text == "" and (stored.metadata or {})["reasoning"] == "steps"
     assert store.pending() == []
+
+
+async def test_a_long_reasoning_is_stored_cut_and_never_costs_the_answer(
+    apex_server: EmbeddedServer,
+) -> None:
+    """The server takes at most 256 KB of metadata: a reasoning longer than half of that is
+    stored cut (saying so), beside 50 long sources, and the write goes through."""
+    huge = "é\n\x01" * 200_000
+    stored = stored_reasoning(huge)
+    assert stored.startswith("é\n\x01é")
+    assert "more characters of reasoning were not stored" in stored
+    assert stored_reasoning("short") == "short"
+    sources = [{"url": f"https://example.org/{i}", "relevant": "x" * 300} for i in range(50)]
+    async with ApexClient(apex_server.base_url, "k", max_retries=0) as client:
+        created = await client.create_chat_and_completion("why")
+        assert created.parsed_completion
+        reply = await client.update_completion_attributes(
+            created.parsed_completion.id,
+            completion_text="the answer",
+            metadata={"reasoning": stored, "sources": sources},
+        )
+    assert (reply.metadata or {})["reasoning"] == stored

@@ -5,9 +5,9 @@ It streams (SSE) and turns each event into an :class:`UpstreamDelta`: answer tex
 text (``reasoning_content`` as vLLM and llama.cpp send it, ``reasoning`` as Ollama does), the
 finish reason and token usage (asked for with ``stream_options.include_usage``; an upstream
 that refuses that option with a 400/422 is asked again without it, one that ignores it simply
-gives no usage). Failures become Connect errors: 400/422 → invalid_argument,
-401/403 → permission_denied, 404 → not_found, 429 → resource_exhausted, 5xx, timeouts and
-connection errors → unavailable.
+gives no usage). An answer is read up to :data:`MAX_REPLY_CHARS`. Failures become Connect
+errors: 400/422 → invalid_argument, 401/403 → permission_denied, 404 → not_found,
+429 → resource_exhausted, 5xx, timeouts and connection errors → unavailable.
 """
 
 from __future__ import annotations
@@ -38,6 +38,10 @@ _STATUS_CODES = {
 }
 MAX_EVENT_CHARS = 1_000_000
 """An SSE line longer than this is not a chat delta; the stream is refused."""
+MAX_REPLY_CHARS = 2_000_000
+"""One answer (content and reasoning) is cut here, finishing as ``length``: far beyond any
+``max_tokens`` a model honours, it bounds one that does not (the unary call and research
+collect the whole answer in memory)."""
 
 
 def completions_url(base: str) -> str:
@@ -168,6 +172,7 @@ class UpstreamClient:
         """Stream one chat completion; raises :class:`ConnectError` on any failure."""
         params = params or {}
         headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
+        received = 0
         for attempt in range(2):
             payload = self.payload(messages, params)
             try:
@@ -195,7 +200,11 @@ class UpstreamClient:
                                 "unavailable", "upstream sent an SSE event that is not JSON"
                             ) from None
                         for delta in _deltas(event):
+                            received += len(delta.content) + len(delta.reasoning)
                             yield delta
+                        if received > MAX_REPLY_CHARS:
+                            yield UpstreamDelta(finish_reason="length")
+                            return
                     return
             except httpx.TimeoutException:
                 raise ConnectError(

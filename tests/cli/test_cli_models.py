@@ -103,3 +103,28 @@ def test_models_finds_local_servers_when_none_is_configured(
         out, err = capsys.readouterr()
     assert out == f"Ollama at {url}/v1:\n  qwen3:0.6b\n"
     assert f"server.upstream_url {url}/v1" in err and "upstream_model qwen3:0.6b" in err
+
+
+def test_shown_reasoning_is_inert_unless_raw(
+    stack: ModelStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The model's reasoning reaches the terminal too (stderr): made inert like the answer."""
+    hostile = "<think>steps \x1b]0;PWNED\x07here \x1b[2Jdone</think>the answer"
+    code, out, err = ask(stack, capsys, hostile, "--show-reasoning", "--no-store")
+    assert code == 0 and out == "the answer\n"
+    assert "steps" in err and "done" in err
+    assert "\x1b" not in err and "PWNED" not in err
+    code, out, err = ask(stack, capsys, hostile, "--show-reasoning", "--no-store", "--raw")
+    assert code == 0 and "\x1b]0;PWNED\x07" in err  # only when asked for
+
+
+def test_model_names_are_printed_inert(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = ModelServer(key=None, models=["tiny", "\x1b]0;PWNED\x07evil\u202e"])
+    with serving(fake.app()) as url:
+        assert main(["models", "--url", url]) == 0
+        out = capsys.readouterr().out
+        assert main(["models", "--url", url, "--json"]) == 0
+        shown = capsys.readouterr().out
+    assert out.splitlines()[0] == "tiny" and "evil" in out
+    assert "\x1b" not in out and "\u202e" not in out and "PWNED" not in out
+    assert "\x1b" not in shown and "\\u001b" in shown  # JSON keeps it, escaped

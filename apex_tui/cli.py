@@ -70,6 +70,16 @@ def _add_ask(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--seed", type=int, metavar="S")
     p.add_argument("--system", metavar="TEXT", help="system prompt")
     p.add_argument("--no-store", action="store_true", help="do not store the chat")
+    p.add_argument(
+        "--no-stream",
+        action="store_true",
+        help="ask with one ChatCompletion call and print the answer when it is complete",
+    )
+    p.add_argument(
+        "--show-reasoning",
+        action="store_true",
+        help="print the model's reasoning (dimmed, on stderr) instead of hiding it",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object when done")
     _add_raw(p)
 
@@ -169,6 +179,20 @@ def _add_config(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser
     q.add_argument("key", metavar="KEY")
 
 
+def _add_models(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "models",
+        parents=[parent],
+        help="list the models of the configured model server (or find local ones)",
+        description="List the models the local server's upstream offers (/v1/models, or "
+        "Ollama's /api/tags), from [server] upstream_url/upstream_key in the config or --url. "
+        "With none configured, look for Ollama, llama.cpp's server, LM Studio and vLLM on "
+        "127.0.0.1 and list what they offer.",
+    )
+    p.add_argument("--url", metavar="URL", help="an OpenAI-compatible server to ask instead")
+    p.add_argument("--json", action="store_true")
+
+
 def _add_server(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "server",
@@ -212,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_research(sub, parent)
     _add_chats(sub, parent)
     _add_config(sub, parent)
+    _add_models(sub, parent)
     _add_server(sub, parent)
     sub.add_parser(
         "serve", help="run the local Apex server (see `apex-tui serve --help`)", add_help=False
@@ -232,6 +257,10 @@ def _dispatch(args: argparse.Namespace, early: EarlyLocalServer | None = None) -
         from apex_tui.cli_server import run_server
 
         return run_server(args)
+    if args.command == "models":
+        from apex_tui.cli_models import run_models
+
+        return run_models(args)
     if args.command is None:
         return cli_commands.run_interactive(args, early)
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {

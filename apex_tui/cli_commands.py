@@ -1,5 +1,6 @@
-"""CLI commands: the interactive app, ``search`` and ``config`` (``ask``, chats and research
-live in their own modules). Each returns an exit code; errors are raised for ``cli.main``."""
+"""CLI commands: the interactive app, ``search`` and ``config`` (``ask``, chats, research and
+``models`` live in their own modules). Each returns an exit code; errors are raised for
+``cli.main``."""
 
 from __future__ import annotations
 

@@ -93,6 +93,13 @@ class ApexClient:
     def base_url(self) -> str:
         return self._transport.base_url
 
+    def retarget(self, base_url: str) -> None:
+        """Send the next calls to ``base_url`` (the local server was restarted elsewhere); the
+        objects holding this client keep working."""
+        from apex_tui.api.transport import normalize_base_url
+
+        self._transport.base_url = normalize_base_url(base_url)
+
     async def aclose(self) -> None:
         await self._transport.aclose()
 

@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--searxng", help="SearXNG base URL for live web search")
     parser.add_argument(
+        "--fetch-private-pages",
+        action="store_true",
+        help="live search may read pages on loopback/private addresses (intranets, testing)",
+    )
+    parser.add_argument(
         "--ready-line",
         action="store_true",
         help=f"print '{READY_PREFIX}http://HOST:PORT' on stdout once listening (for a parent)",
@@ -215,6 +220,7 @@ def serve_main(argv: list[str]) -> int:
             port=args.port,
             grpc_port=args.grpc_port,
             searxng_url=args.searxng,
+            fetch_private_pages=args.fetch_private_pages,
             idle_minutes=args.idle_minutes,
             access_token=_read_token(args.token_file) if args.token_file else None,
             grpc_key=grpc_key_from(args.grpc_key_file) if args.grpc_key_file else None,

@@ -41,6 +41,16 @@ class ServerOptions:
     grpc_owner_key: str | None = None
     """The API key whose chats a caller with ``grpc_key`` reaches (the app's local key)."""
     searxng_url: str | None = None
+    upstream_timeout: float = 300.0
+    """Seconds the upstream may stay silent (connect, or between two streamed pieces)."""
+    upstream_retries: int = 3
+    """Research: more tries after an upstream or search failure (backoff doubles each time)."""
+    upstream_retry_seconds: float = 2.0
+    """Research: the first pause before a retry; tests use ~0.01."""
+    research_max_steps: int = 3
+    """Research with a model: at most this many sub-questions in a plan."""
+    fetch_private_pages: bool = False
+    """Live search may read pages on loopback and private addresses (tests, intranets)."""
     max_body_bytes: int = 4 * 1024 * 1024
     """Largest request body accepted; bigger ones get ``resource_exhausted`` (as connect-go)."""
     max_concurrent_streams: int = 64
@@ -62,6 +72,10 @@ class ServerOptions:
                 "the openai engine needs an upstream URL (--upstream http://host:port), "
                 "e.g. an Ollama or vLLM server"
             )
+        if self.upstream_timeout <= 0 or self.upstream_retries < 0:
+            raise ValueError("upstream_timeout must be positive and upstream_retries >= 0")
+        if not 1 <= self.research_max_steps <= 10:
+            raise ValueError("research_max_steps must be between 1 and 10")
         if self.tokens_per_second < 0:
             raise ValueError("tokens_per_second must be 0 (no pacing) or positive")
         if self.research_step_seconds < 0:

@@ -1,12 +1,14 @@
 """Deep-research jobs: persisted, run in the background, resumed after a restart.
 
-A job's steps are a pure function of its stored request and seed (plan → one search and
-analysis per sub-question → final report), written by the offline writer's corpus search
-whatever the chat engine is. Each step is stored as one result chunk (``seqId`` from 1, chunk =
+With the ``offline`` engine a job's steps are a pure function of its stored request and seed
+(plan → one search and analysis per sub-question → final report), written by the offline
+writer's corpus search; with the ``openai`` engine the model drives the job
+(:mod:`apex_tui.server.research_agent`), and what it wrote so far is read back from the stored
+chunks. Each step is stored as one result chunk (``seqId`` from 1, chunk =
 ``json.dumps([{"content": text}])`` as the SN1 validator did) ``research_step_seconds`` apart.
 Status goes ``pending → running → completed``; a failure stores ``failed`` and the reason.
-After a restart, unfinished jobs are recomputed and continue after their last stored chunk;
-if the stored chunks no longer match (the corpus changed) the job is marked failed, saying so.
+After a restart, unfinished jobs continue after their last stored chunk; if an offline job's
+stored chunks no longer match (the corpus changed) the job is marked failed, saying so.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from datetime import datetime
 from apex_tui.api import models as m
 from apex_tui.server.corpus import Document
 from apex_tui.server.engines.writer import LABEL, clean_sentences
+from apex_tui.server.research_agent import ResearchAgent, ResearchFailed
 from apex_tui.server.search import corpus_index, tokenize
 from apex_tui.server.storage import JobRow, Storage
 
@@ -45,6 +48,12 @@ def job_reply(job: JobRow) -> m.GetDeepResearcherJobResponse:
 
 def encode_chunk(text: str) -> str:
     return json.dumps([{"content": text}])
+
+
+def _chunk_content(chunk: str) -> str:
+    """The text of a stored chunk (the inverse of :func:`encode_chunk`)."""
+    data = json.loads(chunk)
+    return "".join(d.get("content", "") for d in data if isinstance(d, dict))
 
 
 def _subject(prompt: str) -> str:
@@ -137,9 +146,13 @@ def _final_report(prompt: str, findings: list[tuple[str, list[Document], list[st
 class ResearchRunner:
     """Owns the background tasks of running jobs on the server's event loop."""
 
-    def __init__(self, storage: Storage, step_seconds: float) -> None:
+    def __init__(
+        self, storage: Storage, step_seconds: float, agent: ResearchAgent | None = None
+    ) -> None:
         self.db = storage
         self.step_seconds = step_seconds
+        self.agent = agent
+        """Drives jobs with a model (openai engine); None: the offline writer's steps."""
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def running_jobs(self) -> list[str]:
@@ -170,6 +183,9 @@ class ResearchRunner:
             if job is None:
                 return
             request = m.ChatCompletionRequest.from_wire(job.request)
+            if self.agent is not None:
+                await self._run_agent(self.agent, job, request)
+                return
             steps = await asyncio.to_thread(plan_steps, request, job.seed)
             done = len(job.chunks)
             expected = [encode_chunk(s) for s in steps[:done]]
@@ -190,11 +206,29 @@ class ResearchRunner:
                 )
         except asyncio.CancelledError:
             raise
+        except ResearchFailed as exc:
+            log.warning("deep research job %s failed: %s", job_id, exc)
+            await self.db.run(self.db.set_job_status, job_id, "failed", str(exc))
         except Exception as exc:  # a job must end failed with a reason, never vanish
             log.exception("deep research job %s failed", job_id)
             await self.db.run(
                 self.db.set_job_status, job_id, "failed", f"research failed: {exc}; try again"
             )
+
+    async def _run_agent(
+        self, agent: ResearchAgent, job: JobRow, request: m.ChatCompletionRequest
+    ) -> None:
+        """The model's steps after the stored ones, each stored as it is written."""
+        seq = len(job.chunks)
+
+        async def store(text: str, last: bool) -> None:
+            nonlocal seq
+            seq += 1
+            status = "completed" if last else "running"
+            await self.db.run(self.db.append_job_chunk, job.id, seq, encode_chunk(text), status)
+
+        stored = [_chunk_content(c) for _, c in job.chunks]
+        await agent.run(request, job.seed, stored, store)
 
     async def stop(self) -> None:
         """Cancel running jobs; their stored chunks let the next start resume them."""

@@ -20,6 +20,7 @@ from apex_tui.server.handlers import ApexHandlers, Caller
 from apex_tui.server.lifetime import Lifetime
 from apex_tui.server.options import ServerOptions
 from apex_tui.server.research import ResearchRunner
+from apex_tui.server.research_agent import ResearchAgent
 from apex_tui.server.storage import Storage
 from apex_tui.server.websearch import WebSearcher
 
@@ -42,8 +43,26 @@ def make_engine(options: ServerOptions, searcher: WebSearcher) -> CompletionEngi
             url=options.upstream_url or "",
             key=options.upstream_key,
             model=options.upstream_model,
+            timeout=options.upstream_timeout,
         )
     return OfflineEngine(searcher, options.tokens_per_second)
+
+
+def research_agent(options: ServerOptions, engine: CompletionEngine) -> ResearchAgent | None:
+    """The model-driven research of the openai engine; None for the offline writer's."""
+    if options.engine != "openai":
+        return None  # (and httpx stays unimported)
+    from apex_tui.server.engines.openai import OpenAIEngine
+
+    if not isinstance(engine, OpenAIEngine):
+        return None
+    return ResearchAgent(
+        engine.upstream,
+        engine.searcher,
+        max_steps=options.research_max_steps,
+        retries=options.upstream_retries,
+        retry_seconds=options.upstream_retry_seconds,
+    )
 
 
 class ServerState:
@@ -58,9 +77,11 @@ class ServerState:
         except BaseException:
             self.db_lock.release()
             raise
-        self.searcher = WebSearcher(options.searxng_url)
+        self.searcher = WebSearcher(options.searxng_url, fetch_private=options.fetch_private_pages)
         self.engine = make_engine(options, self.searcher)
-        self.research = ResearchRunner(self.storage, options.research_step_seconds)
+        self.research = ResearchRunner(
+            self.storage, options.research_step_seconds, research_agent(options, self.engine)
+        )
         self.handlers = ApexHandlers(self.storage, self.engine, self.searcher, self.research)
         self.lifetime = Lifetime(options, self.research)
         self.faults = FaultQueue()

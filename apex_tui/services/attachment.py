@@ -39,6 +39,7 @@ class Attachment:
         notify: Notify,
         env: Mapping[str, str] | None = None,
         plan_source: Callable[[], LocalServerPlan] | None = None,
+        on_new: Callable[[UserServer], None] | None = None,
     ) -> None:
         self.server = server
         self.notify = notify
@@ -46,6 +47,10 @@ class Attachment:
         self.plan_source = plan_source
         """The settings a new server is started with (the config as it is now); else the
         plan this process started with."""
+        self.on_new = on_new
+        """Told of each new server this window holds (from the thread: its description may
+        name another engine)."""
+        self._expected = threading.Event()
         self.attached = threading.Event()
         """Set while the server has counted this process (tests wait on it)."""
         self._closed = threading.Event()
@@ -55,6 +60,14 @@ class Attachment:
 
     def start(self) -> None:
         self._thread.start()
+
+    def expect_restart(self, expected: bool = True) -> None:
+        """This window is replacing the server itself (``server_switch``): the next new server
+        is held without a notice that the old one stopped."""
+        if expected:
+            self._expected.set()
+        else:
+            self._expected.clear()
 
     def close(self) -> None:
         """Let go (the app is quitting): the server no longer counts this window."""
@@ -87,8 +100,12 @@ class Attachment:
             except LocalServerError as exc:
                 self.notify("error", str(exc))
                 continue
-            self._report_new(server, why)
+            if not self._expected.is_set():
+                self._report_new(server, why)
+            self._expected.clear()
             self.server = server
+            if self.on_new is not None:
+                self.on_new(server)
 
     def _hold(self) -> str:
         """Attach and wait until the stream ends; returns why (the server's words if it said)."""

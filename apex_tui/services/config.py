@@ -63,6 +63,10 @@ class ServerSection(_Section):
     upstream_key: str | None = None
     upstream_model: str | None = None
     tokens_per_second: float = 60.0
+    searxng_url: str | None = None
+    """Live web search through this SearXNG instance (its JSON format enabled)."""
+    fetch_private_pages: bool = False
+    """Live search may read pages on loopback/private addresses (intranets, testing)."""
     grpc_port: int | None = Field(default=None, ge=1, le=65535)
     """Also serve gRPC (for the macrocosmos SDK) on this loopback port; needs the grpc extra."""
     research_step_seconds: float = 3.0

@@ -37,8 +37,10 @@ __all__ = [
     "PendingConnection",
     "aclose_connection",
     "begin_connection",
+    "child_server",
     "close_connection",
     "current_local_plan",
+    "local_plan",
     "open_connection",
     "resolve_endpoint",
 ]
@@ -121,7 +123,7 @@ def _is_loopback_host(value: str) -> bool:
     return host in ("localhost", "127.0.0.1", "::1")
 
 
-def _local_plan(config: Config) -> LocalServerPlan:
+def local_plan(config: Config) -> LocalServerPlan:
     """The validated ``[server]`` settings as a plan; ConfigError when they cannot run."""
     from apex_tui.server.options import ServerOptions  # a dataclass: checks the settings
 
@@ -135,6 +137,8 @@ def _local_plan(config: Config) -> LocalServerPlan:
             upstream_url=section.upstream_url,
             upstream_key=section.upstream_key,
             upstream_model=section.upstream_model,
+            searxng_url=section.searxng_url,
+            fetch_private_pages=section.fetch_private_pages,
             grpc_port=section.grpc_port,
             idle_minutes=section.idle_minutes,
         )
@@ -149,9 +153,23 @@ def current_local_plan(config_file: Path | None, fallback: LocalServerPlan) -> L
     from apex_tui.services.config import load_config
 
     try:
-        return _local_plan(load_config(config_file))
+        return local_plan(load_config(config_file))
     except ConfigError:
         return fallback
+
+
+def child_server(plan: LocalServerPlan, env: Mapping[str, str]) -> LocalServerProcess:
+    """A local server as this process's child (where there is no per-user server), started
+    now on 127.0.0.1; it returns before the server is ready."""
+    child_env = dict(env)
+    if plan.upstream_key:
+        from apex_tui.services.local_server import UPSTREAM_KEY_ENV
+
+        child_env[UPSTREAM_KEY_ENV] = plan.upstream_key
+    args = ["--host", "127.0.0.1", "--port", "0", *plan.args]
+    process = LocalServerProcess(args, log_path=state_dir() / "server.log", env=child_env)
+    process.start()
+    return process
 
 
 def _local_server(
@@ -160,17 +178,9 @@ def _local_server(
     """(server, description): the per-user server for the validated settings (adopting
     ``early`` when its plan is the same), or, where there is none (not POSIX), a child server
     started now."""
-    plan = _local_plan(config)
+    plan = local_plan(config)
     if os.name != "posix":
-        child_env = dict(env)
-        if plan.upstream_key:
-            from apex_tui.services.local_server import UPSTREAM_KEY_ENV
-
-            child_env[UPSTREAM_KEY_ENV] = plan.upstream_key
-        args = ["--host", "127.0.0.1", "--port", "0", *plan.args]
-        process = LocalServerProcess(args, log_path=state_dir() / "server.log", env=child_env)
-        process.start()
-        return process, plan.description
+        return child_server(plan, env), plan.description
     if early is not None and early.plan == plan:
         return early.server, early.server.description
     server = connect(plan, env)

@@ -6,6 +6,7 @@ completion in ``$XDG_STATE_HOME/apex-tui/recovered/`` (mode 0600: it is the user
 :func:`restore_unsaved` writes those back when the server is reachable again (the app tries at
 start, ``apex-tui chats recover`` on demand) and drops each file once the server has it.
 
+A kept answer carries its metadata (the model's reasoning included), written back with it.
 A restore never overwrites text it did not write: when the stored completion holds something
 other than a prefix of the kept answer (someone wrote to it since), the file stays and the
 conflict is reported.
@@ -132,7 +133,9 @@ async def restore_unsaved(client: ApexClient, store: RecoveryStore) -> RestoreRe
             report.kept.append((answer, "this server has no such completion (another server?)"))
             continue
         current = stored.completion_text
-        if current != answer.answer:
+        # An equal non-empty text: the write went through (text and metadata are one call).
+        # Both empty (only reasoning arrived): the metadata may not have; write it again.
+        if current != answer.answer or not current:
             if current and not answer.answer.startswith(current):
                 report.kept.append((answer, "the stored answer changed since; not overwritten"))
                 continue

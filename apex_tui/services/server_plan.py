@@ -88,6 +88,14 @@ def plan_local_server(section: Mapping[str, Any]) -> LocalServerPlan:
         args += ["--upstream", upstream_url]
     if upstream_model:
         args += ["--upstream-model", upstream_model]
+    searxng_url = _text(section, "searxng_url")
+    if searxng_url:
+        args += ["--searxng", searxng_url]
+    fetch_private = section.get("fetch_private_pages", False)
+    if not isinstance(fetch_private, bool):
+        raise ValueError("fetch_private_pages must be true or false")
+    if fetch_private:
+        args += ["--fetch-private-pages"]
     grpc_port = section.get("grpc_port")
     if grpc_port is not None:
         if isinstance(grpc_port, bool) or not isinstance(grpc_port, int):

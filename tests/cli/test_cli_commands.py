@@ -47,6 +47,7 @@ def test_completion_type_choices_match_the_mapping() -> None:
         ["config", "show"],
         ["config", "set"],
         ["config", "unset"],
+        ["models"],
     ],
 )
 def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -331,7 +331,10 @@ class MainScreen(Screen[None]):
                 self.chat.set_settings_of(chat_id, settings)
                 self.notify("Chat settings applied to the next answers.")
 
-        self.app.push_screen(ChatSettingsScreen(self.chat.settings, title), apply)
+        server = self.config.server
+        listed = (server.upstream_url, server.upstream_key) if server.engine == "openai" else None
+        screen = ChatSettingsScreen(self.chat.settings, title, model_server=listed or (None, None))
+        self.app.push_screen(screen, apply)
 
     # --- drafts ------------------------------------------------------------------------------
 

@@ -22,8 +22,10 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     or the app in a subprocess: they inherit these folders) is stopped afterwards."""
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(var, str(tmp_path / var.lower()))
-    # Model-server discovery probes only the ports a test names (none unless it says so).
+    # Model-server discovery probes only the ports a test names (none unless it says so),
+    # in this process and in the CLI and app processes tests start (they inherit the env).
     monkeypatch.setattr("apex_tui.services.upstream_models.KNOWN_LOCAL_SERVERS", ())
+    monkeypatch.setenv("APEX_TUI_DISCOVERY", "off")
     # Short (a Unix socket's path has ~104 bytes), private, and the test's own.
     runtime = Path(tempfile.mkdtemp(prefix="apx-"))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))

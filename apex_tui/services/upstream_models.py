@@ -11,6 +11,7 @@ else: no prompt goes to a server the user has not chosen.
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass
 
 import httpx
@@ -35,6 +36,11 @@ KNOWN_LOCAL_SERVERS: tuple[tuple[str, int], ...] = (
     ("LM Studio", 1234),
     ("vLLM", 8000),
 )
+
+
+DISCOVERY_ENV = "APEX_TUI_DISCOVERY"
+"""``off`` turns the look for local model servers off (a test suite, a shared machine whose
+loopback ports belong to others)."""
 
 
 class ModelListError(Exception):
@@ -148,7 +154,10 @@ async def discover_local(
     """The known model servers that answer a model listing on ``host`` (loopback), in the order
     of ``servers`` (default :data:`KNOWN_LOCAL_SERVERS`, read at call time so tests can point
     it at their own ports); silent about the ports where nothing answers."""
-    servers = KNOWN_LOCAL_SERVERS if servers is None else servers
+    if servers is None:
+        if os.environ.get(DISCOVERY_ENV, "").strip().lower() in ("off", "0", "no", "false"):
+            return []
+        servers = KNOWN_LOCAL_SERVERS
 
     async def probe(client: httpx.AsyncClient, name: str, port: int) -> FoundServer | None:
         base = f"http://{host}:{port}"

@@ -99,6 +99,9 @@ def test_models_finds_local_servers_when_none_is_configured(
         monkeypatch.setattr(
             "apex_tui.services.upstream_models.KNOWN_LOCAL_SERVERS", (("Ollama", port),)
         )
+        assert main(["models"]) == 1  # APEX_TUI_DISCOVERY=off (as the suite sets it): no look
+        capsys.readouterr()
+        monkeypatch.delenv("APEX_TUI_DISCOVERY")
         assert main(["models"]) == 0
         out, err = capsys.readouterr()
     assert out == f"Ollama at {url}/v1:\n  qwen3:0.6b\n"

@@ -46,6 +46,7 @@ async def test_first_run_offers_a_found_model_server_and_switches_to_it(
         monkeypatch.setattr(
             "apex_tui.services.upstream_models.KNOWN_LOCAL_SERVERS", (("llama.cpp server", port),)
         )
+        monkeypatch.delenv("APEX_TUI_DISCOVERY")
         config = Config(server=ServerSection(tokens_per_second=0))
         conn = await asyncio.to_thread(open_connection, config)
         assert conn.local is not None  # the per-user server

@@ -103,15 +103,7 @@ def run_ask(args: argparse.Namespace) -> int:
             stream_answer,
         )
 
-        settings = _settings(args, config)
-        if settings.completion_type not in (
-            "basic",
-            "web-search",
-            "chain-of-thought",
-            "reasoning",
-            "combined",
-        ):
-            raise UsageError(f"unknown completion type {settings.completion_type!r} in config")
+        settings = _settings(args, config)  # the config and the flags are already checked
         parts: list[str] = []
         if args.no_store:
             answer = stream_answer(conn.client, history_messages([], prompt), settings)
@@ -235,7 +227,7 @@ def run_config(args: argparse.Namespace) -> int:
             print(f"# {path}\n" + tomli_w.dumps(clean), end="")
         return 0
     if command == "set":
-        set_value(config, args.key, args.value)
+        set_value(config, args.key, args.value, config_file=path)
         save_config(config, path)
         note(f"set {args.key} in {path}")
         return 0

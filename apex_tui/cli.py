@@ -135,7 +135,9 @@ def _add_research(sub: argparse._SubParsersAction, parent: argparse.ArgumentPars
         description="`research PROMPT [--follow]` submits a job; `research status JOB "
         "[--follow]` shows one; `research list` shows the jobs this machine watches. "
         "--follow prints each step as it arrives; interrupt it with Ctrl-C and run "
-        "`research status JOB --follow` later to resume.",
+        "`research status JOB --follow` later to resume. --json prints one JSON object "
+        "(an array for list); with --follow, JSON Lines: a step event per step, then a "
+        "done event with the status and the report.",
     )
     p.add_argument("words", nargs="+", metavar="PROMPT | status JOB | list")
     p.add_argument("--follow", action="store_true", help="print steps as they arrive")
@@ -149,7 +151,11 @@ def _add_research(sub: argparse._SubParsersAction, parent: argparse.ArgumentPars
         metavar="S",
         help="seconds between polls while following (backs off to 20 s when idle)",
     )
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object; with --follow one JSON line per event (step, notice, done)",
+    )
 
 
 def _add_chats(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:

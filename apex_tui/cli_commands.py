@@ -13,6 +13,7 @@ from apex_tui.cli_chats import run_chats
 from apex_tui.cli_research import run_research
 from apex_tui.cli_runtime import UsageError, config_of, emit_json, note, run_connected
 from apex_tui.services.config import Config
+from apex_tui.shorten import shorten
 
 if TYPE_CHECKING:
     from apex_tui.services.local_plan import EarlyLocalServer
@@ -156,6 +157,9 @@ def run_ask(args: argparse.Namespace) -> int:
 
 # --- search --------------------------------------------------------------------------------
 
+PASSAGE_WIDTH = 400
+"""Columns of a result's passage: a few lines of a terminal, ending at a whole word."""
+
 
 def run_search(args: argparse.Namespace) -> int:
     async def body(conn: Any, config: Config) -> int:
@@ -179,8 +183,7 @@ def run_search(args: argparse.Namespace) -> int:
         if not results:
             note("no results")
         for rank, r in enumerate(results, start=1):
-            passage = " ".join((r.relevant or r.content).split())
-            print(f"{rank}. {r.url}\n   {passage[:400]}")
+            print(f"{rank}. {r.url}\n   {shorten(r.relevant or r.content, PASSAGE_WIDTH)}")
         return 0
 
     return run_connected(args, body)

@@ -21,6 +21,7 @@ from apex_tui.server.modes import mode_of
 from apex_tui.server.research import ResearchRunner, job_reply
 from apex_tui.server.storage import ChatRow, CompletionRow, Storage
 from apex_tui.server.websearch import WebSearcher
+from apex_tui.shorten import shorten
 
 MAX_WEB_RESULTS = 50
 MAX_TEXT = 1_000_000
@@ -101,8 +102,7 @@ def _check_messages(request: m.ChatCompletionRequest) -> None:
 
 
 def _default_title(prompt: str) -> str:
-    words = " ".join(prompt.split())
-    return words if len(words) <= 60 else words[:59].rstrip() + "…"
+    return shorten(prompt, 60)
 
 
 class ApexHandlers:

@@ -23,6 +23,7 @@ from apex_tui.api.models import (
     WebSearchResult,
 )
 from apex_tui.services.completion_types import build_chat_request, plan_for
+from apex_tui.shorten import shorten
 
 if TYPE_CHECKING:
     from apex_tui.services.config import Config
@@ -133,9 +134,9 @@ class TurnFinished:
 
 
 def title_from_prompt(prompt: str) -> str:
-    """First non-empty line of the prompt, at most 60 characters."""
+    """First non-empty line of the prompt, at most 60 columns, shortened at a whole word."""
     line = next((ln.strip() for ln in prompt.splitlines() if ln.strip()), "New chat")
-    return line if len(line) <= TITLE_LIMIT else line[: TITLE_LIMIT - 1].rstrip() + "…"
+    return shorten(line, TITLE_LIMIT)
 
 
 def history_messages(history: list[Turn], prompt: str) -> list[ChatMessage]:

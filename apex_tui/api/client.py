@@ -65,7 +65,10 @@ class ApexClient:
         retry_base_delay: float = 0.5,
         retry_after_cap: float = 10.0,
         max_message_bytes: int = 8 * 1024 * 1024,
+        key_configured: bool = True,
     ) -> None:
+        """``key_configured=False``: ``api_key`` is a stand-in (or empty) because nobody set
+        one, so a refusal says to set a key rather than to check it."""
         self._transport = ConnectTransport(
             base_url,
             api_key,
@@ -77,6 +80,7 @@ class ApexClient:
             ),
             extra_headers=extra_headers,
             max_message_bytes=max_message_bytes,
+            key_configured=key_configured,
         )
         self.stream_timeout = stream_timeout
 

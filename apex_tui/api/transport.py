@@ -23,6 +23,7 @@ from apex_tui.api.errors import (
     ApexProtocolError,
     ApexStreamError,
     ApexStreamProtocolError,
+    refused_key,
 )
 from apex_tui.api.models import SERVICE_NAME, WireModel
 from apex_tui.api.protocol import (
@@ -174,8 +175,11 @@ class ConnectTransport:
         retry: RetryPolicy | None = None,
         extra_headers: dict[str, str] | None = None,
         max_message_bytes: int = 8 * 1024 * 1024,
+        key_configured: bool = True,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
+        self.key_sent = bool(api_key) and key_configured
+        """Whether requests carry a key the user configured (a refusal then means that key)."""
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.max_message_bytes = max_message_bytes
@@ -242,7 +246,8 @@ class ConnectTransport:
             raise _transport_error(exc, self.base_url) from None
         body = reply.content
         if reply.status_code != 200:
-            raise _error_from_reply(reply.status_code, body, reply.headers)
+            error = _error_from_reply(reply.status_code, body, reply.headers)
+            raise refused_key(error, key_sent=self.key_sent)
         if len(body) > self.max_message_bytes:
             raise ApexProtocolError(
                 f"{method}: reply of {len(body)} bytes exceeds the "
@@ -289,7 +294,8 @@ class ConnectTransport:
         parts: list[str] = []
         try:
             if reply.status_code != 200:
-                raise _error_from_reply(reply.status_code, await reply.aread(), reply.headers)
+                error = _error_from_reply(reply.status_code, await reply.aread(), reply.headers)
+                raise refused_key(error, key_sent=self.key_sent)
             ctype = reply.headers.get("content-type", "")
             if not ctype.startswith("application/connect+"):
                 raise ApexProtocolError(
@@ -370,8 +376,9 @@ class ConnectTransport:
             raise ApexStreamProtocolError(
                 f"{method}: stream ended with an invalid error object", partial_text=partial
             )
-        raise ApexStreamError(
+        error = ApexStreamError(
             connect.code,
             connect.message or f"the stream ended with {connect.code}",
             partial_text=partial,
         )
+        raise refused_key(error, key_sent=self.key_sent)

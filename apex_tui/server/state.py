@@ -71,7 +71,7 @@ class ServerState:
             )
         if not key_allowed(key, self.options.api_keys):
             raise ConnectError(
-                "unauthenticated", "invalid API key: check the key configured for this server"
+                "unauthenticated", "invalid API key: this server does not accept the key sent"
             )
         digest = hashlib.sha256(key.encode()).hexdigest()
         return Caller(owner=digest, user_id=f"user-{digest[:16]}")

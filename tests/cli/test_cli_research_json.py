@@ -46,9 +46,7 @@ def test_follow_prints_json_lines_to_the_end(cli: RunCli) -> None:
     }
     assert last["report"].startswith("# Final Answer")
 
-    code, out, _ = cli(
-        "research", "status", first["job_id"], "--follow", "--from-start", "--json"
-    )
+    code, out, _ = cli("research", "status", first["job_id"], "--follow", "--from-start", "--json")
     again = _lines(out)
     assert code == 0 and [e["seq_id"] for e in again if e["event"] == "step"] == seqs
     assert again[-1]["event"] == "done" and again[-1]["report"] == last["report"]

@@ -98,7 +98,26 @@ def _add_ask(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--seed", type=_setting("defaults.seed"), metavar="S")
     p.add_argument("--system", metavar="TEXT", help="system prompt")
     p.add_argument("--no-store", action="store_true", help="do not store the chat")
+    p.add_argument(
+        "--no-stream",
+        action="store_true",
+        help="ask with one ChatCompletion call and print the answer when it is complete",
+    )
+    p.add_argument(
+        "--show-reasoning",
+        action="store_true",
+        help="print the model's reasoning (dimmed, on stderr) instead of hiding it",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object when done")
+    _add_raw(p)
+
+
+def _add_raw(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="print the text as received, control sequences included (default: made inert)",
+    )
 
 
 def _add_search(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -156,6 +175,7 @@ def _add_research(sub: argparse._SubParsersAction, parent: argparse.ArgumentPars
         action="store_true",
         help="one JSON object; with --follow one JSON line per event (step, notice, done)",
     )
+    _add_raw(p)
 
 
 def _add_chats(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -168,6 +188,7 @@ def _add_chats(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser)
     q.add_argument("chat_id", metavar="ID")
     q.add_argument("--markdown", action="store_true", help="as Markdown")
     q.add_argument("--json", action="store_true")
+    _add_raw(q)
     q = cs.add_parser("search", parents=[parent], help="chats whose prompts or answers match")
     q.add_argument("term", metavar="TERM")
     q.add_argument("--json", action="store_true")
@@ -181,6 +202,12 @@ def _add_chats(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser)
     q.add_argument("chat_id", metavar="ID")
     q.add_argument("--format", choices=("md", "json"), default="md")
     q.add_argument("-o", "--output", metavar="FILE", help="file to write (default stdout)")
+    _add_raw(q)
+    cs.add_parser(
+        "recover",
+        parents=[parent],
+        help="write back answers the server did not save (kept on this machine)",
+    )
 
 
 def _add_config(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -198,6 +225,48 @@ def _add_config(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser
     q.add_argument("key", metavar="KEY")
 
 
+def _add_models(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "models",
+        parents=[parent],
+        help="list the models of the configured model server (or find local ones)",
+        description="List the models the local server's upstream offers (/v1/models, or "
+        "Ollama's /api/tags), from [server] upstream_url/upstream_key in the config or --url. "
+        "With none configured, look for Ollama, llama.cpp's server, LM Studio and vLLM on "
+        "127.0.0.1 and list what they offer.",
+    )
+    p.add_argument("--url", metavar="URL", help="an OpenAI-compatible server to ask instead")
+    p.add_argument("--json", action="store_true")
+
+
+def _add_server(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "server",
+        parents=[parent],
+        help="the per-user local server: status, stop, logs, grpc-key",
+        description="The local server every apex-tui process of yours shares (started on "
+        "demand; it exits after server.idle_minutes unused). These commands never start it.",
+    )
+    cs = p.add_subparsers(dest="server_command", metavar="COMMAND", required=True)
+    q = cs.add_parser("status", parents=[parent], help="address, pid, version, jobs, clients")
+    q.add_argument("--json", action="store_true")
+    q = cs.add_parser(
+        "stop", parents=[parent], help="stop it (running research jobs resume at its next start)"
+    )
+    q.add_argument("--yes", action="store_true", help="stop even while research jobs run")
+    q.add_argument(
+        "--force", action="store_true", help="like --yes, and end it if it does not stop"
+    )
+    q = cs.add_parser("logs", parents=[parent], help="print the end of the server log")
+    q.add_argument("-n", "--lines", type=int, default=40, metavar="N", help="lines (default 40)")
+    q.add_argument("-f", "--follow", action="store_true", help="keep printing what is added")
+    cs.add_parser(
+        "grpc-key",
+        parents=[parent],
+        help="print the key SDK scripts use on its gRPC port (server.grpc_port)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parent = _endpoint_options()
     parser = argparse.ArgumentParser(
@@ -213,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_research(sub, parent)
     _add_chats(sub, parent)
     _add_config(sub, parent)
+    _add_models(sub, parent)
+    _add_server(sub, parent)
     sub.add_parser(
         "serve", help="run the local Apex server (see `apex-tui serve --help`)", add_help=False
     )
@@ -220,12 +291,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _report(message: str) -> None:
-    print(f"apex-tui: {message}", file=sys.stderr)
+    from apex_tui.services.text_safety import inert  # errors may quote the server
+
+    print(f"apex-tui: {inert(message)}", file=sys.stderr)
 
 
 def _dispatch(args: argparse.Namespace, early: EarlyLocalServer | None = None) -> int:
     from apex_tui import cli_commands
 
+    if args.command == "server":
+        from apex_tui.cli_server import run_server
+
+        return run_server(args)
+    if args.command == "models":
+        from apex_tui.cli_models import run_models
+
+        return run_models(args)
     if args.command is None:
         return cli_commands.run_interactive(args, early)
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {

@@ -1,15 +1,19 @@
-"""``apex-tui chats …``: list, show, search, rename, delete and export stored chats."""
+"""``apex-tui chats …``: list, show, search, rename, delete, export stored chats, and recover
+answers the server never acknowledged (kept on this machine by ``services.recovery``).
+
+Titles and answers are the server's text: they reach the terminal (and an exported file)
+through the sanitizer unless ``--raw`` is given."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from apex_tui.cli_runtime import UsageError, emit_json, note, run_connected
+from apex_tui.cli_runtime import UsageError, emit_json, note, one_line, run_connected, shown
 from apex_tui.services.config import Config
+from apex_tui.services.text_safety import json_text
 
 __all__ = ["chat_markdown", "run_chats"]
 
@@ -98,7 +102,8 @@ def run_chats(args: argparse.Namespace) -> int:
             if args.json:
                 emit_json([_session_json(s) for s in sessions])
             for s in [] if args.json else sessions:
-                print(f"{s.id}  {_when(s.updated_at)}  {s.chat_type or '-':7}  {s.title}")
+                kind = one_line(s.chat_type) or "-"
+                print(f"{one_line(s.id)}  {_when(s.updated_at)}  {kind:7}  {one_line(s.title)}")
             if not sessions and not args.json:
                 note('no chats yet; start one with `apex-tui ask "…"`')
             return 0
@@ -110,7 +115,7 @@ def run_chats(args: argparse.Namespace) -> int:
                 emit_json([_session_json(s) for s in found])
                 return 0
             for s in found:
-                print(f"{s.id}  {_when(s.updated_at)}  {s.title}")
+                print(f"{one_line(s.id)}  {_when(s.updated_at)}  {one_line(s.title)}")
             if not found:
                 note(f"no chat mentions {args.term!r}")
             return 0
@@ -132,16 +137,55 @@ def run_chats(args: argparse.Namespace) -> int:
                 "chat": _session_json(session) if session else {"id": args.chat_id},
                 "turns": [_turn_json(t) for t in turns],
             }
-            text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+            text = json_text(data) + "\n"  # escapes what it would write raw: no --raw needed
         elif command == "export" or args.markdown:
-            text = chat_markdown(title, turns)
+            text = shown(chat_markdown(title, turns), raw=args.raw)
         else:
-            text = _chat_plain(title, turns)
+            text = shown(_chat_plain(title, turns), raw=args.raw)
         if command == "export" and args.output:
-            Path(args.output).write_text(text, encoding="utf-8")
+            _write_file(Path(args.output), text)
             note(f"wrote {args.output}")
         else:
             sys.stdout.write(text)
         return 0
 
+    if command == "recover":
+        return run_connected(args, _recover, unsaved_notice=False)
+    if command == "export" and args.output:
+        _check_writable(Path(args.output))  # before asking the server anything
     return run_connected(args, body)
+
+
+def _check_writable(path: Path) -> None:
+    """A usage error naming the path when ``-o`` cannot be written (exit 2, no traceback)."""
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory; give a file name, e.g. -o {path / 'chat.md'}")
+    if not path.parent.is_dir():
+        raise UsageError(
+            f"the folder {path.parent} does not exist; create it first or choose another -o path"
+        )
+
+
+def _write_file(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+async def _recover(conn: Any, config: Config) -> int:
+    """``chats recover``: write kept answers back; exit 1 while any is still kept."""
+    from apex_tui.services.recovery import RecoveryStore, restore_unsaved
+
+    store = RecoveryStore()
+    if not store.pending():
+        note("no unsaved answers are kept here; nothing to recover")
+        return 0
+    report = await restore_unsaved(conn.client, store)
+    for answer in report.restored:
+        note(f"restored the answer of completion {answer.completion_id} in chat {answer.chat_id}")
+    for answer, reason in report.kept:
+        note(f"kept {store.path_for(answer.completion_id)}: {reason}")
+    if report.unreachable is not None:
+        note(f"the server could not be reached: {report.unreachable}")
+    return 1 if report.kept else 0

@@ -1,17 +1,16 @@
-"""CLI commands: the interactive app, ``ask``, ``search`` and ``config`` (chats and research
-live in their own modules). Each returns an exit code; errors are raised for ``cli.main``."""
+"""CLI commands: the interactive app, ``search`` and ``config`` (``ask``, chats, research and
+``models`` live in their own modules). Each returns an exit code; errors are raised for
+``cli.main``."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
-from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
+from apex_tui.cli_ask import run_ask
 from apex_tui.cli_chats import run_chats
 from apex_tui.cli_research import run_research
-from apex_tui.cli_runtime import UsageError, config_of, emit_json, note, run_connected
+from apex_tui.cli_runtime import UsageError, config_of, emit_json, note, one_line, run_connected
 from apex_tui.services.config import Config
 from apex_tui.shorten import shorten
 
@@ -31,20 +30,13 @@ __all__ = [
 def run_interactive(args: argparse.Namespace, early: EarlyLocalServer | None = None) -> int:
     """Open the Textual app on the resolved connection (the only command importing the UI).
 
-    ``early``: the local server child ``cli.main`` started from the raw config; it is adopted
-    if the validated config asks for the same server, else stopped."""
+    ``early``: the per-user local server ``cli.main`` found or started from the raw config;
+    it is adopted if the validated config asks for the same server."""
     from apex_tui.services.connection import begin_connection, close_connection
 
-    try:
-        config = config_of(args)
-        # The local server (if one is needed) runs in a child process while the UI imports.
-        pending = begin_connection(
-            config, base_url=args.base_url, api_key=args.api_key, early=early
-        )
-    except BaseException:
-        if early is not None:
-            early.stop()
-        raise
+    config = config_of(args)
+    # A local server that had to be started starts while the UI imports.
+    pending = begin_connection(config, base_url=args.base_url, api_key=args.api_key, early=early)
     try:
         from apex_tui.ui.app import run_app
     except ModuleNotFoundError as exc:
@@ -62,97 +54,6 @@ def run_interactive(args: argparse.Namespace, early: EarlyLocalServer | None = N
         return int(run_app(conn, config))
     finally:
         close_connection(conn)
-
-
-# --- ask -----------------------------------------------------------------------------------
-
-
-def _settings(args: argparse.Namespace, config: Config) -> Any:
-    from apex_tui.services.chat_sync import ChatSettings
-
-    return ChatSettings.from_config(
-        config,
-        completion_type=args.completion_type or None,
-        model=args.model or None,
-        temperature=args.temperature,
-        top_p=args.top_p,
-        max_new_tokens=args.max_tokens,
-        seed=args.seed,
-        system_prompt=args.system,
-    )
-
-
-def _write(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
-
-
-def run_ask(args: argparse.Namespace) -> int:
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    if not prompt.strip():
-        raise UsageError("the prompt is empty; pass it as an argument or on stdin with `-`")
-    if args.no_store and args.chat:
-        raise UsageError("--chat continues a stored chat; it cannot be used with --no-store")
-
-    async def body(conn: Any, config: Config) -> int:
-        from apex_tui.services.chat_sync import (
-            AnswerDelta,
-            ChatSync,
-            TurnFinished,
-            TurnStarted,
-            history_messages,
-            stream_answer,
-        )
-
-        settings = _settings(args, config)  # the config and the flags are already checked
-        parts: list[str] = []
-        if args.no_store:
-            answer = stream_answer(conn.client, history_messages([], prompt), settings)
-            async with aclosing(answer):
-                async for text in answer:
-                    parts.append(text)
-                    if not args.json:
-                        _write(text)
-            result: dict[str, Any] = {"answer": "".join(parts), "stored": False}
-        else:
-            sync = ChatSync(conn.client, chat_type=config.defaults.chat_type)
-            history = await sync.load_turns(args.chat) if args.chat else []
-            result = {"chat_id": args.chat, "stored": True}
-            events = sync.send(args.chat, prompt, history, settings)
-            try:
-                async with aclosing(events):
-                    async for event in events:
-                        if isinstance(event, TurnStarted):
-                            result.update(chat_id=event.chat.id, completion_id=event.completion_id)
-                            note(f"chat {event.chat.id}")
-                        elif isinstance(event, AnswerDelta):
-                            parts.append(event.text)
-                            if not args.json:
-                                _write(event.text)
-                        elif isinstance(event, TurnFinished):
-                            result.update(
-                                answer=event.turn.answer,
-                                model=event.turn.metadata.get("model", ""),
-                                finish_reason=event.turn.metadata.get("finish_reason", ""),
-                            )
-            except asyncio.CancelledError:
-                if parts and not args.json:
-                    _write("\n")
-                note(f"interrupted; the partial answer is saved in chat {result['chat_id']}")
-                raise
-            except Exception:
-                if parts and not args.json:
-                    _write("\n")
-                if result.get("chat_id"):
-                    note(f"the partial answer is saved in chat {result['chat_id']}")
-                raise
-        if args.json:
-            emit_json(result)
-        elif parts and not parts[-1].endswith("\n"):
-            _write("\n")
-        return 0
-
-    return run_connected(args, body)
 
 
 # --- search --------------------------------------------------------------------------------
@@ -183,7 +84,8 @@ def run_search(args: argparse.Namespace) -> int:
         if not results:
             note("no results")
         for rank, r in enumerate(results, start=1):
-            print(f"{rank}. {r.url}\n   {shorten(r.relevant or r.content, PASSAGE_WIDTH)}")
+            passage = shorten(one_line(r.relevant or r.content), PASSAGE_WIDTH)
+            print(f"{rank}. {one_line(r.url)}\n   {passage}")
         return 0
 
     return run_connected(args, body)

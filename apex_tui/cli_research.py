@@ -13,13 +13,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from contextlib import aclosing
 from typing import Any
 
-from apex_tui.cli_runtime import UsageError, emit_json, note, run_connected
+from apex_tui.cli_runtime import (
+    StreamSanitizer,
+    UsageError,
+    emit_json,
+    note,
+    one_line,
+    run_connected,
+    shown,
+)
 from apex_tui.services.config import Config
+from apex_tui.services.text_safety import json_text
 from apex_tui.shorten import shorten
 
 __all__ = ["run_research"]
@@ -39,18 +47,23 @@ def _parse(words: list[str]) -> tuple[str, str]:
 
 
 def _emit_line(data: dict[str, Any]) -> None:
-    """One JSON Lines record, flushed at once (a reader acts on each as it arrives)."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    """One JSON Lines record, flushed at once (a reader acts on each as it arrives); escaped
+    like every JSON the CLI prints (``text_safety.json_text``)."""
+    sys.stdout.write(json_text(data, indent=None) + "\n")
     sys.stdout.flush()
 
 
-def _write_step(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+def _write_step(text: str, sanitizer: StreamSanitizer | None) -> None:
+    """A step for people: inert (``sanitizer``, fed every step: they are pieces of one
+    report) unless ``--raw``."""
+    text = text if text.endswith("\n") else text + "\n"
+    sys.stdout.write(text if sanitizer is None else sanitizer.feed(text))
     sys.stdout.flush()
 
 
 async def _follow(tracker: Any, job_id: str, args: argparse.Namespace) -> int:
-    shown = 0
+    count = 0
+    sanitizer = None if args.raw else StreamSanitizer()  # steps are pieces of one report
     updates = tracker.follow(job_id, from_start=args.from_start)
     try:
         async with aclosing(updates):
@@ -60,7 +73,7 @@ async def _follow(tracker: Any, job_id: str, args: argparse.Namespace) -> int:
                     if args.json:
                         _emit_line({"event": "notice", "job_id": job_id, "message": update.notice})
                     continue
-                if shown == 0 and not update.steps and not update.done:
+                if count == 0 and not update.steps and not update.done:
                     note(f"job {job_id}: {update.status}; waiting for steps…")
                 for step in update.steps:
                     if args.json:
@@ -73,8 +86,8 @@ async def _follow(tracker: Any, job_id: str, args: argparse.Namespace) -> int:
                             }
                         )
                     else:
-                        _write_step(step.text)
-                    shown += 1
+                        _write_step(step.text, sanitizer)
+                    count += 1
                 if update.done:
                     if args.json:
                         _emit_line(
@@ -97,7 +110,9 @@ async def _follow(tracker: Any, job_id: str, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _submit(tracker: Any, prompt: str, config: Config, args: argparse.Namespace) -> int:
+async def _submit(
+    tracker: Any, prompt: str, config: Config, args: argparse.Namespace, *, local: bool
+) -> int:
     job_id = await tracker.submit(prompt, model=config.defaults.model)
     job = tracker.store.get(job_id)
     if args.json:
@@ -111,8 +126,10 @@ async def _submit(tracker: Any, prompt: str, config: Config, args: argparse.Name
         else:
             emit_json(submitted)
     else:
-        print(job_id, flush=True)
+        print(one_line(job_id), flush=True)
     if not args.follow:
+        if local:
+            note("it runs on in the local server after this command ends")
         note(f"follow it with `apex-tui research status {job_id} --follow`")
         return 0
     return await _follow(tracker, job_id, args)
@@ -138,7 +155,7 @@ async def _status(tracker: Any, job_id: str, args: argparse.Namespace) -> int:
         note(update.error)
     text = update.report or "".join(s.text for s in update.steps)
     if text:
-        print(text.rstrip("\n"))
+        print(shown(text, raw=args.raw).rstrip("\n"))
     return 0
 
 
@@ -158,8 +175,8 @@ async def _list(tracker: Any, client: Any, args: argparse.Namespace) -> int:
     if not jobs:
         note('no research jobs watched here; start one with `apex-tui research "…"`')
     for job in jobs:
-        when = job.submitted_at[:16]
-        print(f"{job.job_id}  {job.status:10}  {when}  {shorten(job.prompt, 60)}")
+        status, prompt = one_line(job.status), shorten(one_line(job.prompt), 60)
+        print(f"{one_line(job.job_id)}  {status:10}  {job.submitted_at[:16]}  {prompt}")
     return 0
 
 
@@ -173,9 +190,9 @@ def run_research(args: argparse.Namespace) -> int:
 
         tracker = ResearchTracker(conn.client, poll_interval=args.poll_interval)
         if action == "submit":
-            return await _submit(tracker, argument, config, args)
+            return await _submit(tracker, argument, config, args, local=conn.local is not None)
         if action == "status":
             return await _status(tracker, argument, args)
         return await _list(tracker, conn.client, args)
 
-    return run_connected(args, body)
+    return run_connected(args, body, hold=args.follow)

@@ -3,12 +3,15 @@
 Run: ``python bench/start.py [--runs N]`` (default 5 runs of each).
 
 ``apex-tui`` is started as a real process on a pseudo-terminal (120x36) with no key and no base
-URL, so it starts its local server (a child process, as people run it) on the database in
+URL, so it uses the per-user local server (as people run it) on the database in
 ``$XDG_DATA_HOME/apex-tui``, which is seeded beforehand (0 or 10,000 chats for the local key)
-through the server's storage layer. The clock runs from just before the process is spawned
-until the terminal output holds the sessions pane's title with the full count ("apex chats ·
-10000"), i.e. the frame in which the list is filled; the app is then quit with Ctrl+Q. Also
-timed: ``apex-tui --version`` and ``apex-tui ask --help`` (these must not import Textual).
+through the server's storage layer. Two cases, interleaved run by run: **cold** — no server
+runs, so the app starts one (it is stopped before each cold run); **warm** — the server the
+previous run left is running, so the app finds it and connects. The clock runs from just before
+the process is spawned until the terminal output holds the sessions pane's title with the full
+count ("apex chats · 10000"), i.e. the frame in which the list is filled; the app is then quit
+with Ctrl+Q. Also timed: ``apex-tui --version`` and ``apex-tui ask --help`` (these must not
+import Textual). Every server is stopped at the end (and on SIGTERM).
 """
 
 from __future__ import annotations
@@ -44,8 +47,21 @@ def environment(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("APEX_", "MACROCOSMOS_"))}
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         env[var] = str(home / var.lower())
+    (home / "run").mkdir(mode=0o700, exist_ok=True)
+    env["XDG_RUNTIME_DIR"] = str(home / "run")  # the per-user server's socket: this run's own
     env.update(TERM="xterm-256color", COLUMNS="120", LINES="36")
     return env
+
+
+def stop_server(home: Path) -> None:
+    """Stop the per-user server of this home (none runs afterwards: the next start is cold)."""
+    subprocess.run(
+        [*command(), "server", "stop", "--force"],
+        env=environment(home),
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
 
 
 def seed(home: Path, chats: int) -> None:
@@ -137,9 +153,18 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="apex-bench-start-") as name:
             home = Path(name)
             seed(home, chats)
-            time_to_sessions(home, chats)  # warm-up (page cache, .pyc)
-            values = [time_to_sessions(home, chats) * 1000 for _ in range(runs)]
-            summary(f"start to sessions, {chats} chats", values, "ms", target)
+            try:
+                time_to_sessions(home, chats)  # warm-up (page cache, .pyc)
+                cold: list[float] = []
+                warm: list[float] = []
+                for _ in range(runs):
+                    stop_server(home)
+                    cold.append(time_to_sessions(home, chats) * 1000)
+                    warm.append(time_to_sessions(home, chats) * 1000)  # the server runs now
+            finally:
+                stop_server(home)
+            summary(f"start to sessions, {chats} chats, warm", warm, "ms", target)
+            summary(f"start to sessions, {chats} chats, cold", cold, "ms", target)
     figure("start done", 0, "", load())
 
 

@@ -70,3 +70,32 @@ def test_the_app_loads_markdown_on_first_use() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+EARLY_CONNECT_PROBE = """
+import sys
+from apex_tui.services.local_plan import EarlyLocalServer
+early = EarlyLocalServer.start(None, None, None)
+heavy = sorted(
+    m for m in sys.modules if m.split(".")[0] in ("pydantic", "httpx", "textual", "http")
+)
+print(early is not None, early and early.server.starting is not None, heavy[:5])
+raise SystemExit(1 if heavy or early is None else 0)
+"""
+
+
+def test_finding_or_starting_the_per_user_server_early_needs_no_models() -> None:
+    """Both ways the early path goes: it starts the per-user server (the first run), then
+    finds it running (the next) — neither loads pydantic, httpx, Textual or even
+    ``http.client`` (~30 ms: only needed to ask a server of another version whether it is
+    idle). (The conftest stops the server afterwards.)"""
+    for started in ("True True", "True False"):
+        result = subprocess.run(
+            [sys.executable, "-c", EARLY_CONNECT_PROBE],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.startswith(started), result.stdout

@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any
 
 from apex_tui.api.errors import ApexProtocolError
+from apex_tui.api.limits import ClientLimits
 from apex_tui.api.models import (
     ChatCompletionChunkResponse,
     ChatCompletionRequest,
@@ -45,7 +46,7 @@ from apex_tui.api.models import (
     WebRetrievalRequest,
     WebRetrievalResponse,
 )
-from apex_tui.api.transport import ConnectTransport, RetryPolicy
+from apex_tui.api.transport import ConnectTransport, RetryPolicy, Route
 
 __all__ = ["ApexClient"]
 
@@ -58,35 +59,50 @@ class ApexClient:
         base_url: str,
         api_key: str,
         *,
-        timeout: float = 60.0,
+        timeout: float | None = None,
         max_retries: int = 3,
         extra_headers: dict[str, str] | None = None,
-        stream_timeout: float = 600.0,
+        stream_timeout: float | None = None,
         retry_base_delay: float = 0.5,
         retry_after_cap: float = 10.0,
-        max_message_bytes: int = 8 * 1024 * 1024,
+        max_message_bytes: int | None = None,
+        limits: ClientLimits | None = None,
+        route: Route | None = None,
         key_configured: bool = True,
     ) -> None:
-        """``key_configured=False``: ``api_key`` is a stand-in (or empty) because nobody set
+        """``limits``: every time and size limit (``api.limits``); ``timeout`` (a unary call,
+        retries included), ``stream_timeout`` and ``max_message_bytes`` override one each.
+        ``key_configured=False``: ``api_key`` is a stand-in (or empty) because nobody set
         one, so a refusal says to set a key rather than to check it."""
+        limits = (limits or ClientLimits()).with_values(
+            call_timeout=timeout, stream_timeout=stream_timeout, max_reply_bytes=max_message_bytes
+        )
         self._transport = ConnectTransport(
             base_url,
             api_key,
-            timeout=timeout,
             retry=RetryPolicy(
                 max_retries=max_retries,
                 base_delay=retry_base_delay,
                 retry_after_cap=retry_after_cap,
             ),
             extra_headers=extra_headers,
-            max_message_bytes=max_message_bytes,
+            limits=limits,
+            route=route,
             key_configured=key_configured,
         )
-        self.stream_timeout = stream_timeout
+        self.limits = limits
+        self.stream_timeout = limits.stream_timeout
 
     @property
     def base_url(self) -> str:
         return self._transport.base_url
+
+    def retarget(self, base_url: str) -> None:
+        """Send the next calls to ``base_url`` (the local server was restarted elsewhere); the
+        objects holding this client keep working."""
+        from apex_tui.api.transport import normalize_base_url
+
+        self._transport.base_url = normalize_base_url(base_url)
 
     async def aclose(self) -> None:
         await self._transport.aclose()
@@ -107,7 +123,9 @@ class ApexClient:
     async def chat_completion(self, request: ChatCompletionRequest) -> ChatCompletionResponse:
         """One-shot answer (the live service reported this broken; prefer the stream)."""
         request = request.model_copy(update={"stream": False})
-        return await self._transport.unary("ChatCompletion", request, ChatCompletionResponse)
+        return await self._transport.unary(
+            "ChatCompletion", request, ChatCompletionResponse, timeout=self.stream_timeout
+        )
 
     def chat_completion_stream(
         self, request: ChatCompletionRequest, *, timeout: float | None = None
@@ -123,8 +141,14 @@ class ApexClient:
         )
 
     async def web_retrieval(self, request: WebRetrievalRequest) -> WebRetrievalResponse:
+        """A search may take its ``max_response_time``: that is added to the call's budget."""
+        allowed = min(request.max_response_time or 0, 600)
         return await self._transport.unary(
-            "WebRetrieval", request, WebRetrievalResponse, retry=True
+            "WebRetrieval",
+            request,
+            WebRetrievalResponse,
+            retry=True,
+            timeout=self.limits.call_timeout + max(0, allowed),
         )
 
     # --- deep research ------------------------------------------------------------------
@@ -270,8 +294,11 @@ class ApexClient:
         completion_text: str | None = None,
         user_prompt_text: str | None = None,
         metadata: dict[str, Any] | None = None,
+        retry: bool = False,
     ) -> StoredChatCompletion:
-        """Fields left ``None`` are not sent (explicit presence: not sent ≠ empty)."""
+        """Fields left ``None`` are not sent (explicit presence: not sent ≠ empty). ``retry``
+        when repeating is harmless: writing the same text and metadata again (the final write
+        of an answer) changes nothing."""
         reply = await self._transport.unary(
             "UpdateCompletionAttributes",
             UpdateCompletionAttributesRequest(
@@ -281,6 +308,7 @@ class ApexClient:
                 metadata=metadata,
             ),
             UpdateCompletionAttributesResponse,
+            retry=retry,
         )
         if reply.completion is None:
             raise ApexProtocolError("UpdateCompletionAttributes: reply carries no completion")

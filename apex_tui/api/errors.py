@@ -9,6 +9,7 @@ __all__ = [
     "NO_KEY_HINT",
     "WRONG_KEY_HINT",
     "ApexError",
+    "ApexLimitError",
     "ApexProtocolError",
     "ApexStreamError",
     "ApexStreamProtocolError",
@@ -81,6 +82,15 @@ class ApexError(Exception):
     def retryable(self) -> bool:
         """Safe to repeat for an idempotent read: the failure was transient."""
         return self.transport or self.code in ("unavailable", "resource_exhausted")
+
+
+class ApexLimitError(ApexError):
+    """The client stopped waiting or reading: a reply or stream passed one of its own time or
+    size limits (``api.limits``). Repeating the call would meet the same limit."""
+
+    @property
+    def retryable(self) -> bool:
+        return False
 
 
 class ApexProtocolError(ApexError):

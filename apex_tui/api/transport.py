@@ -1,18 +1,20 @@
 """The Connect codec on httpx (shared/apex-api.md §1): unary JSON calls, the enveloped server
-stream, error mapping and the retry policy for reads that are safe to repeat.
+stream, the retry policy for reads that are safe to repeat (error mapping: ``failures``).
 
-One ``httpx.AsyncClient`` is shared by every call so connections are reused.
+One ``httpx.AsyncClient`` is shared by every call so connections are reused. Every call runs
+under the time and size limits of ``api.limits``: a unary call's deadline covers its retries,
+and bodies are read with a cap, never whole before checking.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import gc
 import json
 import random
-import time
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -20,10 +22,19 @@ from pydantic import ValidationError
 from apex_tui import __version__
 from apex_tui.api.errors import (
     ApexError,
+    ApexLimitError,
     ApexProtocolError,
     ApexStreamError,
     ApexStreamProtocolError,
     refused_key,
+)
+from apex_tui.api.failures import error_from_reply, transport_cause, transport_error
+from apex_tui.api.limits import (
+    ClientLimits,
+    StreamGuard,
+    call_deadline_error,
+    read_capped,
+    timeout_header,
 )
 from apex_tui.api.models import SERVICE_NAME, WireModel
 from apex_tui.api.protocol import (
@@ -33,7 +44,6 @@ from apex_tui.api.protocol import (
     ConnectError,
     EnvelopeDecoder,
     EnvelopeError,
-    code_from_http_status,
     dumps,
     encode_envelope,
 )
@@ -42,7 +52,7 @@ from apex_tui.import_guards import skip_httpx_cli
 skip_httpx_cli()  # before the first import of httpx, which would load its CLI: see import_guards
 import httpx  # noqa: E402
 
-__all__ = ["CLIENT_ID", "ConnectTransport", "RetryPolicy", "normalize_base_url"]
+__all__ = ["CLIENT_ID", "ConnectTransport", "RetryPolicy", "Route", "normalize_base_url"]
 
 CLIENT_ID = "apex-tui"
 M = TypeVar("M", bound=WireModel)
@@ -55,6 +65,29 @@ def normalize_base_url(value: str, *, use_https: bool = True) -> str:
     if "://" not in text:
         text = f"{'https' if use_https else 'http'}://{text}"
     return text
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to reach a server beyond its base URL: apex-tui's per-user local server listens on
+    a Unix socket (``uds``; the URL's host is then only a name), and its errors name it
+    (``label``) and say what to do (``hint``) instead of pointing at a base URL."""
+
+    uds: str | None = None
+    label: str | None = None
+    hint: str | None = None
+
+
+def _http_client(headers: dict[str, str], base_url: str, route: Route) -> httpx.AsyncClient:
+    """The one httpx client of a transport: over the Unix socket when the route has one."""
+    # Loading the CA bundle for certificate checks costs 100-170 ms at start-up. A plain
+    # http:// base URL (the embedded local server) never opens a TLS connection: every
+    # request goes to base_url and redirects are not followed, so it needs no context.
+    plain_http = base_url.lower().startswith("http://")
+    transport = httpx.AsyncHTTPTransport(uds=route.uds, verify=False) if route.uds else None
+    return httpx.AsyncClient(
+        headers=headers, follow_redirects=False, verify=not plain_http, transport=transport
+    )
 
 
 class RetryPolicy:
@@ -79,54 +112,6 @@ class RetryPolicy:
         if error.retry_after is not None:
             wait = max(wait, min(error.retry_after, self.retry_after_cap))
         return wait
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds or as an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _error_from_reply(status: int, body: bytes, headers: httpx.Headers) -> ApexError:
-    """A non-200 reply: the Connect error object if the body holds one, else the status table."""
-    retry_after = _parse_retry_after(headers.get("retry-after"))
-    connect: ConnectError | None = None
-    try:
-        connect = ConnectError.from_json(json.loads(body)) if body else None
-    except (ValueError, UnicodeDecodeError):
-        connect = None
-    if connect is not None:
-        message = connect.message or f"the server answered {connect.code} (HTTP {status})"
-        return ApexError(connect.code, message, http_status=status, retry_after=retry_after)
-    code = code_from_http_status(status)
-    snippet = body[:120].decode("utf-8", "replace").strip().replace("\n", " ")
-    message = f"the server answered HTTP {status}" + (f": {snippet}" if snippet else "")
-    return ApexError(code, message, http_status=status, retry_after=retry_after)
-
-
-def _transport_error(exc: httpx.HTTPError, url: str) -> ApexError:
-    if isinstance(exc, httpx.TimeoutException):
-        return ApexError(
-            "deadline_exceeded",
-            f"no reply from {url} in time ({type(exc).__name__})",
-            transport=True,
-        )
-    return ApexError(
-        "unavailable",
-        f"cannot reach {url}: {exc or type(exc).__name__}",
-        hint="Check the base URL and the network, or run without a key and base URL to use "
-        "the local server",
-        transport=True,
-    )
 
 
 def _parse(model: type[M], data: Any, method: str) -> M:
@@ -171,18 +156,26 @@ class ConnectTransport:
         base_url: str,
         api_key: str,
         *,
-        timeout: float = 60.0,
+        timeout: float | None = None,
         retry: RetryPolicy | None = None,
         extra_headers: dict[str, str] | None = None,
-        max_message_bytes: int = 8 * 1024 * 1024,
+        max_message_bytes: int | None = None,
+        limits: ClientLimits | None = None,
+        route: Route | None = None,
         key_configured: bool = True,
     ) -> None:
+        """``timeout`` and ``max_message_bytes`` override ``limits.call_timeout`` and
+        ``limits.max_reply_bytes``."""
         self.base_url = normalize_base_url(base_url)
         self.key_sent = bool(api_key) and key_configured
         """Whether requests carry a key the user configured (a refusal then means that key)."""
-        self.timeout = timeout
+        self.route = route or Route()
+        self.limits = (limits or ClientLimits()).with_values(
+            call_timeout=timeout, max_reply_bytes=max_message_bytes
+        )
+        self.timeout = self.limits.call_timeout
         self.retry = retry or RetryPolicy()
-        self.max_message_bytes = max_message_bytes
+        self.max_message_bytes = self.limits.max_reply_bytes
         headers = {
             "Connect-Protocol-Version": PROTOCOL_VERSION,
             "x-client-id": CLIENT_ID,
@@ -192,25 +185,23 @@ class ConnectTransport:
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         headers.update(extra_headers or {})
-        # Loading the CA bundle for certificate checks costs 100-170 ms at start-up. A plain
-        # http:// base URL (the embedded local server) never opens a TLS connection: every
-        # request goes to base_url and redirects are not followed, so it needs no context.
-        plain_http = self.base_url.lower().startswith("http://")
-        self._http = httpx.AsyncClient(
-            headers=headers, follow_redirects=False, verify=not plain_http
-        )
+        self._http = _http_client(headers, self.base_url, self.route)
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    def _transport_error(self, exc: httpx.HTTPError) -> ApexError:
+        """A failure to talk to the server, named as the route names it."""
+        return transport_error(exc, self.route.label or self.base_url, hint=self.route.hint)
+
     def _url(self, method: str) -> str:
         return f"{self.base_url}/{SERVICE_NAME}/{method}"
 
-    @staticmethod
-    def _timeouts(timeout: float) -> tuple[dict[str, str], httpx.Timeout]:
-        """Connect-Timeout-Ms for the server, and an httpx timeout a little longer."""
-        header = {"Connect-Timeout-Ms": str(max(1, int(timeout * 1000)))}
-        return header, httpx.Timeout(timeout + 5.0, connect=min(10.0, timeout + 5.0))
+    def _http_timeout(self, read: float) -> httpx.Timeout:
+        """httpx's own per-operation timeouts: the connect timeout, and a read timeout a little
+        past ours (ours, enforced around the call, say which limit passed)."""
+        connect = min(self.limits.connect_timeout, read)
+        return httpx.Timeout(read + 1.0, connect=connect)
 
     async def unary(
         self,
@@ -221,38 +212,53 @@ class ConnectTransport:
         retry: bool = False,
         timeout: float | None = None,
     ) -> M:
-        """One unary call; ``retry`` only for reads that are safe to repeat."""
+        """One unary call; ``retry`` only for reads that are safe to repeat. The whole call,
+        retries and their waits included, ends within ``timeout`` (``limits.call_timeout``)."""
+        budget = timeout or self.limits.call_timeout
+        loop = asyncio.get_running_loop()
+        end = loop.time() + budget
         attempt = 0
-        while True:
-            try:
-                return await self._unary_once(method, request, response_model, timeout)
-            except ApexError as exc:
-                if not (retry and exc.retryable and attempt < self.retry.max_retries):
-                    raise
-                await asyncio.sleep(self.retry.delay(attempt, exc))
-                attempt += 1
+        try:
+            async with asyncio.timeout_at(end):
+                while True:
+                    try:
+                        left = end - loop.time()
+                        return await self._unary_once(method, request, response_model, left)
+                    except ApexError as exc:
+                        if not (retry and exc.retryable and attempt < self.retry.max_retries):
+                            raise
+                        delay = self.retry.delay(attempt, exc)
+                        if loop.time() + delay >= end:
+                            raise  # no time left to try again: say what failed
+                        await asyncio.sleep(delay)
+                        attempt += 1
+        except TimeoutError:
+            raise call_deadline_error(method, budget) from None
 
     async def _unary_once(
-        self, method: str, request: WireModel, response_model: type[M], timeout: float | None
+        self, method: str, request: WireModel, response_model: type[M], budget: float
     ) -> M:
-        url = self._url(method)
-        headers, http_timeout = self._timeouts(timeout or self.timeout)
+        headers = timeout_header(budget)
         headers["Content-Type"] = UNARY_CONTENT_TYPE
+        http_request = self._http.build_request(
+            "POST",
+            self._url(method),
+            content=dumps(request.to_wire()),
+            headers=headers,
+            timeout=self._http_timeout(budget),
+        )
+        limit = self.limits.max_reply_bytes
         try:
-            reply = await self._http.post(
-                url, content=dumps(request.to_wire()), headers=headers, timeout=http_timeout
-            )
+            reply = await self._http.send(http_request, stream=True)
+            try:
+                body = await read_capped(reply, limit, method)  # never read whole, then checked
+            finally:
+                await reply.aclose()
         except httpx.HTTPError as exc:
-            raise _transport_error(exc, self.base_url) from None
-        body = reply.content
+            raise self._transport_error(exc) from None
         if reply.status_code != 200:
-            error = _error_from_reply(reply.status_code, body, reply.headers)
+            error = error_from_reply(reply.status_code, body, reply.headers)
             raise refused_key(error, key_sent=self.key_sent)
-        if len(body) > self.max_message_bytes:
-            raise ApexProtocolError(
-                f"{method}: reply of {len(body)} bytes exceeds the "
-                f"{self.max_message_bytes}-byte limit"
-            )
         if len(body) < LARGE_REPLY:
             return _parse_reply(response_model, body, method)
         # A large reply (10,000 chats: ~2 MB, ~60k objects) would trigger a full GC pass that
@@ -277,24 +283,38 @@ class ConnectTransport:
         """Server stream: one request envelope out, data envelopes in until the end envelope.
 
         Closing the generator (``aclose`` or task cancel) closes the HTTP response at once.
-        A stream that breaks raises :class:`ApexStreamError` carrying the text so far
-        (``text_of(message)`` says what text each message adds).
+        A stream that breaks, or passes a limit (:class:`StreamGuard`; ``timeout`` is its
+        overall deadline, ``limits.stream_timeout`` by default), raises
+        :class:`ApexStreamError` carrying the text so far (``text_of(message)`` says what text
+        each message adds).
         """
-        url = self._url(method)
-        headers, http_timeout = self._timeouts(timeout or self.timeout)
+        guard = StreamGuard(self.limits, timeout)
+        headers = timeout_header(guard.total)
         headers["Content-Type"] = STREAM_CONTENT_TYPE
         body = encode_envelope(dumps(request.to_wire()))
+        slowest_read = max(
+            self.limits.stream_first_message_timeout, self.limits.stream_idle_timeout
+        )
         http_request = self._http.build_request(
-            "POST", url, content=body, headers=headers, timeout=http_timeout
+            "POST",
+            self._url(method),
+            content=body,
+            headers=headers,
+            timeout=self._http_timeout(slowest_read),
         )
         try:
-            reply = await self._http.send(http_request, stream=True)
+            async with asyncio.timeout(guard.first_message_in()):
+                reply = await self._http.send(http_request, stream=True)
+        except TimeoutError:
+            limit = guard.timed_out()
+            raise ApexStreamError(limit.code, limit.message, hint=limit.hint) from None
         except httpx.HTTPError as exc:
-            raise _transport_error(exc, self.base_url) from None
+            raise self._transport_error(exc) from None
         parts: list[str] = []
         try:
             if reply.status_code != 200:
-                error = _error_from_reply(reply.status_code, await reply.aread(), reply.headers)
+                error_body = await read_capped(reply, self.limits.max_reply_bytes, method)
+                error = error_from_reply(reply.status_code, error_body, reply.headers)
                 raise refused_key(error, key_sent=self.key_sent)
             ctype = reply.headers.get("content-type", "")
             if not ctype.startswith("application/connect+"):
@@ -302,21 +322,27 @@ class ConnectTransport:
                     f"{method}: expected a Connect stream, got content type {ctype or 'none'!r}"
                 )
             decoder = EnvelopeDecoder(self.max_message_bytes)
-            async for data in reply.aiter_bytes():
-                for envelope in decoder.feed(data):
-                    if envelope.is_end_stream:
-                        self._check_end(envelope.payload, method, "".join(parts))
-                        return
-                    message = self._stream_message(response_model, envelope.payload, method)
-                    if text_of is not None:
-                        parts.append(text_of(message))
-                    yield message
+            async with aclosing(guard.chunks(reply.aiter_bytes())) as received:
+                async for data in received:
+                    for envelope in decoder.feed(data):
+                        if envelope.is_end_stream:
+                            self._check_end(envelope.payload, method, "".join(parts))
+                            return
+                        message = self._stream_message(response_model, envelope.payload, method)
+                        guard.message_arrived()
+                        if text_of is not None:
+                            parts.append(text_of(message))
+                        yield message
             raise ApexStreamError(
                 "unavailable",
                 "the answer stream ended before the server finished it",
                 partial_text="".join(parts),
                 hint="Retry; what arrived so far is kept",
             )
+        except ApexLimitError as exc:
+            raise ApexStreamError(
+                exc.code, exc.message, partial_text="".join(parts), hint=exc.hint
+            ) from None
         except EnvelopeError as exc:
             raise ApexStreamProtocolError(
                 f"{method}: invalid stream framing ({exc})", partial_text="".join(parts)
@@ -326,10 +352,10 @@ class ConnectTransport:
                 raise
             raise ApexStreamProtocolError(exc.message, partial_text="".join(parts)) from None
         except httpx.HTTPError as exc:
-            err = _transport_error(exc, self.base_url)
+            err = self._transport_error(exc)
             raise ApexStreamError(
                 err.code,
-                f"the answer stream broke: {exc or type(exc).__name__}",
+                f"the answer stream broke: {transport_cause(exc)}",
                 partial_text="".join(parts),
                 hint="Retry; what arrived so far is kept",
                 transport=True,

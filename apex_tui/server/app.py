@@ -1,5 +1,6 @@
 """The ASGI application: Connect routing for ``POST /apex.v1.ApexService/<Method>``, auth,
-faults, limits, a per-request log line and ``GET /health``.
+faults, limits, a per-request log line and ``GET /health``; apex-tui's own endpoints under
+``/apex-tui/v1/`` (``local_api``) and the request count and access token of ``lifetime``.
 
 Order of checks for an RPC path: unknown method → 404 (``unimplemented``); not POST → 405 with
 ``Allow: POST``; wrong content type → 415; an injected ``status=`` fault → that status. For
@@ -36,8 +37,10 @@ from apex_tui.server.asgi import (
     send_error,
     timeout_seconds,
 )
-from apex_tui.server.codec import decode_message, encode_message
+from apex_tui.server.codec import decode_request, encode_message
 from apex_tui.server.faults import Fault
+from apex_tui.server.lifetime import LOCAL_PREFIX, LifetimeMiddleware
+from apex_tui.server.local_api import LocalEndpoint
 from apex_tui.server.state import ServerState
 from apex_tui.server.streaming import serve_stream
 
@@ -111,7 +114,7 @@ class RpcEndpoint:
             raw = decompress(raw, header(scope, "content-encoding"), state.options.max_body_bytes)
             caller = state.authenticate(scope)
             request_model = METHODS[method][0]
-            request = decode_message(raw, request_model)
+            request = await decode_request(raw, request_model)
             if fault and fault.error_end:
                 raise ConnectError(fault.error_end, f"injected fault: {fault.error_end}")
             call = state.handlers.unary(method, caller, request)
@@ -125,6 +128,8 @@ class RpcEndpoint:
                         "deadline_exceeded",
                         f"the call took longer than its {deadline:g} s deadline",
                     ) from None
+            body = encode_message(reply)  # inside: a reply that cannot be encoded is a
+            # Connect error too, never Starlette's plain-text 500
         except ConnectError as exc:
             await send_error(send, exc)
             return
@@ -134,7 +139,6 @@ class RpcEndpoint:
                 send, ConnectError("internal", "the server hit an unexpected error; see its log")
             )
             return
-        body = encode_message(reply)
         if fault and fault.malformed_json:
             body = body[: max(1, len(body) // 2)] + b"<<not json"
         if fault and fault.oversized:
@@ -199,16 +203,20 @@ def build_app(state: ServerState) -> AccessLog:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state.loop = asyncio.get_running_loop()
         await state.research.resume_unfinished()
+        state.lifetime.start()
         try:
             yield
         finally:
+            await state.lifetime.stop()
             await state.research.stop()
             await state.engine.aclose()
-            state.storage.close()
+            state.close()
 
     routes = [
         Route("/health", health, methods=["GET", "HEAD"]),
         Route(f"/{SERVICE_NAME}/{{method}}", RpcEndpoint(state)),
+        Route(f"{LOCAL_PREFIX}{{name}}", LocalEndpoint(state)),
         Route("/{path:path}", not_found, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]),
     ]
-    return AccessLog(Starlette(routes=routes, lifespan=lifespan))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    return AccessLog(LifetimeMiddleware(app, state.options, state.lifetime))

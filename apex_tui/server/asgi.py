@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import hmac
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -50,26 +49,40 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
 
 
 def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
-    """Undo ``Content-Encoding`` gzip/deflate; other encodings are ``unimplemented``."""
+    """Undo ``Content-Encoding`` gzip/deflate, inflating at most ``limit`` bytes: a small body
+    that would inflate past it (a "zip bomb") is ``resource_exhausted`` after ``limit`` bytes
+    of work, never inflated whole. Other encodings are ``unimplemented``."""
     if not encoding or encoding.strip().lower() == "identity":
         return body
     name = encoding.strip().lower()
-    try:
-        if name == "gzip":
-            data = gzip.decompress(body)
-        elif name == "deflate":
-            data = zlib.decompress(body)
-        else:
-            raise ConnectError(
-                "unimplemented", f"content encoding {name!r} is not supported; use gzip or none"
-            )
-    except (OSError, zlib.error, EOFError):
-        raise ConnectError("invalid_argument", f"request body is not valid {name} data") from None
-    if len(data) > limit:
+    if name not in ("gzip", "deflate"):
         raise ConnectError(
-            "resource_exhausted", f"decompressed request is larger than {limit} bytes"
+            "unimplemented", f"content encoding {name!r} is not supported; use gzip or none"
         )
-    return data
+    too_big = ConnectError(
+        "resource_exhausted",
+        f"decompressed request is larger than the server's {limit}-byte limit; "
+        "send a smaller message",
+    )
+    pieces: list[bytes] = []
+    size = 0
+    rest = body
+    try:
+        while True:  # one pass per gzip member (a gzip body may hold several)
+            inflater = zlib.decompressobj(wbits=31 if name == "gzip" else 15)
+            piece = inflater.decompress(rest, limit - size + 1)
+            size += len(piece)
+            if size > limit:
+                raise too_big
+            pieces.append(piece)
+            if not inflater.eof:
+                raise ConnectError("invalid_argument", f"request body is truncated {name} data")
+            rest = inflater.unused_data
+            if name != "gzip" or not rest:
+                break
+    except zlib.error:
+        raise ConnectError("invalid_argument", f"request body is not valid {name} data") from None
+    return b"".join(pieces)
 
 
 def bearer_key(scope: Scope) -> str | None:

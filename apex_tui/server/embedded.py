@@ -4,10 +4,12 @@ test fixtures use :class:`EmbeddedServer`; ``apex-tui serve`` uses :func:`run_fo
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 import time
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -15,18 +17,63 @@ from apex_tui.server.app import build_app
 from apex_tui.server.options import ServerOptions, default_db_path
 from apex_tui.server.state import ServerState
 
-__all__ = ["ApexUvicornServer", "EmbeddedServer", "ServerOptions", "default_db_path"]
+if TYPE_CHECKING:
+    from apex_tui.server.grpc.front_end import GrpcFrontEnd
+
+__all__ = [
+    "ApexUvicornServer",
+    "EmbeddedServer",
+    "ServerOptions",
+    "bind_socket",
+    "bind_unix_socket",
+    "default_db_path",
+]
+
+
+GRPC_GRACE_SECONDS = 10.0
+"""How long running gRPC calls get at shutdown (as uvicorn's ``timeout_graceful_shutdown``)."""
 
 
 class ApexUvicornServer(uvicorn.Server):
-    """uvicorn's server, but shutdown first tells open streams to end with an end envelope."""
+    """uvicorn's server, but shutdown first tells open streams to end with an end envelope.
+
+    With ``options.grpc_port`` set it also carries the gRPC front end on the same loop:
+    :meth:`bind_grpc` (on that loop, before ``serve``) binds it, startup starts it, shutdown
+    stops it before the app closes storage."""
 
     def __init__(self, config: uvicorn.Config, state: ServerState) -> None:
         super().__init__(config)
         self.state = state
+        self.grpc: GrpcFrontEnd | None = None
+        state.lifetime.bind_exit(self._exit_soon)
+
+    def bind_grpc(self) -> str | None:
+        """Bind the gRPC port if the options ask for one; returns its ``host:port``. Raises
+        ``GrpcUnavailable`` (what to install) or ``OSError`` (the port is busy)."""
+        port = self.state.options.grpc_port
+        if port is None:
+            return None
+        from apex_tui.server.grpc import require_grpc
+
+        require_grpc()
+        from apex_tui.server.grpc.front_end import GrpcFrontEnd
+
+        self.grpc = GrpcFrontEnd(self.state, self.state.options.host, port)
+        return self.grpc.address
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.grpc is not None:
+            await self.grpc.start()
+        await super().startup(sockets)
+
+    def _exit_soon(self) -> None:
+        """Idle, retired or asked to stop (``lifetime``): the graceful shutdown of Ctrl-C."""
+        self.should_exit = True
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self.state.begin_shutdown()
+        if self.grpc is not None:
+            await self.grpc.stop(GRPC_GRACE_SECONDS)
         await super().shutdown(sockets)
 
 
@@ -41,6 +88,33 @@ def make_server(options: ServerOptions) -> tuple[ApexUvicornServer, ServerState]
         timeout_keep_alive=30,
     )
     return ApexUvicornServer(config, state), state
+
+
+def bind_unix_socket(path: str) -> socket.socket:
+    """A listening Unix socket at ``path``, mode 0600 (only this user may connect; its folder
+    should be 0700 too). A socket file nobody listens on (a server that was killed) is
+    replaced; a live one is left alone and reported."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+    except FileNotFoundError:
+        pass
+    except ConnectionRefusedError:
+        os.unlink(path)  # stale: its server is gone
+    else:
+        raise OSError(f"another server already listens on {path}; stop it or pick another --uds")
+    finally:
+        probe.close()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(path)
+        os.chmod(path, 0o600)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"cannot listen on {path} ({exc.strerror})") from exc
+    sock.setblocking(False)
+    return sock
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -70,6 +144,8 @@ class EmbeddedServer:
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._base_url = ""
+        self.grpc_address: str | None = None
+        """``host:port`` of the gRPC front end while running with ``options.grpc_port``."""
 
     @property
     def base_url(self) -> str:
@@ -83,12 +159,20 @@ class EmbeddedServer:
             return self.base_url
         sock = bind_socket(self.options.host, self.options.port)
         host, port = sock.getsockname()[:2]
-        server, state = make_server(self.options)
+        try:
+            server, state = make_server(self.options)
+        except BaseException:
+            sock.close()
+            raise
         self._server, self._state = server, state
+
+        async def serve() -> None:
+            self.grpc_address = server.bind_grpc()
+            await server.serve(sockets=[sock])
 
         def run() -> None:
             try:
-                asyncio.run(server.serve(sockets=[sock]))
+                asyncio.run(serve())
             except BaseException as exc:  # reported to start()/stop()
                 self._error = exc
             finally:
@@ -104,6 +188,7 @@ class EmbeddedServer:
             time.sleep(0.01)
         shown = f"[{host}]" if ":" in host else host
         self._base_url = f"http://{shown}:{port}"
+        state.address = self._base_url
         return self._base_url
 
     def stop(self) -> None:
@@ -117,6 +202,7 @@ class EmbeddedServer:
             self._thread.join(timeout=5)
         self._thread = None
         self._base_url = ""
+        self.grpc_address = None
 
     def inject_fault(self, spec: str, *, method: str | None = None, times: int = 1) -> None:
         """Queue a fault (header syntax) for the next ``times`` calls of ``method`` (None = any)."""

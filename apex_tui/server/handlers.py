@@ -19,11 +19,14 @@ from apex_tui.server.codec import PreEncoded
 from apex_tui.server.engines.base import CompletionEngine, Finish
 from apex_tui.server.modes import mode_of
 from apex_tui.server.research import ResearchRunner, job_reply
-from apex_tui.server.storage import ChatRow, CompletionRow, Storage
+from apex_tui.server.storage import ChatRow, CompletionRow, MetadataTooLarge, Storage
+from apex_tui.server.validation import MAX_METADATA_BYTES, check_metadata, no_nul
 from apex_tui.server.websearch import WebSearcher
 from apex_tui.shorten import shorten
 
 MAX_WEB_RESULTS = 50
+MAX_SEARCH_TIME = 120
+"""Longest a search may take, whatever max_response_time asks for (seconds)."""
 MAX_TEXT = 1_000_000
 
 
@@ -49,6 +52,17 @@ def _require(value: str, field: str) -> str:
     if len(value) > MAX_TEXT:
         raise _bad(f"field {field!r} is longer than {MAX_TEXT} characters")
     return value
+
+
+def _require_name(value: str, field: str) -> str:
+    """An id, title, type or search term: required, and free of NULs (see ``no_nul``)."""
+    return no_nul(_require(value, field), field)
+
+
+def _names(values: list[str], field: str) -> list[str]:
+    for i, value in enumerate(values):
+        no_nul(value, f"{field}[{i}]")
+    return values
 
 
 def _session(chat: ChatRow, caller: Caller) -> m.ChatSession:
@@ -102,7 +116,7 @@ def _check_messages(request: m.ChatCompletionRequest) -> None:
 
 
 def _default_title(prompt: str) -> str:
-    return shorten(prompt, 60)
+    return shorten(prompt.replace("\x00", " "), 60)
 
 
 class ApexHandlers:
@@ -196,7 +210,7 @@ class ApexHandlers:
             if value < 1:
                 raise _bad(f"field {name!r} must be at least 1 (got {value})")
         limit = min(n_miners * n_results, MAX_WEB_RESULTS)
-        results = await self.searcher.search(query, limit, float(max_time))
+        results = await self.searcher.search(query, limit, float(min(max_time, MAX_SEARCH_TIME)))
         return m.WebRetrievalResponse(results=results)
 
     # --- deep research ----------------------------------------------------------------------
@@ -217,7 +231,7 @@ class ApexHandlers:
     async def rpc_GetDeepResearcherJob(
         self, caller: Caller, request: m.GetDeepResearcherJobRequest
     ) -> m.GetDeepResearcherJobResponse:
-        job_id = _require(request.job_id, "job_id")
+        job_id = _require_name(request.job_id, "job_id")
         job = await self.db.run(self.db.get_job, job_id, caller.owner)
         if job is None:
             raise _not_found("deep research job", job_id)
@@ -242,7 +256,7 @@ class ApexHandlers:
     async def rpc_GetStoredChatCompletions(
         self, caller: Caller, request: m.GetStoredChatCompletionsRequest
     ) -> m.GetStoredChatCompletionsResponse:
-        chat_id = _require(request.chat_id, "chat_id")
+        chat_id = _require_name(request.chat_id, "chat_id")
         rows = await self.db.run(self.db.chat_completions, caller.owner, chat_id)
         if rows is None:
             raise _not_found("chat", chat_id)
@@ -251,7 +265,7 @@ class ApexHandlers:
     async def rpc_GetChatCompletion(
         self, caller: Caller, request: m.GetChatCompletionRequest
     ) -> m.StoredChatCompletion:
-        completion_id = _require(request.completion_id, "completion_id")
+        completion_id = _require_name(request.completion_id, "completion_id")
         row = await self.db.run(self.db.get_completion, caller.owner, completion_id)
         if row is None:
             raise _not_found("completion", completion_id)
@@ -260,7 +274,7 @@ class ApexHandlers:
     async def rpc_UpdateChatAttributes(
         self, caller: Caller, request: m.UpdateChatAttributesRequest
     ) -> m.UpdateChatAttributesResponse:
-        chat_id = _require(request.chat_id, "chat_id")
+        chat_id = _require_name(request.chat_id, "chat_id")
         attributes = request.attributes
         unknown = sorted(set(attributes) - {"title", "chat_type"})
         if unknown:
@@ -268,7 +282,7 @@ class ApexHandlers:
         if not attributes:
             raise _bad("attributes is empty; send 'title' and/or 'chat_type'")
         for key, value in attributes.items():
-            _require(value, f"attributes.{key}")
+            _require_name(value, f"attributes.{key}")
         chat = await self.db.run(
             self.db.update_chat,
             caller.owner,
@@ -285,6 +299,7 @@ class ApexHandlers:
     ) -> m.DeleteChatsResponse:
         if not request.chat_ids:
             raise _bad("field 'chat_ids' must list at least one chat id")
+        _names(request.chat_ids, "chat_ids")
         missing = await self.db.run(self.db.delete_chats, caller.owner, request.chat_ids)
         if missing:
             raise ConnectError(
@@ -297,6 +312,9 @@ class ApexHandlers:
     ) -> m.CreateChatAndCompletionResponse:
         prompt = _require(request.user_prompt, "user_prompt")
         title = request.title if request.title else _default_title(prompt)
+        no_nul(title, "title")
+        no_nul(request.chat_type, "chat_type")
+        no_nul(request.completion_type, "completion_type")
         chat, row = await self.db.run(
             self.db.create_chat_and_completion,
             caller.owner,
@@ -315,8 +333,9 @@ class ApexHandlers:
     async def rpc_CreateCompletion(
         self, caller: Caller, request: m.CreateCompletionRequest
     ) -> m.CreateCompletionResponse:
-        chat_id = _require(request.chat_id, "chat_id")
+        chat_id = _require_name(request.chat_id, "chat_id")
         prompt = _require(request.user_prompt, "user_prompt")
+        no_nul(request.completion_type, "completion_type")
         row = await self.db.run(
             self.db.create_completion,
             caller.owner,
@@ -333,6 +352,7 @@ class ApexHandlers:
     ) -> m.DeleteCompletionsResponse:
         if not request.completion_ids:
             raise _bad("field 'completion_ids' must list at least one completion id")
+        _names(request.completion_ids, "completion_ids")
         missing = await self.db.run(
             self.db.delete_completions, caller.owner, request.completion_ids
         )
@@ -345,28 +365,33 @@ class ApexHandlers:
     async def rpc_SearchChatIdsByPromptAndCompletionText(
         self, caller: Caller, request: m.SearchChatIdsByPromptAndCompletionTextRequest
     ) -> m.SearchChatIdsByPromptAndCompletionTextResponse:
-        term = _require(request.search_term, "search_term").strip()
+        term = _require_name(request.search_term, "search_term").strip()
         ids = await self.db.run(self.db.search_chat_ids, caller.owner, term)
         return m.SearchChatIdsByPromptAndCompletionTextResponse(chat_ids=ids)
 
     async def rpc_UpdateCompletionAttributes(
         self, caller: Caller, request: m.UpdateCompletionAttributesRequest
     ) -> m.UpdateCompletionAttributesResponse:
-        completion_id = _require(request.completion_id, "completion_id")
+        completion_id = _require_name(request.completion_id, "completion_id")
         if (
             request.completion_text is None
             and request.user_prompt_text is None
             and request.metadata is None
         ):
             raise _bad("nothing to update: send completion_text, user_prompt_text or metadata")
-        row = await self.db.run(
-            self.db.update_completion,
-            caller.owner,
-            completion_id,
-            request.completion_text,
-            request.user_prompt_text,
-            request.metadata,
-        )
+        check_metadata(request.metadata)
+        try:
+            row = await self.db.run(
+                self.db.update_completion,
+                caller.owner,
+                completion_id,
+                request.completion_text,
+                request.user_prompt_text,
+                request.metadata,
+                MAX_METADATA_BYTES,
+            )
+        except MetadataTooLarge as exc:  # rolled back: the stored completion is unchanged
+            raise _bad(f"field 'metadata': {exc}") from None
         if row is None:
             raise _not_found("completion", completion_id)
         return m.UpdateCompletionAttributesResponse(completion=_stored(row))

@@ -1,12 +1,14 @@
 """Deep-research jobs: persisted, run in the background, resumed after a restart.
 
-A job's steps are a pure function of its stored request and seed (plan → one search and
-analysis per sub-question → final report), written by the offline writer's corpus search
-whatever the chat engine is. Each step is stored as one result chunk (``seqId`` from 1, chunk =
+With the ``offline`` engine a job's steps are a pure function of its stored request and seed
+(plan → one search and analysis per sub-question → final report), written by the offline
+writer's corpus search; with the ``openai`` engine the model drives the job
+(:mod:`apex_tui.server.research_agent`), and what it wrote so far is read back from the stored
+chunks. Each step is stored as one result chunk (``seqId`` from 1, chunk =
 ``json.dumps([{"content": text}])`` as the SN1 validator did) ``research_step_seconds`` apart.
 Status goes ``pending → running → completed``; a failure stores ``failed`` and the reason.
-After a restart, unfinished jobs are recomputed and continue after their last stored chunk;
-if the stored chunks no longer match (the corpus changed) the job is marked failed, saying so.
+After a restart, unfinished jobs continue after their last stored chunk; if an offline job's
+stored chunks no longer match (the corpus changed) the job is marked failed, saying so.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from apex_tui.api import models as m
 from apex_tui.server.corpus import Document, Topic
 from apex_tui.server.engines.writer import CONNECT, LABEL
 from apex_tui.server.findings import Findings, find
-from apex_tui.server.research_lock import ResearchLock
+from apex_tui.server.research_agent import ResearchAgent, ResearchFailed
 from apex_tui.server.search import Hit, corpus_index
 from apex_tui.server.storage import JobRow, Storage
 from apex_tui.shorten import shorten
@@ -49,6 +51,12 @@ def job_reply(job: JobRow) -> m.GetDeepResearcherJobResponse:
 
 def encode_chunk(text: str) -> str:
     return json.dumps([{"content": text}])
+
+
+def _chunk_content(chunk: str) -> str:
+    """The text of a stored chunk (the inverse of :func:`encode_chunk`)."""
+    data = json.loads(chunk)
+    return "".join(d.get("content", "") for d in data if isinstance(d, dict))
 
 
 def _subject(prompt: str) -> str:
@@ -196,11 +204,18 @@ def _final_report(prompt: str, findings: Findings, plan: list[_Step]) -> str:
 class ResearchRunner:
     """Owns the background tasks of running jobs on the server's event loop."""
 
-    def __init__(self, storage: Storage, step_seconds: float) -> None:
+    def __init__(
+        self, storage: Storage, step_seconds: float, agent: ResearchAgent | None = None
+    ) -> None:
         self.db = storage
         self.step_seconds = step_seconds
+        self.agent = agent
+        """Drives jobs with a model (openai engine); None: the offline writer's steps."""
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._lock = ResearchLock(storage.path)
+
+    def running_jobs(self) -> list[str]:
+        """Ids of the jobs this server is stepping now (they keep a per-user server up)."""
+        return sorted(self._tasks)
 
     async def submit(self, owner: str, request: m.ChatCompletionRequest) -> JobRow:
         seed = request.seed if request.seed is not None else random.randrange(1_000_001)
@@ -209,11 +224,8 @@ class ResearchRunner:
         return job
 
     async def resume_unfinished(self) -> None:
-        """Continue every job a previous run left pending or running, unless another server
-        on this database holds the research lock (it resumes them: one writer per job)."""
-        if not self._lock.acquire():
-            log.info("another server on %s resumes its research jobs", self.db.path)
-            return
+        """Continue every job a previous run left pending or running. The server holds its
+        database's lock (``db_lock``), so no other server steps these jobs."""
         for job_id in await self.db.run(self.db.unfinished_job_ids):
             log.info("resuming deep research job %s", job_id)
             self._launch(job_id)
@@ -229,6 +241,9 @@ class ResearchRunner:
             if job is None:
                 return
             request = m.ChatCompletionRequest.from_wire(job.request)
+            if self.agent is not None:
+                await self._run_agent(self.agent, job, request)
+                return
             steps = await asyncio.to_thread(plan_steps, request, job.seed)
             done = len(job.chunks)
             expected = [encode_chunk(s) for s in steps[:done]]
@@ -249,11 +264,29 @@ class ResearchRunner:
                 )
         except asyncio.CancelledError:
             raise
+        except ResearchFailed as exc:
+            log.warning("deep research job %s failed: %s", job_id, exc)
+            await self.db.run(self.db.set_job_status, job_id, "failed", str(exc))
         except Exception as exc:  # a job must end failed with a reason, never vanish
             log.exception("deep research job %s failed", job_id)
             await self.db.run(
                 self.db.set_job_status, job_id, "failed", f"research failed: {exc}; try again"
             )
+
+    async def _run_agent(
+        self, agent: ResearchAgent, job: JobRow, request: m.ChatCompletionRequest
+    ) -> None:
+        """The model's steps after the stored ones, each stored as it is written."""
+        seq = len(job.chunks)
+
+        async def store(text: str, last: bool) -> None:
+            nonlocal seq
+            seq += 1
+            status = "completed" if last else "running"
+            await self.db.run(self.db.append_job_chunk, job.id, seq, encode_chunk(text), status)
+
+        stored = [_chunk_content(c) for _, c in job.chunks]
+        await agent.run(request, job.seed, stored, store)
 
     async def stop(self) -> None:
         """Cancel running jobs; their stored chunks let the next start resume them."""
@@ -261,4 +294,3 @@ class ResearchRunner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._lock.release()

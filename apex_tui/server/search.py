@@ -65,6 +65,9 @@ _STOP = frozenset(
 )
 K1 = 1.5
 B = 0.75
+MAX_QUERY_CHARS = 4000
+"""Only this much of a query is searched for: the cost grows with the query's terms (a 1 MB
+query took seconds of CPU per search); a long prompt's opening says what it is about."""
 
 
 def tokenize(text: str) -> list[str]:
@@ -117,7 +120,7 @@ class Bm25Index:
 
     def search(self, query: str, limit: int) -> list[Hit]:
         """Up to ``limit`` documents with a positive score, best first (ties by corpus order)."""
-        terms = tokenize(query)
+        terms = tokenize(query[:MAX_QUERY_CHARS])
         if not terms or limit <= 0:
             return []
         scored = [
@@ -135,3 +138,14 @@ class Bm25Index:
 def corpus_index() -> Bm25Index:
     """The shared index over the shipped corpus (built once, about 300 documents)."""
     return Bm25Index(load_corpus())
+
+
+def best_passage(query: str, text: str, limit: int = 600) -> str:
+    """The paragraph of a page's ``text`` that matches ``query`` best (BM25 over the page's
+    paragraphs, one per line or blank-line block); the first one when none matches."""
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n|\n", text)]
+    paragraphs = [p for p in paragraphs if len(p) >= 40] or [" ".join(text.split())]
+    documents = [Document(url="", title="", topic="", kind="", text=p) for p in paragraphs]
+    hits = Bm25Index(documents).search(query, 1)
+    passage = hits[0].document.text if hits else paragraphs[0]
+    return passage if len(passage) <= limit else passage[: limit - 1].rstrip() + "…"

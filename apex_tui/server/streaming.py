@@ -1,8 +1,9 @@
 """The server-streaming path (``ChatCompletionStream``): Connect envelopes over one 200 reply.
 
 Once the 200 header is out, every failure travels in the end envelope (as connect-go does):
-decode errors, auth, the concurrent-stream limit, deadlines, engine errors and shutdown
-(``unavailable`` "server shutting down"). Injected faults can break the framing on purpose.
+decode errors, a protocol version other than 1, auth, the concurrent-stream limit, deadlines,
+engine errors and shutdown (``unavailable`` "server shutting down"). Injected faults can
+break the framing on purpose.
 """
 
 from __future__ import annotations
@@ -17,9 +18,16 @@ from apex_tui.api.protocol import (
     ConnectError,
     encode_envelope,
 )
-from apex_tui.server.asgi import Receive, Scope, Send, read_body, timeout_seconds
+from apex_tui.server.asgi import (
+    Receive,
+    Scope,
+    Send,
+    check_protocol_version,
+    read_body,
+    timeout_seconds,
+)
 from apex_tui.server.codec import (
-    decode_message,
+    decode_request,
     decode_single_envelope,
     encode_data_envelope,
     encode_end_envelope,
@@ -94,9 +102,10 @@ async def _body(
     raw = await read_body(scope, receive, options.max_body_bytes)
     watcher = asyncio.get_running_loop().create_task(_watch_disconnect(receive, gone))
     try:
+        check_protocol_version(scope)  # as unary calls do
         deadline = timeout_seconds(scope)
         caller = state.authenticate(scope)
-        request = decode_message(decode_single_envelope(raw), ChatCompletionRequest)
+        request = await decode_request(decode_single_envelope(raw), ChatCompletionRequest)
         if state.active_streams > options.max_concurrent_streams:
             raise ConnectError(
                 "resource_exhausted",

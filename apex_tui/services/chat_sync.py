@@ -1,86 +1,65 @@
 """Chat sync: one question-and-answer turn, stored as Apex stored chats do it.
 
 First turn → ``CreateChatAndCompletion``; later turns → ``CreateCompletion``; the conversation
-so far is sent as ``messages`` to ``ChatCompletionStream``; the final text and metadata (model,
-finish reason, interrupted or not) are written back with ``UpdateCompletionAttributes``. A
-cancelled or broken stream still stores what arrived, marked interrupted.
+so far is streamed (:mod:`apex_tui.services.answer_stream`, which splits the model's reasoning
+off the answer); the final text and metadata (model, finish reason, token usage, interrupted
+or not, the model's reasoning in ``metadata["reasoning"]``, never in the answer text) are
+written back with ``UpdateCompletionAttributes``. A cancelled or broken stream still stores
+what arrived, marked interrupted.
+
+That final write is retried (it is idempotent: the same completion, the same text); a turn
+is ``saved`` only once the server has acknowledged it. When it still fails, the answer (with
+its reasoning and metadata) is kept on this machine (``services.recovery``) and the turn says
+where, so no caller can claim a save that did not happen and no answer lives only on the
+screen.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apex_tui.api.client import ApexClient
 from apex_tui.api.errors import ApexError, ApexStreamError
-from apex_tui.api.models import (
-    ChatMessage,
-    StoredChatCompletion,
-    WebRetrievalRequest,
-    WebSearchResult,
+from apex_tui.api.models import ChatMessage, StoredChatCompletion, WebSearchResult
+from apex_tui.services.answer_stream import (
+    AnswerDelta,
+    ChatSettings,
+    ReasoningDelta,
+    StreamProgress,
+    search_sources,
+    stream_answer,
 )
-from apex_tui.services.completion_types import build_chat_request, plan_for
+from apex_tui.services.completion_types import plan_for
+from apex_tui.services.recovery import RecoveryStore, UnsavedAnswer
 from apex_tui.shorten import shorten
-
-if TYPE_CHECKING:
-    from apex_tui.services.config import Config
 
 __all__ = [
     "AnswerDelta",
     "ChatRef",
     "ChatSettings",
     "ChatSync",
+    "ReasoningDelta",
+    "StreamProgress",
     "Turn",
     "TurnFinished",
     "TurnStarted",
     "history_messages",
     "search_sources",
+    "stored_reasoning",
     "stream_answer",
     "title_from_prompt",
 ]
 
 TITLE_LIMIT = 60
-
-
-@dataclass
-class ChatSettings:
-    completion_type: str = "basic"
-    model: str | None = None
-    temperature: float = 0.7
-    top_p: float = 0.95
-    max_new_tokens: int = 4096
-    seed: int | None = None
-    system_prompt: str = ""
-    search_miners: int = 5
-    search_results: int = 5
-    search_max_time: int = 30
-
-    @classmethod
-    def from_config(cls, config: Config, **overrides: Any) -> ChatSettings:
-        """A new question's settings: the config's [defaults] and [search], then ``overrides``
-        (a ``None`` override keeps the default, so unset command-line flags can be passed as is)."""
-        d, search = config.defaults, config.search
-        settings = cls(
-            completion_type=d.completion_type,
-            model=d.model,
-            temperature=d.temperature,
-            top_p=d.top_p,
-            max_new_tokens=d.max_new_tokens,
-            seed=d.seed,
-            system_prompt=d.system_prompt,
-            search_miners=search.n_miners,
-            search_results=search.n_results,
-            search_max_time=search.max_response_time,
-        )
-        for name, value in overrides.items():
-            if not hasattr(settings, name):
-                raise TypeError(f"ChatSettings has no field {name!r}")
-            if value is not None:
-                setattr(settings, name, value)
-        return settings
+MAX_STORED_REASONING = 128 * 1024
+"""Bytes of JSON the model's reasoning may take in a completion's metadata: half of what the
+server takes (``server.validation.MAX_METADATA_BYTES``), so a long reasoning never gets the
+final write refused (and the answer with it); longer reasoning is stored cut, saying so."""
 
 
 @dataclass
@@ -93,6 +72,16 @@ class Turn:
     metadata: dict[str, Any] = field(default_factory=dict)
     interrupted: bool = False
     error: str = ""
+    reasoning: str = ""
+    """The model's reasoning, shown apart from the answer (``metadata["reasoning"]``)."""
+    saved: bool = True
+    """False when the server did not acknowledge the final write (see ``recovery_file``)."""
+    recovery_file: str = ""
+    """Where the unsaved answer is kept on this machine, when it could be kept."""
+
+    @property
+    def finish_reason(self) -> str:
+        return str(self.metadata.get("finish_reason") or "")
 
     @classmethod
     def from_stored(cls, stored: StoredChatCompletion) -> Turn:
@@ -106,6 +95,7 @@ class Turn:
             metadata=metadata,
             interrupted=metadata.get("interrupted") is True,
             error=str(metadata.get("error") or stored.error_message or ""),
+            reasoning=str(metadata.get("reasoning") or ""),
         )
 
 
@@ -124,13 +114,26 @@ class TurnStarted:
 
 
 @dataclass
-class AnswerDelta:
-    text: str
-
-
-@dataclass
 class TurnFinished:
     turn: Turn
+
+
+def _json_bytes(text: str) -> int:
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+
+
+def stored_reasoning(reasoning: str) -> str:
+    """The reasoning as stored: whole when it fits :data:`MAX_STORED_REASONING`, else its
+    start and a line saying how much was left out."""
+    size = _json_bytes(reasoning)
+    if size <= MAX_STORED_REASONING:
+        return reasoning
+    budget = MAX_STORED_REASONING - 200
+    keep = len(reasoning) * budget // size
+    while keep and _json_bytes(reasoning[:keep]) > budget:
+        keep = keep * 9 // 10
+    left = len(reasoning) - keep
+    return f"{reasoning[:keep]}\n\n[… {left} more characters of reasoning were not stored]"
 
 
 def title_from_prompt(prompt: str) -> str:
@@ -150,82 +153,22 @@ def history_messages(history: list[Turn], prompt: str) -> list[ChatMessage]:
     return messages
 
 
-@dataclass
-class _Progress:
-    """What a stream produced so far; read after it ends, breaks or is cancelled."""
-
-    parts: list[str] = field(default_factory=list)
-    model: str = ""
-    finish_reason: str = ""
-    sources: list[WebSearchResult] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts)
-
-
-async def search_sources(
-    client: ApexClient, query: str, settings: ChatSettings
-) -> list[WebSearchResult]:
-    """A web-search answer's sources: one miner's ranked list (the numbers the answer cites are
-    these, in this order), empty results dropped."""
-    reply = await client.web_retrieval(
-        WebRetrievalRequest(
-            search_query=query,
-            n_miners=1,
-            n_results=settings.search_results,
-            max_response_time=settings.search_max_time,
-        )
-    )
-    return [r for r in reply.results if r.url or r.content]
-
-
-async def stream_answer(
-    client: ApexClient,
-    messages: list[ChatMessage],
-    settings: ChatSettings,
-    *,
-    context: list[WebSearchResult] | None = None,
-    progress: _Progress | None = None,
-) -> AsyncGenerator[str, None]:
-    """Stream an answer without storing anything (``ask --no-store`` and :meth:`ChatSync.send`).
-
-    Types that need a search run ``WebRetrieval`` on the last prompt first unless ``context``
-    already holds results.
-    """
-    progress = progress if progress is not None else _Progress()
-    plan = plan_for(settings.completion_type)
-    sources = context
-    if plan.needs_web_search and sources is None:
-        sources = await search_sources(client, messages[-1].content, settings)
-    progress.sources = list(sources or [])
-    request = build_chat_request(
-        settings.completion_type,
-        messages,
-        model=settings.model,
-        temperature=settings.temperature,
-        top_p=settings.top_p,
-        max_new_tokens=settings.max_new_tokens,
-        seed=settings.seed,
-        system_prompt=settings.system_prompt,
-        sources=progress.sources,
-    )
-    async with aclosing(client.chat_completion_stream(request)) as chunks:
-        async for chunk in chunks:
-            progress.model = chunk.model or progress.model
-            progress.finish_reason = chunk.finish_reason or progress.finish_reason
-            text = chunk.text
-            if text:
-                progress.parts.append(text)
-                yield text
-
-
 class ChatSync:
     """Sends turns and keeps the stored chat in step with what was shown."""
 
-    def __init__(self, client: ApexClient, *, chat_type: str = "apex") -> None:
+    def __init__(
+        self,
+        client: ApexClient,
+        *,
+        chat_type: str = "apex",
+        recovery: RecoveryStore | None = None,
+    ) -> None:
         self.client = client
         self.chat_type = chat_type
+        self.recovery = recovery or RecoveryStore()
+        self.last_turn: Turn | None = None
+        """The turn :meth:`send` worked on last: after a cancel or an error, whether (and
+        where) its answer was saved."""
 
     async def load_turns(self, chat_id: str) -> list[Turn]:
         """The chat's stored turns, oldest first."""
@@ -242,7 +185,8 @@ class ChatSync:
         settings: ChatSettings,
         *,
         context: list[WebSearchResult] | None = None,
-    ) -> AsyncGenerator[TurnStarted | AnswerDelta | TurnFinished, None]:
+        unary: bool = False,
+    ) -> AsyncGenerator[TurnStarted | AnswerDelta | ReasoningDelta | TurnFinished, None]:
         """Store the prompt, stream the answer, store the answer (see the module docstring).
 
         On cancellation (task cancel or ``aclose``) or a stream error the partial answer is
@@ -272,40 +216,48 @@ class ChatSync:
             chat = ChatRef(chat_id, "", self.chat_type, is_new=False)
         yield TurnStarted(chat=chat, completion_id=completion.id)
 
-        progress = _Progress()
+        progress = StreamProgress()
         turn = Turn(
             completion_id=completion.id,
             prompt=prompt,
             answer="",
             completion_type=settings.completion_type,
             created_at=completion.created_at,
+            saved=False,
         )
+        self.last_turn = turn
+        chat_id = chat.id
         messages = history_messages(history, prompt)
         try:
             answer = stream_answer(
-                self.client, messages, settings, context=context, progress=progress
+                self.client, messages, settings, context=context, progress=progress, unary=unary
             )
             async with aclosing(answer):
-                async for text in answer:
-                    yield AnswerDelta(text)
+                async for piece in answer:
+                    yield piece
         except ApexError as exc:
             partial = exc.partial_text if isinstance(exc, ApexStreamError) else ""
-            turn.answer = progress.text or partial
+            if not progress.raw and partial:
+                progress.raw.append(partial)
+            turn.reasoning, turn.answer = progress.split()
             turn.interrupted, turn.error = True, str(exc)
-            await self._store(turn, progress, settings)
+            await self._store(chat_id, turn, progress, settings)
             yield TurnFinished(turn)
             raise
         except BaseException:  # cancelled (Ctrl-C, task cancel, aclose): keep what arrived
-            turn.answer = progress.text
+            turn.reasoning, turn.answer = progress.split()
             turn.interrupted, turn.error = True, "interrupted"
-            await self._store(turn, progress, settings)
+            await self._store(chat_id, turn, progress, settings)
             raise
-        turn.answer = progress.text
-        await self._store(turn, progress, settings)
+        turn.reasoning, turn.answer = progress.split()
+        await self._store(chat_id, turn, progress, settings)
         yield TurnFinished(turn)
 
-    async def _store(self, turn: Turn, progress: _Progress, settings: ChatSettings) -> None:
-        """Write the answer and its metadata back; a failure here is noted, not raised."""
+    async def _store(
+        self, chat_id: str, turn: Turn, progress: StreamProgress, settings: ChatSettings
+    ) -> None:
+        """Write the answer and its metadata back, retrying; a failure is noted on the turn
+        (and the answer kept locally), not raised."""
         metadata: dict[str, Any] = {
             "client": "apex-tui",
             "model": progress.model,
@@ -319,6 +271,10 @@ class ChatSync:
                 "model": settings.model,
             },
         }
+        if progress.usage:
+            metadata["usage"] = progress.usage
+        if turn.reasoning:
+            metadata["reasoning"] = stored_reasoning(turn.reasoning)
         if turn.error:
             metadata["error"] = turn.error
         if progress.sources:
@@ -328,16 +284,37 @@ class ChatSync:
         turn.metadata = metadata
         try:
             stored = await self.client.update_completion_attributes(
-                turn.completion_id, completion_text=turn.answer, metadata=metadata
+                turn.completion_id, completion_text=turn.answer, metadata=metadata, retry=True
             )
         except ApexError as exc:
-            turn.error = (turn.error + "; " if turn.error else "") + f"not saved: {exc}"
+            turn.saved = False
+            turn.error = (turn.error + "; " if turn.error else "") + f"not saved: {exc.message}"
+            self._keep(chat_id, turn, exc)
             return
+        turn.saved = True
         turn.metadata = dict(stored.metadata or metadata)
+
+    def _keep(self, chat_id: str, turn: Turn, error: ApexError) -> None:
+        """Keep an answer the server did not take (nothing to keep when none arrived)."""
+        if not turn.answer and not turn.reasoning:
+            return
+        unsaved = UnsavedAnswer(
+            chat_id=chat_id,
+            completion_id=turn.completion_id,
+            prompt=turn.prompt,
+            answer=turn.answer,
+            metadata=turn.metadata,
+            error=error.message,
+            server=self.client.base_url,
+        )
+        try:
+            turn.recovery_file = str(self.recovery.keep(unsaved))
+        except OSError as exc:
+            turn.error += f"; could not keep it locally either ({exc.strerror or exc})"
 
     async def regenerate(
         self, chat_id: str, turn: Turn, history: list[Turn], settings: ChatSettings
-    ) -> AsyncGenerator[TurnStarted | AnswerDelta | TurnFinished, None]:
+    ) -> AsyncGenerator[TurnStarted | AnswerDelta | ReasoningDelta | TurnFinished, None]:
         """Ask ``turn``'s prompt again as a new turn; the old turn is deleted only once the new
         one has finished (so a failed retry loses nothing). ``history`` excludes ``turn``."""
         finished = False

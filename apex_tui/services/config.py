@@ -19,12 +19,14 @@ from typing import Any, Literal, get_args
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from apex_tui.api.limits import ClientLimits
 from apex_tui.services.paths import APP_DIR, config_dir, config_path, data_dir, state_dir
 from apex_tui.services.theme_names import known_theme_names
 
 __all__ = [
     "APP_DIR",
     "COMPLETION_TYPE_NAMES",
+    "ClientSection",
     "Config",
     "ConfigError",
     "Defaults",
@@ -63,18 +65,53 @@ def _one_of(values: tuple[str, ...]) -> str:
     return "one of " + ", ".join(values)
 
 
+_HTTP_URL_RULE = "an http:// or https:// URL, or empty"
+
+
+def _http_url_or_none(value: str | None) -> str | None:
+    """A URL a server is asked at: http(s) with a host; empty is none."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    scheme, found, rest = text.partition("://")
+    if not found or scheme.lower() not in ("http", "https"):
+        raise ValueError("the scheme must be http or https")
+    if any(c.isspace() for c in text) or not rest.strip("/"):
+        raise ValueError("not a URL")
+    return text
+
+
 class ServerSection(_Section):
     """How the embedded local server runs (issue 2's engines)."""
 
     engine: Literal["offline", "openai"] = Field(
         "offline", description=_one_of(("offline", "openai"))
     )
-    upstream_url: str | None = None
+    upstream_url: str | None = Field(None, description=_HTTP_URL_RULE)
     upstream_key: str | None = None
     upstream_model: str | None = None
     tokens_per_second: float = Field(
         60.0, ge=0, description="a number, 0 (as fast as possible) or more"
     )
+    searxng_url: str | None = Field(None, description=_HTTP_URL_RULE)
+    """Live web search through this SearXNG instance (its JSON format enabled)."""
+    fetch_private_pages: bool = Field(False, description="true or false")
+    """Live search may read pages on loopback/private addresses (intranets, testing)."""
+    grpc_port: int | None = Field(
+        None, ge=1, le=65535, description="a port number from 1 to 65535, or empty for none"
+    )
+    """Also serve gRPC (for the macrocosmos SDK) on this loopback port; needs the grpc extra."""
+    research_step_seconds: float = Field(3.0, ge=0, description="a number of seconds, 0 or more")
+    """Pause between the offline writer's deep-research steps."""
+    idle_minutes: float = Field(
+        10.0, ge=0, description="a number of minutes, 0 (exit as soon as unused) or more"
+    )
+    """The per-user local server exits after this long with no window, command or job."""
+
+    @field_validator("upstream_url", "searxng_url")
+    @classmethod
+    def _server_http_url(cls, value: str | None) -> str | None:
+        return _http_url_or_none(value)
 
 
 class Defaults(_Section):
@@ -96,6 +133,37 @@ class SearchDefaults(_Section):
     max_response_time: int = Field(30, ge=1, description="a whole number of seconds, at least 1")
 
 
+_LIMITS = ClientLimits()
+_SECONDS_RULE = "a number of seconds above 0"
+_BYTES_RULE = "a whole number of bytes, at least 1"
+
+
+class ClientSection(_Section):
+    """How long the client waits and how much it reads (``api.limits`` says why these
+    defaults), and how it retries reads and the final write of an answer."""
+
+    connect_timeout: float = Field(_LIMITS.connect_timeout, gt=0, description=_SECONDS_RULE)
+    call_timeout: float = Field(_LIMITS.call_timeout, gt=0, description=_SECONDS_RULE)
+    stream_first_message_timeout: float = Field(
+        _LIMITS.stream_first_message_timeout, gt=0, description=_SECONDS_RULE
+    )
+    stream_idle_timeout: float = Field(_LIMITS.stream_idle_timeout, gt=0, description=_SECONDS_RULE)
+    stream_timeout: float = Field(_LIMITS.stream_timeout, gt=0, description=_SECONDS_RULE)
+    max_reply_bytes: int = Field(_LIMITS.max_reply_bytes, ge=1, description=_BYTES_RULE)
+    max_stream_bytes: int = Field(_LIMITS.max_stream_bytes, ge=1, description=_BYTES_RULE)
+    max_retries: int = Field(3, ge=0, description="a whole number, 0 or more")
+    retry_base_delay: float = Field(0.5, ge=0, description="a number of seconds, 0 or more")
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``ApexClient``."""
+        limits = ClientLimits(**{name: getattr(self, name) for name in ClientLimits.names()})
+        return {
+            "limits": limits,
+            "max_retries": self.max_retries,
+            "retry_base_delay": self.retry_base_delay,
+        }
+
+
 class Config(_Section):
     api_key: str | None = None
     base_url: str | None = Field(None, description="a host, host:port or http(s):// URL, or empty")
@@ -103,6 +171,7 @@ class Config(_Section):
     server: ServerSection = ServerSection()
     defaults: Defaults = Defaults()
     search: SearchDefaults = SearchDefaults()
+    client: ClientSection = ClientSection()
     theme: str = "apex-dark"
     keymap: dict[str, str] = {}
 
@@ -171,6 +240,12 @@ def load_config(path: Path | None = None) -> Config:
         return Config()
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} on line {line}); "
+            "save it as UTF-8, or remove the file"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

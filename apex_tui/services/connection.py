@@ -1,9 +1,12 @@
 """Where the client connects: resolve the key and base URL (flag > env > config > default) and,
-when neither is configured, start the local server in a child process (``local_server``).
+when neither is configured, use the per-user local server (``user_server``: found running, or
+started detached; it outlives this process and is shared by every apex-tui process).
 
-``begin_connection`` spawns that child and returns at once, so it starts while the caller
-imports the UI; ``PendingConnection.finish()`` waits for its address. ``open_connection`` does
-both. The in-process ``EmbeddedServer`` stays the library and test API."""
+``begin_connection`` finds or starts it and returns at once, so a new server starts while the
+caller imports the UI; ``PendingConnection.finish()`` waits until it serves. ``open_connection``
+does both. Where the per-user server is not available (not POSIX) the local server runs as a
+child process of this one (``local_server``). The in-process ``EmbeddedServer`` stays the
+library and test API."""
 
 from __future__ import annotations
 
@@ -12,13 +15,16 @@ import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from apex_tui.services.config import Config, ConfigError
-from apex_tui.services.local_plan import EarlyLocalServer, plan_local_server
+from apex_tui.services.local_plan import EarlyLocalServer
 from apex_tui.services.local_server import LocalServerProcess
-from apex_tui.services.paths import data_dir
+from apex_tui.services.paths import data_dir, state_dir
+from apex_tui.services.server_plan import LOCAL_KEY, LocalServerPlan, plan_local_server
+from apex_tui.services.user_server import UserServer, connect
 
 if TYPE_CHECKING:
     from apex_tui.api.client import ApexClient
@@ -31,14 +37,15 @@ __all__ = [
     "PendingConnection",
     "aclose_connection",
     "begin_connection",
+    "child_server",
     "close_connection",
+    "current_local_plan",
+    "local_plan",
     "open_connection",
     "resolve_endpoint",
 ]
 
 PUBLIC_HOST = "constellation.api.cloud.macrocosmos.ai"
-LOCAL_KEY = "apex-tui-local"
-"""The key sent to a local server when none is configured (it accepts any non-empty key)."""
 
 _TRUE = ("true", "1", "yes", "y", "on")
 
@@ -49,7 +56,9 @@ class Connection:
     description: str
     """Shown to people: "local server, offline engine" or the host."""
     embedded: EmbeddedServer | LocalServerProcess | None = None
-    """The local server this connection started (stopped by ``close_connection``)."""
+    """A local server this connection owns (stopped by ``close_connection``)."""
+    local: UserServer | None = None
+    """The per-user local server in use (shared: never stopped by ``close_connection``)."""
 
 
 def _env_flag_https(env: Mapping[str, str]) -> bool | None:
@@ -114,11 +123,8 @@ def _is_loopback_host(value: str) -> bool:
     return host in ("localhost", "127.0.0.1", "::1")
 
 
-def _spawn_local_server(
-    config: Config, env: Mapping[str, str], early: EarlyLocalServer | None
-) -> tuple[LocalServerProcess, str]:
-    """Start ``apex-tui serve`` on the data folder's database (returns before it is ready),
-    or adopt the child ``early`` started from the raw config when its plan is the same."""
+def local_plan(config: Config) -> LocalServerPlan:
+    """The validated ``[server]`` settings as a plan; ConfigError when they cannot run."""
     from apex_tui.server.options import ServerOptions  # a dataclass: checks the settings
 
     section = config.server
@@ -127,20 +133,59 @@ def _spawn_local_server(
             db_path=data_dir() / "apex.db",
             engine=section.engine,
             tokens_per_second=section.tokens_per_second,
+            research_step_seconds=section.research_step_seconds,
             upstream_url=section.upstream_url,
             upstream_key=section.upstream_key,
             upstream_model=section.upstream_model,
+            searxng_url=section.searxng_url,
+            fetch_private_pages=section.fetch_private_pages,
+            grpc_port=section.grpc_port,
+            idle_minutes=section.idle_minutes,
         )
-        plan = plan_local_server(section.model_dump())
+        return plan_local_server(section.model_dump())
     except ValueError as exc:
-        if early is not None:
-            early.stop()
         raise ConfigError(f"local server settings ([server] in the config): {exc}") from None
-    if early is not None:
-        if early.plan == plan:
-            return early.process, plan.description
-        early.stop()
-    return plan.spawn(env), plan.description
+
+
+def current_local_plan(config_file: Path | None, fallback: LocalServerPlan) -> LocalServerPlan:
+    """The ``[server]`` settings as the config file says now (a window that outlived its
+    server starts the next one with them), or ``fallback`` if the file cannot be used."""
+    from apex_tui.services.config import load_config
+
+    try:
+        return local_plan(load_config(config_file))
+    except ConfigError:
+        return fallback
+
+
+def child_server(plan: LocalServerPlan, env: Mapping[str, str]) -> LocalServerProcess:
+    """A local server as this process's child (where there is no per-user server), started
+    now on 127.0.0.1; it returns before the server is ready."""
+    child_env = dict(env)
+    if plan.upstream_key:
+        from apex_tui.services.local_server import UPSTREAM_KEY_ENV
+
+        child_env[UPSTREAM_KEY_ENV] = plan.upstream_key
+    args = ["--host", "127.0.0.1", "--port", "0", *plan.args]
+    process = LocalServerProcess(args, log_path=state_dir() / "server.log", env=child_env)
+    process.start()
+    return process
+
+
+def _local_server(
+    config: Config, env: Mapping[str, str], early: EarlyLocalServer | None
+) -> tuple[UserServer | LocalServerProcess, str]:
+    """(server, description): the per-user server for the validated settings (adopting
+    ``early`` when its plan is the same), or, where there is none (not POSIX), a child server
+    started now."""
+    plan = local_plan(config)
+    if os.name != "posix":
+        return child_server(plan, env), plan.description
+    if early is not None and early.plan == plan:
+        return early.server, early.server.description
+    server = connect(plan, env)
+    assert server is not None  # only defer_mismatch returns None
+    return server, server.description
 
 
 @dataclass
@@ -150,27 +195,42 @@ class PendingConnection:
     url: str | None
     key: str
     description: str
-    local: LocalServerProcess | None
+    local: UserServer | LocalServerProcess | None
     client_options: dict[str, Any]
     key_configured: bool = True
     """False when ``key`` is the local stand-in (or empty): nobody configured a key."""
 
     def finish(self, *, wait: bool = True) -> Connection:
-        """Build the client. With ``wait`` (the CLI commands), first wait until the local
-        server (if one was spawned) is serving; raises ``LocalServerError`` if it could not
-        start. Without (the app), go on as soon as its address is known: early requests wait
-        in its socket's backlog, and the app reports a failed start itself (``wait_ready``)."""
-        from apex_tui.api.client import ApexClient  # httpx: imported while the child starts
+        """Build the client. With ``wait`` (the CLI commands), first wait until a local server
+        this process started is serving; raises ``LocalServerError`` if it could not start.
+        Without (the app), go on at once: early requests wait in its socket's backlog, and the
+        app reports a failed start itself (``wait_ready``)."""
+        from apex_tui.api.client import ApexClient  # httpx: imported while the server starts
 
-        if self.local is not None:
+        local = self.local
+        if isinstance(local, UserServer):
+            if wait:
+                local.wait_ready()
+            options = dict(self.client_options)
+            headers = {**local.headers(), **(options.pop("extra_headers", None) or {})}
+            client = ApexClient(
+                local.base_url,
+                self.key,
+                route=local.route(),
+                extra_headers=headers,
+                key_configured=self.key_configured,
+                **options,
+            )
+            return Connection(client=client, description=local.description, local=local)
+        if local is not None:
             try:
-                url = self.local.base_url if not wait else self.local.wait_ready()
+                url = local.base_url if not wait else local.wait_ready()
             except RuntimeError:  # address not known before it is ready (not POSIX)
-                url = self.local.wait_ready()
+                url = local.wait_ready()
             client = ApexClient(
                 url, self.key, key_configured=self.key_configured, **self.client_options
             )
-            return Connection(client=client, description=self.description, embedded=self.local)
+            return Connection(client=client, description=self.description, embedded=local)
         assert self.url is not None
         client = ApexClient(
             self.url, self.key, key_configured=self.key_configured, **self.client_options
@@ -178,8 +238,9 @@ class PendingConnection:
         return Connection(client=client, description=self.description, embedded=None)
 
     def cancel(self) -> None:
-        """Stop the local server if the connection will not be used after all."""
-        if self.local is not None:
+        """Stop a child server if the connection will not be used after all (a per-user
+        server is shared: it stays, and exits on its own once unused)."""
+        if isinstance(self.local, LocalServerProcess):
             self.local.stop()
 
 
@@ -192,19 +253,17 @@ def begin_connection(
     early: EarlyLocalServer | None = None,
     **client_options: Any,
 ) -> PendingConnection:
-    """Resolve the endpoint; when neither a key nor a base URL is configured anywhere, spawn
-    the local server now (it starts in parallel with whatever the caller does next), or adopt
-    ``early`` (``EarlyLocalServer.start``) if it runs with these settings; it is stopped
-    otherwise."""
+    """Resolve the endpoint; when neither a key nor a base URL is configured anywhere, find or
+    start the per-user local server now (a new one starts in parallel with whatever the caller
+    does next), or adopt ``early`` (``EarlyLocalServer.start``) if it has these settings."""
     env = os.environ if env is None else env
+    client_options = {**config.client.client_options(), **client_options}  # [client] limits
     url, key = resolve_endpoint(base_url, api_key, env, config)
     if url is None and key is None:
-        server, description = _spawn_local_server(config, env, early)
+        server, description = _local_server(config, env, early)
         return PendingConnection(
             None, LOCAL_KEY, description, server, client_options, key_configured=False
         )
-    if early is not None:
-        early.stop()
     if url is None:
         from apex_tui.api.transport import normalize_base_url
 
@@ -224,8 +283,8 @@ def open_connection(
     env: Mapping[str, str] | None = None,
     **client_options: Any,
 ) -> Connection:
-    """A client for the configured endpoint, or for a freshly started local server (a child
-    process) when neither a key nor a base URL is configured anywhere."""
+    """A client for the configured endpoint, or for the per-user local server when neither a
+    key nor a base URL is configured anywhere."""
     pending = begin_connection(
         config, base_url=base_url, api_key=api_key, env=env, **client_options
     )

@@ -1,16 +1,17 @@
-"""The local server's command line from the ``[server]`` settings, and starting it early.
+"""Finding or starting the per-user local server early, before the config models load.
 
-The interactive command starts the local server child before the config models (pydantic,
-~0.2 s of imports) load: ``start_early`` reads the config file with ``tomllib`` alone and, when
-no key or base URL is set anywhere, spawns the child from the raw ``[server]`` values. Once the
-config is validated, ``connection.begin_connection`` adopts that child if the validated
-settings give the same plan, and replaces it otherwise, so the early start can only make the
-server ready sooner, never run it with other settings. No pydantic here.
+The interactive command connects to the local server before pydantic (~0.2 s of imports)
+loads: :meth:`EarlyLocalServer.start` reads the config file with ``tomllib`` alone and, when no
+key or base URL is set anywhere, finds the running per-user server for the raw ``[server]``
+values, or starts it (``user_server.connect``: a file read and a connect when it runs). Once
+the config is validated, ``connection.begin_connection`` adopts that server if the validated
+settings give the same plan, and asks again otherwise, so the early path can only make the
+server ready sooner, never run it with other settings. A running server of another version or
+plan is left to the normal path, which decides about it. No pydantic here.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -18,61 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from apex_tui.services.local_server import UPSTREAM_KEY_ENV, LocalServerError, LocalServerProcess
-from apex_tui.services.paths import config_path, data_dir, state_dir
+from apex_tui.services.local_server import LocalServerError
+from apex_tui.services.paths import config_path
+from apex_tui.services.server_plan import LocalServerPlan, plan_local_server
+from apex_tui.services.user_server import UserServer, connect
 
 __all__ = ["EarlyLocalServer", "LocalServerPlan", "nothing_configured", "plan_local_server"]
-
-
-@dataclass(frozen=True)
-class LocalServerPlan:
-    """Everything the child is started with (equal plans start equal servers)."""
-
-    args: tuple[str, ...]
-    upstream_key: str | None
-    description: str
-    """Shown to people: "local server, offline engine"."""
-
-    def spawn(self, env: Mapping[str, str]) -> LocalServerProcess:
-        """Start the child (returns before it is ready); its log goes to the state folder."""
-        child_env = dict(env)
-        child_env.pop(UPSTREAM_KEY_ENV, None)
-        if self.upstream_key:  # in the environment: argv is world-readable
-            child_env[UPSTREAM_KEY_ENV] = self.upstream_key
-        data_dir().mkdir(parents=True, exist_ok=True)
-        server = LocalServerProcess(self.args, log_path=state_dir() / "server.log", env=child_env)
-        server.start()
-        return server
-
-
-def _text(section: Mapping[str, Any], name: str) -> str | None:
-    value = section.get(name)
-    if value is None or isinstance(value, str):
-        return value or None
-    raise ValueError(f"{name} must be a string")
-
-
-def plan_local_server(section: Mapping[str, Any]) -> LocalServerPlan:
-    """The plan for these ``[server]`` values (a validated section's ``model_dump()`` or the
-    raw TOML table); raises ValueError for values of the wrong type."""
-    engine = section.get("engine", "offline")
-    if not isinstance(engine, str):
-        raise ValueError("engine must be a string")
-    rate = section.get("tokens_per_second", 60.0)
-    if isinstance(rate, bool) or not isinstance(rate, int | float):
-        raise ValueError("tokens_per_second must be a number")
-    upstream_url, upstream_model = _text(section, "upstream_url"), _text(section, "upstream_model")
-    args = ["--host", "127.0.0.1", "--port", "0", "--db", str(data_dir() / "apex.db")]
-    args += ["--engine", engine, "--tokens-per-second", repr(float(rate))]
-    if upstream_url:
-        args += ["--upstream", upstream_url]
-    if upstream_model:
-        args += ["--upstream-model", upstream_model]
-    if engine == "openai" and upstream_model:
-        label = f"openai engine ({upstream_model})"
-    else:
-        label = f"{engine} engine"
-    return LocalServerPlan(tuple(args), _text(section, "upstream_key"), f"local server, {label}")
 
 
 def nothing_configured(
@@ -98,10 +50,10 @@ def nothing_configured(
 
 @dataclass
 class EarlyLocalServer:
-    """A local server child started from the raw config, waiting to be adopted."""
+    """The per-user server found or started from the raw config, waiting to be adopted."""
 
     plan: LocalServerPlan
-    process: LocalServerProcess
+    server: UserServer
 
     @classmethod
     def start(
@@ -111,9 +63,12 @@ class EarlyLocalServer:
         flag_api_key: str | None,
         env: Mapping[str, str] | None = None,
     ) -> EarlyLocalServer | None:
-        """Spawn the child if the config file (read raw) leaves the local server as the
-        connection; None when it does not, or when anything is unclear (an unreadable or
-        malformed file, odd values): the normal path then decides and reports."""
+        """Connect to (or start) the per-user server if the config file (read raw) leaves the
+        local server as the connection; None when it does not, or when anything is unclear
+        (an unreadable or malformed file, odd values, a running server of another version or
+        plan, a platform without the per-user server): the normal path then decides."""
+        if os.name != "posix":
+            return None
         env = os.environ if env is None else env
         path = Path(config_file) if config_file else config_path()
         try:
@@ -132,11 +87,7 @@ class EarlyLocalServer:
             return None
         try:
             plan = plan_local_server(section)
-            return cls(plan, plan.spawn(env))
+            server = connect(plan, env, defer_mismatch=True)
         except (ValueError, OSError, LocalServerError):
             return None
-
-    def stop(self) -> None:
-        """Stop the unadopted child; it is still starting, so it is not waited for long."""
-        with contextlib.suppress(OSError):
-            self.process.stop(timeout=2.0)
+        return cls(plan, server) if server is not None else None

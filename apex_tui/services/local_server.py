@@ -1,4 +1,5 @@
-"""The local server in a child process: the app's and CLI's default when nothing is configured.
+"""The local server in a child process tied to its parent: benchmarks, tests, and the default
+where the per-user server (``user_server``, POSIX) is not available.
 
 Why a process and not a thread: the UI and the server would share one GIL. A child starts while
 the UI imports (on the other core) and, while an answer streams at full speed, generates and
@@ -25,7 +26,13 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["READY_PREFIX", "UPSTREAM_KEY_ENV", "LocalServerError", "LocalServerProcess"]
+__all__ = [
+    "READY_PREFIX",
+    "UPSTREAM_KEY_ENV",
+    "LocalServerError",
+    "LocalServerProcess",
+    "last_log_line",
+]
 
 READY_PREFIX = "apex-tui-server-ready "
 """The child's ready line: this prefix, then ``http://HOST:PORT`` (``apex_tui.server.cli``)."""
@@ -38,6 +45,15 @@ STOP_TIMEOUT = 15.0
 
 class LocalServerError(Exception):
     """The local server could not start; the message says why and where its log is."""
+
+
+def last_log_line(path: Path) -> str:
+    """The server log's last line (a failed start's reason), or empty."""
+    with contextlib.suppress(OSError):
+        lines = [x.strip() for x in path.read_text(errors="replace").splitlines()]
+        last = next((x for x in reversed(lines) if x), "")
+        return last.removeprefix("apex-tui serve: ")
+    return ""
 
 
 class LocalServerProcess:
@@ -157,11 +173,9 @@ class LocalServerProcess:
             code: int | None = process.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             code = None
-        with contextlib.suppress(OSError):
-            lines = [x.strip() for x in self.log_path.read_text(errors="replace").splitlines()]
-            last = next((x for x in reversed(lines) if x), "")
-            if last:
-                return last.removeprefix("apex-tui serve: ")
+        last = last_log_line(self.log_path)
+        if last:
+            return last
         if code is None:
             return "it closed its output without reporting its address"
         return f"it exited with status {code}"

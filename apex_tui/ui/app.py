@@ -11,7 +11,7 @@ import contextlib
 import gc
 import signal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import App, InvalidThemeError
@@ -21,11 +21,14 @@ from textual.theme import Theme
 
 from apex_tui.services.chat_sync import ChatSync
 from apex_tui.services.config import Config, ConfigError, config_path, save_config, state_dir
-from apex_tui.services.connection import Connection
+from apex_tui.services.connection import Connection, current_local_plan
 from apex_tui.services.local_server import LocalServerError, LocalServerProcess
+from apex_tui.services.recovery import RecoveryStore
+from apex_tui.services.user_server import UserServer
 from apex_tui.ui import key_pressure
 from apex_tui.ui.clipboard import Clipboard, CopyFunction, pyperclip_copy
 from apex_tui.ui.commands import ApexCommands
+from apex_tui.ui.controllers.model_discovery import SWITCH_KEY, ModelDiscovery
 from apex_tui.ui.drafts import DraftStore
 from apex_tui.ui.screens.chat_settings import ChatSettingsScreen
 from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
@@ -36,6 +39,9 @@ from apex_tui.ui.themes import discover_themes, shipped_themes_dir
 from apex_tui.ui.widgets.conversation import ConversationView
 from apex_tui.ui.widgets.prompt_bar import PromptInput
 from apex_tui.ui.widgets.sessions import ChatList, SessionsPane
+
+if TYPE_CHECKING:
+    from apex_tui.services.attachment import Attachment
 
 FALLBACK_THEME = "apex-dark"
 
@@ -49,6 +55,7 @@ class ApexApp(App[int]):
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
         Binding("f4", "settings", "Settings", show=False, id="app.settings"),
+        Binding(SWITCH_KEY, "use_found_model", "Use found model", id="app.use_found_model"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
     ]
 
@@ -65,11 +72,21 @@ class ApexApp(App[int]):
         self.connection = connection
         self.config = config
         self.config_file = config_file
-        self.sync = ChatSync(connection.client, chat_type=config.defaults.chat_type or "apex")
         self.state_path = state_path or state_dir()
+        self.sync = ChatSync(
+            connection.client,
+            chat_type=config.defaults.chat_type or "apex",
+            recovery=RecoveryStore(self.state_path / "recovered"),
+        )
         self.drafts = DraftStore(self.state_path / "drafts.json")
         self.clipboard_service = Clipboard(self, system_copy)
         self.theme_errors: list[str] = []
+        self._attachment: Attachment | None = None
+        """The hold on the per-user server (``services.attachment``), once it serves."""
+        self.discovery = ModelDiscovery(
+            self, connection, lambda: self.config, self._save_as, self.restart_local_server
+        )
+        self._first_run = not (config_file or config_path()).exists()
 
     @property
     def main_screen(self) -> MainScreen | None:
@@ -96,8 +113,12 @@ class ApexApp(App[int]):
             sessions_prefetch=(chat_type, prefetch),
         )
         self.push_screen(main)
-        if isinstance(self.connection.embedded, LocalServerProcess):
+        if self.connection.local is not None:
+            self.run_worker(self._hold_local_server(self.connection.local), group="server")
+        elif isinstance(self.connection.embedded, LocalServerProcess):
             self.run_worker(self._check_local_server(self.connection.embedded), group="server")
+        if self.discovery.applies(self._first_run):
+            self.discovery.start()
         for problem in [*self.theme_errors, self.drafts.load_error]:
             if problem:
                 self.notify(problem, severity="warning", timeout=10)
@@ -142,8 +163,76 @@ class ApexApp(App[int]):
         except LocalServerError as exc:
             self.notify(str(exc), title="Local server", severity="error", timeout=60)
 
+    async def _hold_local_server(self, server: UserServer) -> None:
+        """The per-user server: say if it could not start, or runs another version or other
+        settings; then hold it (this window counts as its client) and start a new one should
+        it go away (``Attachment``)."""
+        from apex_tui.services.attachment import Attachment
+
+        try:
+            await asyncio.to_thread(server.wait_ready)
+        except LocalServerError as exc:
+            self.notify(str(exc), title="Local server", severity="error", timeout=60, markup=False)
+            return
+        if server.mismatch:
+            message = server.mismatch[0].upper() + server.mismatch[1:] + "."
+            self.notify(message, title="Local server", severity="warning", timeout=15, markup=False)
+        attachment = Attachment(
+            server,
+            self._local_server_notice,
+            plan_source=lambda: current_local_plan(self.config_file, server.plan),
+            on_new=self._local_server_replaced_from_thread,
+        )
+        attachment.start()
+        self._attachment = attachment
+
+    def _local_server_replaced_from_thread(self, server: UserServer) -> None:
+        with contextlib.suppress(RuntimeError):  # the app is no longer running
+            self.call_from_thread(self._local_server_replaced, server)
+
+    def _local_server_replaced(self, server: UserServer) -> None:
+        """The window holds a new per-user server: the header names what it runs."""
+        self.connection.local, self.connection.description = server, server.description
+        self.show_server(server.description)
+
+    def show_server(self, description: str) -> None:
+        """The header's (and the welcome's) server, e.g. after the local server changed."""
+        main = self.main_screen
+        if main is not None:
+            main.server_description = description
+            if main.is_mounted:
+                main.status.server = description
+
+    def restart_local_server(self, config: Config) -> str:
+        """(In a thread) the local server run with ``config``'s ``[server]`` settings now
+        (``server_switch``); this window's hold follows it without an "it stopped" notice."""
+        from apex_tui.services.server_switch import restart_local_server
+
+        attachment = self._attachment
+        if attachment is not None:
+            attachment.expect_restart()
+        try:
+            return restart_local_server(self.connection, config)
+        except BaseException:
+            if attachment is not None:
+                attachment.expect_restart(False)
+            raise
+
+    def _local_server_notice(self, severity: str, message: str) -> None:
+        """From the attachment's thread (``notify`` posts a message: thread-safe)."""
+        timeout = 60 if severity == "error" else 15
+        self.notify(
+            message,
+            title="Local server",
+            severity=severity,  # type: ignore[arg-type]
+            timeout=timeout,
+            markup=False,
+        )
+
     async def on_unmount(self) -> None:
         self._watch_hangup(False)
+        if self._attachment is not None:  # the server no longer counts this window
+            await asyncio.to_thread(self._attachment.close)
         with contextlib.suppress(OSError):  # reported while running; nothing more to do now
             self.drafts.save()
         await self.connection.client.aclose()
@@ -173,6 +262,18 @@ class ApexApp(App[int]):
             return
         self.config.theme = theme.name
         self.save_config()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "use_found_model":
+            return self.discovery.found is not None and not self.discovery.switching
+        return True
+
+    def action_use_found_model(self) -> None:
+        self.discovery.switch()
+
+    def _save_as(self, config: Config) -> bool:
+        self.config = config
+        return self.save_config()
 
     def save_config(self) -> bool:
         try:
@@ -240,6 +341,7 @@ class ApexApp(App[int]):
             or config.api_key != self.config.api_key
             or config.server != self.config.server
         )
+        local_changed = config.server != self.config.server and self.connection.local is not None
         self.config = config
         main = self.main_screen
         if main is not None:
@@ -247,6 +349,12 @@ class ApexApp(App[int]):
         self.set_keymap(config.keymap)
         self._apply_theme(config.theme)
         note = " Server changes apply when apex-tui next starts." if server_changed else ""
+        if local_changed:
+            note = (
+                " The local server takes the new [server] settings when it is next started: "
+                "when apex-tui next starts and no research job runs, or after "
+                "`apex-tui server stop`."
+            )
         self.notify(f"Settings saved to {self.config_file or config_path()}.{note}")
 
 

@@ -41,11 +41,13 @@ def test_completion_type_choices_match_the_mapping() -> None:
         ["chats", "rename"],
         ["chats", "delete"],
         ["chats", "export"],
+        ["chats", "recover"],
         ["config"],
         ["config", "path"],
         ["config", "show"],
         ["config", "set"],
         ["config", "unset"],
+        ["models"],
     ],
 )
 def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -106,7 +106,7 @@ def sentences(markdown: str) -> list[str]:
 
 def answer(prompt: str, mode: CompletionMode, seed: int, budget: int = 1024) -> str:
     messages = [ChatMessage(role="user", content=prompt)]
-    sources = WebSearcher._offline(prompt, 5) if mode.web_search else None
+    sources = WebSearcher()._offline(prompt, 5) if mode.web_search else None
     return OfflineWriter(seed).write(messages, mode, budget, sources).text
 
 

@@ -83,3 +83,24 @@ def test_upstream_errors_become_connect_errors(tmp_path: Path, upstream: tuple[s
     ):
         result = stream(http, chat_body("hi"))
         assert result.end is not None and result.end["error"]["code"] == "unavailable"
+
+
+def test_an_endless_answer_is_cut_and_says_so(
+    tmp_path: Path, upstream: tuple[str, list], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upstream that ignores max_tokens cannot fill the server's memory: the answer is
+    read up to MAX_REPLY_CHARS (made small here), then finishes as "length"."""
+    monkeypatch.setattr("apex_tui.server.upstream.MAX_REPLY_CHARS", 20)
+    url, _ = upstream
+    words = " ".join(f"word{i}" for i in range(200))
+    with (
+        bridged(tmp_path, url) as server,
+        httpx.Client(base_url=server.base_url, headers={"Authorization": "Bearer k"}) as http,
+    ):
+        unary = ok(http, "ChatCompletion", chat_body(words))
+        choice = unary["choices"][0]
+        assert choice["finishReason"] == "length"
+        assert 20 < len(choice["message"]["content"]) < 40
+        streamed = stream(http, chat_body(words))
+        assert streamed.end == {} and 20 < len(streamed.text) < 40
+        assert streamed.chunks[-1]["choices"][0]["finishReason"] == "length"

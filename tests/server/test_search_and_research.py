@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 
+from apex_tui.server.db_lock import DatabaseBusyError
 from apex_tui.server.embedded import EmbeddedServer
 
 from .conftest import chat_body, fast_options, ok, rpc
@@ -113,9 +116,10 @@ def test_research_job_that_cannot_resume_is_marked_failed(tmp_path: Path) -> Non
     assert "could not resume" in failed["error"]
 
 
-def test_only_one_server_on_a_database_resumes_its_research(tmp_path: Path) -> None:
-    """Two apex-tui windows start two local servers on one database: the second must not step
-    the jobs the first is running (one writer per job); a later start resumes what is left."""
+def test_a_second_server_on_a_database_in_use_refuses_to_start(tmp_path: Path) -> None:
+    """One server per database (``db_lock``): a second one would step the first one's
+    research jobs too. It says which process holds the file; once that one is gone the next
+    start works and resumes what is left."""
     headers = {"Authorization": "Bearer researcher"}
     body = chat_body("How do validators score miners?", seed=3)
     with (
@@ -124,10 +128,11 @@ def test_only_one_server_on_a_database_resumes_its_research(tmp_path: Path) -> N
     ):
         job_id = ok(http, "SubmitDeepResearcherJob", body)["jobId"]
         _wait_for(http, job_id, "running")
-        with EmbeddedServer(fast_options(tmp_path, research_step_seconds=0.0)) as second:
-            time.sleep(0.5)
-            assert second.state.research._tasks == {}  # the first server's job is left alone
-            assert job_id in first.state.research._tasks
+        with pytest.raises(DatabaseBusyError) as refused:
+            EmbeddedServer(fast_options(tmp_path, research_step_seconds=0.0)).start()
+        assert f"(pid {os.getpid()})" in str(refused.value)
+        assert "apex-tui server stop" in str(refused.value)
+        assert job_id in first.state.research._tasks
     with (
         EmbeddedServer(fast_options(tmp_path, research_step_seconds=0.0)) as third,
         httpx.Client(base_url=third.base_url, headers=headers) as http,

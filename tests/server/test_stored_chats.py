@@ -155,6 +155,33 @@ def test_search_prompt_or_completion_case_insensitive(client: httpx.Client) -> N
     assert none == {}
 
 
+def test_search_is_case_insensitive_in_every_script_short_terms_included(
+    client: httpx.Client,
+) -> None:
+    chats = {
+        text: new_chat(client, text)["parsedChat"]["id"]
+        for text in ("Ñandu runs fast", "ΩMEGA point", "ПРИВЕТ мир", "die Straße", "plain")
+    }
+
+    def found(term: str) -> set[str]:
+        reply = ok(client, "SearchChatIdsByPromptAndCompletionText", {"searchTerm": term})
+        return set(reply.get("chatIds", []))
+
+    for term, text in (
+        ("ñ", "Ñandu runs fast"),
+        ("Ñ", "Ñandu runs fast"),
+        ("ÑANDU", "Ñandu runs fast"),
+        ("ω", "ΩMEGA point"),
+        ("ωmega", "ΩMEGA point"),
+        ("пр", "ПРИВЕТ мир"),
+        ("привет", "ПРИВЕТ мир"),
+        ("ß", "die Straße"),
+        ("SS", "die Straße"),  # casefold: ß is ss
+        ("STRAẞE", "die Straße"),
+    ):
+        assert found(term) == {chats[text]}, term
+
+
 def test_completions_with_deep_researcher_entry(client: httpx.Client) -> None:
     plain = new_chat(client, "plain")
     research = new_chat(client, "researched")

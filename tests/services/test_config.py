@@ -55,6 +55,31 @@ def test_malformed_toml_names_the_line_and_is_kept() -> None:
     assert path.read_text() == text
 
 
+def test_a_config_that_is_not_utf8_is_a_clear_error_and_is_kept() -> None:
+    path = config_path()
+    path.parent.mkdir(parents=True)
+    raw = b'theme = "apex-dark"\nbase_url = "caf\xe9"\n'  # Latin-1, not UTF-8
+    path.write_bytes(raw)
+    with pytest.raises(ConfigError) as caught:
+        load_config()
+    assert str(path) in str(caught.value) and "line 2" in str(caught.value)
+    assert "UTF-8" in str(caught.value)
+    assert path.read_bytes() == raw
+
+
+def test_client_limits_come_from_the_client_section() -> None:
+    path = config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text("[client]\ncall_timeout = 5\nmax_stream_bytes = 1000\nmax_retries = 0\n")
+    options = load_config().client.client_options()
+    assert options["limits"].call_timeout == 5 and options["limits"].max_stream_bytes == 1000
+    assert options["limits"].stream_idle_timeout == 120  # the rest keep their defaults
+    assert options["max_retries"] == 0
+    path.write_text("[client]\nstream_idle_timeout = 0\n")
+    with pytest.raises(ConfigError, match=r"client\.stream_idle_timeout"):
+        load_config()
+
+
 def test_wrong_types_and_unknown_keys_are_config_errors() -> None:
     path = config_path()
     path.parent.mkdir(parents=True)

@@ -1,7 +1,8 @@
-"""The interactive command starts the local server before the config models load
-(``EarlyLocalServer``); ``begin_connection`` adopts that child only when the validated config
-asks for the same server, and stops it otherwise — so starting early never changes which
-server runs, it only makes it ready sooner."""
+"""The interactive command finds or starts the per-user local server before the config models
+load (``EarlyLocalServer``); ``begin_connection`` adopts it only when the validated config asks
+for the same server, and asks again otherwise — so the early path never changes which server
+runs, it only makes it ready sooner. A running server of another plan is left to the normal
+path (which decides about replacing it)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import asyncio
 import itertools
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+import user_servers
 from test_local_server import _alive
 
 from apex_tui import cli
@@ -54,45 +57,54 @@ def test_a_raw_table_and_its_validated_section_make_the_same_plan() -> None:
         plan_local_server({"tokens_per_second": "fast"})
 
 
-def test_the_early_child_is_adopted_when_the_config_agrees(tmp_path: Path) -> None:
+def test_the_early_server_is_adopted_when_the_config_agrees(tmp_path: Path) -> None:
     path = _config_file(tmp_path, "[server]\ntokens_per_second = 0\n")
     early = EarlyLocalServer.start(path, None, None, env={})
     assert early is not None
-    pid = early.process.pid
-    assert pid is not None and _alive(pid)
+    pid = early.server.pid
+    assert _alive(pid) and early.server.starting is not None  # this process started it
     config = Config(server=ServerSection(tokens_per_second=0))
     conn = begin_connection(config, env={}, early=early).finish()
     try:
-        assert conn.embedded is early.process and conn.embedded.pid == pid
+        assert conn.local is early.server and conn.embedded is None
         assert conn.description == "local server, offline engine"
         assert asyncio.run(conn.client.get_chat_sessions("apex")) == []
     finally:
         close_connection(conn)
-    assert not _alive(pid)
+    assert _alive(pid)  # shared: it stays for the next process
+    again = EarlyLocalServer.start(path, None, None, env={})
+    assert again is not None and again.server.pid == pid and again.server.starting is None
 
 
-def test_the_early_child_is_replaced_when_the_validated_config_differs(tmp_path: Path) -> None:
+def test_the_early_server_is_replaced_when_the_validated_config_differs(tmp_path: Path) -> None:
     early = EarlyLocalServer.start(_config_file(tmp_path, ""), None, None, env={})
     assert early is not None
-    early_pid = early.process.pid
-    assert early_pid is not None
+    early_pid = early.server.pid
+    early.server.wait_ready()
     config = Config(server=ServerSection(tokens_per_second=0))  # not what the file said
     conn = begin_connection(config, env={}, early=early).finish()
     try:
+        assert conn.local is not None and conn.local.pid != early_pid
+        assert not conn.local.mismatch  # the early one was idle: replaced, not kept
         assert not _alive(early_pid)
-        assert conn.embedded is not None and conn.embedded.pid not in (None, early_pid)
         assert asyncio.run(conn.client.get_chat_sessions("apex")) == []
     finally:
         close_connection(conn)
 
 
-def test_the_early_child_is_stopped_when_a_key_is_configured_after_all(tmp_path: Path) -> None:
+def test_a_running_server_of_another_plan_is_left_to_the_normal_path(tmp_path: Path) -> None:
+    first = EarlyLocalServer.start(_config_file(tmp_path, ""), None, None, env={})
+    assert first is not None
+    other = _config_file(tmp_path, "[server]\ntokens_per_second = 5\n")
+    assert EarlyLocalServer.start(other, None, None, env={}) is None
+    assert _alive(first.server.pid)
+
+
+def test_the_early_server_is_not_used_when_a_key_is_configured_after_all(tmp_path: Path) -> None:
     early = EarlyLocalServer.start(_config_file(tmp_path, ""), None, None, env={})
-    assert early is not None and early.process.pid is not None
-    pid = early.process.pid
+    assert early is not None
     pending = begin_connection(Config(), env={"APEX_API_KEY": "k"}, early=early)
-    assert pending.local is None
-    assert not _alive(pid)
+    assert pending.local is None and pending.url is not None
 
 
 @pytest.mark.parametrize(
@@ -114,10 +126,10 @@ def test_nothing_starts_early_unless_the_local_server_is_clearly_wanted(
     early = EarlyLocalServer.start(_config_file(tmp_path, text), *flags, env=env)
     assert early is None
     assert _children() == before
+    assert user_servers.record() is None
 
 
-def test_a_config_the_models_refuse_stops_the_early_child(tmp_path: Path) -> None:
+def test_a_config_the_models_refuse_is_reported(tmp_path: Path, capsys: Any) -> None:
     path = _config_file(tmp_path, "theme = 5\n")  # valid TOML; the models want a string
-    before = _children()
     assert cli.main(["--config", path]) == 2
-    assert _children() == before
+    assert "theme" in capsys.readouterr().err

@@ -1,6 +1,7 @@
-"""The local server in a child process (the app's and CLI's default): it starts and answers,
-stops gracefully, never outlives its parent (normal exit or SIGKILL) and explains a failed start.
-"""
+"""The local server in a child process tied to its parent (benchmarks, and the default where the
+per-user server is not available): it starts and answers, stops gracefully, never outlives its
+parent (normal exit or SIGKILL) and explains a failed start. And the default connection: the
+per-user server, shared and left running."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from apex_tui.api.models import ChatCompletionRequest, ChatMessage
 from apex_tui.services.config import Config, ServerSection, state_dir
 from apex_tui.services.connection import close_connection, open_connection
 from apex_tui.services.local_server import LocalServerError, LocalServerProcess
+from apex_tui.services.user_server import UserServer
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process lifecycle checks use /proc")
 
@@ -147,17 +149,22 @@ def test_a_failed_start_says_why_and_where_the_log_is(tmp_path: Path) -> None:
     assert server.pid is None  # stopped
 
 
-def test_open_connection_uses_a_child_process_by_default(tmp_path: Path) -> None:
+def test_open_connection_uses_the_per_user_server_by_default(tmp_path: Path) -> None:
     conn = open_connection(Config(server=ServerSection(tokens_per_second=0)), env={})
-    local = conn.embedded
-    assert isinstance(local, LocalServerProcess)
+    local = conn.local
+    assert isinstance(local, UserServer) and conn.embedded is None
     assert conn.description == "local server, offline engine"
     pid = local.pid
-    assert pid is not None and pid != os.getpid() and _alive(pid)
-    sessions = asyncio.run(conn.client.get_chat_sessions("apex"))
-    assert sessions == []
+    assert pid != os.getpid() and _alive(pid)
+    assert asyncio.run(conn.client.get_chat_sessions("apex")) == []
     close_connection(conn)
-    assert not _alive(pid)
+    assert _alive(pid)  # shared by every apex-tui process: it exits on its own when unused
+    second = open_connection(Config(server=ServerSection(tokens_per_second=0)), env={})
+    try:
+        assert second.local is not None and second.local.pid == pid
+        assert second.local.starting is None  # found, not started
+    finally:
+        close_connection(second)
     assert (state_dir() / "server.log").exists()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import datetime
 
@@ -12,6 +13,8 @@ from textual.strip import Strip
 from apex_tui.ui.render.blocks import split_blocks
 from apex_tui.ui.render.markdown_lines import BlockRenderer
 from apex_tui.ui.widgets.conversation import ConversationView, TurnView
+
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 SIZE = (120, 36)
 
@@ -249,8 +252,8 @@ async def test_control_sequences_are_inert_and_markup_literal() -> None:
             [
                 TurnView(
                     key="x",
-                    prompt="\x1b[31mred\x1b[0m [bold]not markup[/bold]",
-                    answer="Clip\x1b]52;c;ZXZpbA==\x07board \x9b2J and \x1b[2J\x07bell\x00",
+                    prompt="\x1b[31mred\x1b[0m [bold]not markup[/bold] \u202eevil\u202c",
+                    answer="Clip\x1b]52;c;ZXZpbA==\x07board \x9b2J and \x1b[2J\x07bell\x00\u2066",
                     status="error",
                     error="boom \x1b[5m",
                     sources=[("https://e.x/\x1b]0;title\x07", "Title\x1b[1m")],
@@ -262,10 +265,26 @@ async def test_control_sequences_are_inert_and_markup_literal() -> None:
         for strip in lines:
             for segment in strip:
                 assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in segment.text)
+                assert not BIDI.search(segment.text)  # overrides and isolates neutralised
         text = "\n".join(strip.text for strip in lines)
-        assert "red [bold]not markup[/bold]" in text
+        assert "red [bold]not markup[/bold] evil" in text
         assert "Clipboard  and bell" in text
         assert "error: boom" in text and "Title" in text
+
+
+async def test_a_sequence_split_across_streamed_chunks_stays_inert() -> None:
+    app = ViewApp()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(ConversationView)
+        view.set_turns([TurnView(key="s", prompt="p", status="streaming")])
+        for piece in ("Safe \x1b", "]0;TITLE", "WRITE\x07 text \u202e", "x\x9b", "2J done"):
+            view.append_answer("s", piece)
+            await pilot.pause()
+            view.flush()
+            shown = "\n".join(strip.text for strip in view.rendered_lines("s"))
+            assert "TITLE" not in shown and "WRITE" not in shown and "\x1b" not in shown
+            assert not BIDI.search(shown) and "\x9b" not in shown
+        assert "Safe  text x done" in shown
 
 
 async def test_statuses_sources_and_code_blocks() -> None:

@@ -78,21 +78,36 @@ def _parse_timestamp(value: Any) -> Any:
     return value
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _int64_in_range(value: int) -> int:
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError("value is outside the int64 range (-2^63 to 2^63-1)")
+    return value
+
+
 def _parse_int64(value: Any) -> Any:
-    """proto3 JSON int64: a number or a decimal string; floats only when integral."""
+    """proto3 JSON int64: a number or a decimal string; floats only when integral; always
+    within the int64 range (``1e300`` or a 400-digit number is refused, not stored)."""
     if isinstance(value, str):
         text = value.strip()
+        if len(text) > 40:  # int64 needs at most 20 digits; longer is never in range
+            raise ValueError("value is outside the int64 range (-2^63 to 2^63-1)")
         try:
-            return int(text)
+            whole = int(text)
         except ValueError:
             number = float(text)  # raises ValueError for garbage: pydantic reports it
             if not number.is_integer():
                 raise ValueError(f"int64 value {value!r} is not an integer") from None
-            return int(number)
+            whole = int(number)
+        return _int64_in_range(whole)
     if isinstance(value, float):
         if not value.is_integer():
             raise ValueError(f"int64 value {value!r} is not an integer")
-        return int(value)
+        return _int64_in_range(int(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _int64_in_range(value)
     return value
 
 

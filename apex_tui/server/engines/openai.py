@@ -1,79 +1,72 @@
 """The ``openai`` engine: forwards chats to any OpenAI-compatible ``/v1/chat/completions``
-(Ollama, vLLM, llama.cpp's server, a hosted provider) and relays its SSE stream as it arrives.
+(Ollama, vLLM, llama.cpp's server, a hosted provider) and relays its stream as it arrives.
 
-Completion types (see :mod:`apex_tui.server.modes`): web-search runs a search first and adds the
-numbered results in a system message asking for ``[n]`` citations; chain-of-thought/reasoning add
-a system message asking for numbered steps before the answer. Upstream failures become Connect
-errors: 400/422 → invalid_argument, 401/403 → permission_denied, 404 → not_found,
-429 → resource_exhausted, 5xx and connection errors → unavailable.
+Completion types (see :mod:`apex_tui.server.modes`, prompts in :mod:`apex_tui.server.prompts`):
+web-search and combined search first with the server's searcher (unless the client sent its
+numbered sources) and give the model the results with citation instructions; chain-of-thought
+asks for numbered steps before the answer; reasoning asks for private reasoning in
+``<think>…</think>``. Reasoning the model streams apart from the answer (``reasoning_content``)
+is sent to the client inside ``<think>…</think>`` in the content: the Apex wire has no
+reasoning field, and clients split the block off (``apex_tui.services.reasoning``). The
+finish reason and the upstream's token usage end the stream (a token count of the streamed
+pieces when the upstream reports no usage). Upstream failures: see
+:mod:`apex_tui.server.upstream`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-
 from apex_tui.api.models import ChatCompletionRequest
-from apex_tui.api.protocol import ConnectError
+from apex_tui.server import prompts
 from apex_tui.server.engines.base import EngineEvent, Finish
 from apex_tui.server.modes import CompletionMode, given_sources
+from apex_tui.server.upstream import UpstreamClient, completions_url
 from apex_tui.server.websearch import WebSearcher
 
-_STATUS_CODES = {
-    400: "invalid_argument",
-    422: "invalid_argument",
-    401: "permission_denied",
-    403: "permission_denied",
-    404: "not_found",
-    429: "resource_exhausted",
-}
-STEPS_PROMPT = (
-    "Think step by step. First write a section '### Steps' with numbered reasoning steps, "
-    "then a section '### Answer' with the answer in Markdown."
-)
+__all__ = ["THINK_CLOSE", "THINK_OPEN", "OpenAIEngine", "completions_url"]
+
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+WEB_RESULTS = 5
+WEB_SEARCH_SECONDS = 20.0
 
 
-def completions_url(base: str) -> str:
-    """Accept ``http://host:port``, ``…/v1`` or the full ``…/v1/chat/completions``."""
-    base = base.rstrip("/")
-    if base.endswith("/chat/completions"):
-        return base
-    if base.endswith("/v1"):
-        return base + "/chat/completions"
-    return base + "/v1/chat/completions"
-
-
-def _upstream_error(status: int, body: bytes) -> ConnectError:
-    detail = ""
-    try:
-        data = json.loads(body)
-        err = data.get("error") if isinstance(data, dict) else None
-        detail = str(err.get("message", "")) if isinstance(err, dict) else str(err or "")
-    except ValueError:
-        detail = body[:200].decode("utf-8", "replace")
-    code = _STATUS_CODES.get(status, "unavailable" if status >= 500 else "unknown")
-    hint = {
-        "permission_denied": "check --upstream-key",
-        "not_found": "check --upstream-model and --upstream",
-        "resource_exhausted": "the upstream is rate limiting; retry later",
-    }.get(code, "check the upstream server")
-    return ConnectError(code, f"upstream answered HTTP {status}: {detail[:300]} ({hint})")
+def sampling(request: ChatCompletionRequest) -> dict[str, Any]:
+    """The OpenAI fields of a request: its model (when it names one; else the server's
+    ``--upstream-model``) and sampling (unset ones are left to the upstream)."""
+    params: dict[str, Any] = {}
+    if request.model and request.model.strip().lower() != "default":
+        params["model"] = request.model.strip()
+    sp = request.sampling_parameters
+    if sp is not None:
+        if sp.temperature:
+            params["temperature"] = sp.temperature
+        if sp.top_p:
+            params["top_p"] = sp.top_p
+        if sp.max_new_tokens:
+            params["max_tokens"] = sp.max_new_tokens
+    if request.seed is not None:
+        params["seed"] = request.seed
+    return params
 
 
 class OpenAIEngine:
     name = "openai"
 
     def __init__(
-        self, searcher: WebSearcher, *, url: str, key: str | None, model: str | None
+        self,
+        searcher: WebSearcher,
+        *,
+        url: str,
+        key: str | None,
+        model: str | None,
+        timeout: float = 300.0,
     ) -> None:
         self.searcher = searcher
-        self.url = completions_url(url)
-        self.key = key
-        self.model = model or "default"
-        self._client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=300.0))
+        self.upstream = UpstreamClient(url, key=key, model=model, timeout=timeout)
+        self.url = self.upstream.url
+        self.model = self.upstream.model
 
     async def _messages(
         self, request: ChatCompletionRequest, mode: CompletionMode
@@ -82,73 +75,41 @@ class OpenAIEngine:
         extra: list[str] = []
         if mode.web_search and given_sources(request) is None:
             prompt = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
-            results = await self.searcher.search(prompt, 5, 10.0)
+            results = await self.searcher.search(prompt, WEB_RESULTS, WEB_SEARCH_SECONDS)
             listing = "\n\n".join(
                 f"[{i}] {r.url}\n{r.relevant}" for i, r in enumerate(results, start=1)
             )
-            extra.append(
-                "Answer using these search results and cite them by number like [1]:\n\n"
-                + (listing or "(no results)")
-            )
-        if mode.steps:
-            extra.append(STEPS_PROMPT)
+            extra.append(prompts.search_context(listing))
+        if mode.steps == "chain-of-thought":
+            extra.append(prompts.COMBINED if mode.web_search else prompts.CHAIN_OF_THOUGHT)
+        elif mode.steps == "reasoning":
+            extra.append(prompts.REASONING)
         if extra:
             messages.insert(0, {"role": "system", "content": "\n\n".join(extra)})
         return messages
 
-    def _payload(self, request: ChatCompletionRequest, messages: list[dict[str, str]]) -> Any:
-        payload: dict[str, Any] = {"model": self.model, "messages": messages, "stream": True}
-        params = request.sampling_parameters
-        if params is not None:
-            if params.temperature:
-                payload["temperature"] = params.temperature
-            if params.top_p:
-                payload["top_p"] = params.top_p
-            if params.max_new_tokens:
-                payload["max_tokens"] = params.max_new_tokens
-        if request.seed is not None:
-            payload["seed"] = request.seed
-        return payload
-
     async def stream(
         self, request: ChatCompletionRequest, mode: CompletionMode, *, paced: bool = True
     ) -> AsyncIterator[EngineEvent]:
-        payload = self._payload(request, await self._messages(request, mode))
-        headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
-        finish = "stop"
-        completion_tokens = 0
-        try:
-            async with self._client.stream(
-                "POST", self.url, json=payload, headers=headers
-            ) as reply:
-                if reply.status_code != 200:
-                    raise _upstream_error(reply.status_code, await reply.aread())
-                async for line in reply.aiter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        break
-                    try:
-                        event = json.loads(data)
-                    except ValueError:
-                        raise ConnectError(
-                            "unavailable", "upstream sent an SSE event that is not JSON"
-                        ) from None
-                    if isinstance(event, dict) and event.get("error"):
-                        raise ConnectError("unavailable", f"upstream error: {event['error']}")
-                    for choice in event.get("choices") or []:
-                        text = (choice.get("delta") or {}).get("content") or ""
-                        if text:
-                            completion_tokens += 1
-                            yield text
-                        finish = choice.get("finish_reason") or finish
-        except httpx.HTTPError as exc:
-            raise ConnectError(
-                "unavailable",
-                f"cannot reach the upstream at {self.url} ({type(exc).__name__}); is it running?",
-            ) from None
-        yield Finish(finish, 0, completion_tokens)
+        messages = await self._messages(request, mode)
+        finish, usage, pieces = "stop", None, 0
+        thinking = False
+        async for delta in self.upstream.stream(messages, sampling(request)):
+            if delta.reasoning:
+                yield delta.reasoning if thinking else THINK_OPEN + delta.reasoning
+                thinking = True
+            if delta.content:
+                pieces += 1
+                yield (THINK_CLOSE + delta.content) if thinking else delta.content
+                thinking = False
+            finish = delta.finish_reason or finish
+            usage = delta.usage or usage
+        if thinking:
+            yield THINK_CLOSE
+        if usage is not None:
+            yield Finish(finish, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
+        else:
+            yield Finish(finish, 0, pieces)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self.upstream.aclose()

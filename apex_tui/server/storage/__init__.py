@@ -11,7 +11,7 @@ and ``chat_search`` (FTS and ``LIKE``). Import from here: this package is their 
 
 from __future__ import annotations
 
-from apex_tui.server.storage.chats import ChatRow, CompletionRow
+from apex_tui.server.storage.chats import ChatRow, CompletionRow, MetadataTooLarge
 from apex_tui.server.storage.jobs import JobRow
 from apex_tui.server.storage.schema import SCHEMA_VERSION, StorageError, us_to_datetime
 from apex_tui.server.storage.store import Storage
@@ -21,6 +21,7 @@ __all__ = [
     "ChatRow",
     "CompletionRow",
     "JobRow",
+    "MetadataTooLarge",
     "Storage",
     "StorageError",
     "us_to_datetime",

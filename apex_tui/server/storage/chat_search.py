@@ -1,5 +1,8 @@
 """Which chats mention a term: the FTS5 trigram index for terms of three characters or more
-(it cannot match shorter ones), an escaped ``LIKE`` scan below that. Both are case-insensitive.
+(it cannot match shorter ones), an escaped ``LIKE`` scan below that. Both are case-insensitive
+in every script: the trigram tokenizer folds case itself; the scan compares Python's
+``str.casefold`` of both sides (``apex_fold``, registered by ``schema.connect``), since
+SQLite's ``lower()`` and ``LIKE`` fold ASCII only (``ñ``, ``ω``, ``пр`` found nothing).
 """
 
 from __future__ import annotations
@@ -15,11 +18,11 @@ def search_chat_ids(db: sqlite3.Connection, owner: str, term: str) -> list[str]:
         match = "SELECT rowid FROM completions_fts WHERE completions_fts MATCH ?"
         where, args = f"c.seq IN ({match})", (phrase,)
     else:
-        pattern = "%" + term.lower().replace("\\", "\\\\").replace("%", "\\%")
+        pattern = "%" + term.casefold().replace("\\", "\\\\").replace("%", "\\%")
         pattern = pattern.replace("_", "\\_") + "%"
         where = (
-            "(lower(c.user_prompt_text) LIKE ? ESCAPE '\\' "
-            "OR lower(c.completion_text) LIKE ? ESCAPE '\\')"
+            "(apex_fold(c.user_prompt_text) LIKE ? ESCAPE '\\' "
+            "OR apex_fold(c.completion_text) LIKE ? ESCAPE '\\')"
         )
         args = (pattern, pattern)
     rows = db.execute(

@@ -13,8 +13,18 @@ from datetime import datetime
 from typing import Any
 
 from apex_tui.server.storage.schema import Clock, us_to_datetime
+from apex_tui.server.validation import json_too_deep
 
-__all__ = ["ChatRow", "CompletionRow"]
+__all__ = ["ChatRow", "CompletionRow", "MetadataTooLarge"]
+
+UNREADABLE_METADATA = {"apex-tui-server": "stored metadata could not be read; it was replaced"}
+"""Shown instead of stored metadata that cannot be decoded (written before limits existed):
+the chat stays readable."""
+_METADATA_READ_DEPTH = 64
+
+
+class MetadataTooLarge(ValueError):
+    """The merged metadata would exceed the store's limit; nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -60,9 +70,23 @@ def _completion(row: sqlite3.Row) -> CompletionRow:
         completed=us_to_datetime(row[4]) if row[4] is not None else None,
         user_prompt_text=row[5],
         completion_text=row[6],
-        metadata=json.loads(row[7]),
+        metadata=_read_metadata(row[7]),
         error_message=row[8],
     )
+
+
+def _read_metadata(text: str) -> dict[str, Any]:
+    """Stored metadata, or a notice in its place when it cannot be decoded or is nested
+    too deeply to encode again: one bad row must not make its chat unreadable."""
+    if text == "{}":
+        return {}
+    if json_too_deep(text.encode("utf-8", "surrogatepass"), _METADATA_READ_DEPTH):
+        return dict(UNREADABLE_METADATA)
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return dict(UNREADABLE_METADATA)
+    return value if isinstance(value, dict) else dict(UNREADABLE_METADATA)
 
 
 def create_chat_and_completion(
@@ -254,7 +278,10 @@ def update_completion(
     completion_text: str | None,
     user_prompt_text: str | None,
     metadata: dict[str, Any] | None,
+    max_metadata_bytes: int | None = None,
 ) -> CompletionRow | None:
+    """Change what was sent; raises :class:`MetadataTooLarge` (before writing) when the merged
+    metadata would be more than ``max_metadata_bytes`` of JSON."""
     row = db.execute(
         f"SELECT {_COMPLETION_COLS} FROM completions WHERE id=? AND owner=?",
         (completion_id, owner),
@@ -269,13 +296,19 @@ def update_completion(
             merged.pop(key, None)
         else:
             merged[key] = value
+    merged_json = json.dumps(merged, ensure_ascii=False)
+    if max_metadata_bytes is not None and len(merged_json.encode()) > max_metadata_bytes:
+        raise MetadataTooLarge(
+            f"merged with what is stored it would be {len(merged_json.encode())} bytes of JSON, "
+            f"over the {max_metadata_bytes}-byte limit; remove keys (send them as null)"
+        )
     db.execute(
         "UPDATE completions SET completion_text=?, user_prompt_text=?, metadata=?, "
         "completed_us=? WHERE id=?",
         (
             current.completion_text if completion_text is None else completion_text,
             current.user_prompt_text if user_prompt_text is None else user_prompt_text,
-            json.dumps(merged, ensure_ascii=False),
+            merged_json,
             now if completion_text is not None else _us_or_none(current.completed),
             completion_id,
         ),

@@ -88,6 +88,11 @@ def us_to_datetime(micros: int) -> datetime:
     return datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
 
 
+def _fold(text: str | None) -> str | None:
+    """``str.casefold`` for SQL (``apex_fold``): case-insensitive matching in every script."""
+    return text.casefold() if isinstance(text, str) else text
+
+
 def connect(path: str) -> sqlite3.Connection:
     """Open (or create) the database at ``path`` with WAL and foreign keys on, and bring its
     schema to :data:`SCHEMA_VERSION`; a file that is not SQLite is a :class:`StorageError`."""
@@ -97,6 +102,7 @@ def connect(path: str) -> sqlite3.Connection:
         db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open database {path}: {exc}") from exc
+    db.create_function("apex_fold", 1, _fold, deterministic=True)  # see chat_search
     try:  # the first statements are where a file that is not SQLite shows itself
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA foreign_keys=ON")

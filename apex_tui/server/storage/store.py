@@ -133,11 +133,20 @@ class Storage:
         completion_text: str | None,
         user_prompt_text: str | None,
         metadata: dict[str, Any] | None,
+        max_metadata_bytes: int | None = None,
     ) -> CompletionRow | None:
-        """Change only what was sent; ``metadata`` keys merge (a ``null`` value removes a key)."""
+        """Change only what was sent; ``metadata`` keys merge (a ``null`` value removes a key).
+        Merged metadata over ``max_metadata_bytes`` raises ``MetadataTooLarge``, rolled back."""
         return self._tx(
             lambda db: chats.update_completion(
-                db, self._now_us, owner, completion_id, completion_text, user_prompt_text, metadata
+                db,
+                self._now_us,
+                owner,
+                completion_id,
+                completion_text,
+                user_prompt_text,
+                metadata,
+                max_metadata_bytes,
             )
         )
 

@@ -1,4 +1,5 @@
-"""What the conversation view shows for a stored turn: its status word and its source footnotes."""
+"""What the conversation view shows for a stored turn: its status word, its source footnotes, and
+what a finished stream changes of the turn shown while it streamed."""
 
 from __future__ import annotations
 
@@ -31,6 +32,17 @@ def turn_sources(turn: Turn) -> list[tuple[str, str]]:
     ]
 
 
+def finished_changes(turn: Turn, shown: TurnView | None) -> dict[str, object]:
+    """The fields of the streamed turn ``shown`` that the stored ``turn`` changes (the view
+    re-renders only for those): sources, the reasoning as split at the end, the finish."""
+    changes: dict[str, object] = {
+        "sources": turn_sources(turn),
+        "reasoning": turn.reasoning,
+        "finish_reason": turn.finish_reason,
+    }
+    return {k: v for k, v in changes.items() if shown is None or getattr(shown, k) != v}
+
+
 def turn_view(turn: Turn) -> TurnView:
     """What the conversation view shows for a stored turn."""
     sources = turn_sources(turn)
@@ -43,4 +55,6 @@ def turn_view(turn: Turn) -> TurnView:
         status=turn_status(turn),
         error=turn.error if turn.error != "interrupted" else "",
         sources=sources,
+        reasoning=turn.reasoning,
+        finish_reason=turn.finish_reason,
     )

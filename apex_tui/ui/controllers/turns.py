@@ -25,6 +25,7 @@ from apex_tui.services.chat_sync import (
     AnswerDelta,
     ChatSettings,
     ChatSync,
+    ReasoningDelta,
     Turn,
     TurnFinished,
     TurnStarted,
@@ -35,7 +36,8 @@ from apex_tui.ui.controllers.chat_list import ChatListController
 from apex_tui.ui.controllers.open_chat import OpenChat
 from apex_tui.ui.controllers.prompt_drafts import DraftKeeper
 from apex_tui.ui.controllers.search_research import SearchResearchController
-from apex_tui.ui.controllers.turn_view import turn_sources, turn_status
+from apex_tui.ui.controllers.turn_view import finished_changes, turn_status
+from apex_tui.ui.controllers.unsaved import UnsavedAnswers
 from apex_tui.ui.gc_policy import collect_and_freeze, young_collections_only
 from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
 from apex_tui.ui.toasts import report
@@ -74,8 +76,10 @@ class TurnController:
         drafts: DraftKeeper,
         sources: SearchResearchController,
         chat_list: ChatListController,
+        unsaved: UnsavedAnswers,
     ) -> None:
         self.screen = screen
+        self.unsaved = unsaved
         self.sync = sync
         self.chat = chat
         self.drafts = drafts
@@ -215,9 +219,12 @@ class TurnController:
                                 self.sources.clear_attached()
                             self._turn_started(event, key, settings)
                             key = event.completion_id
-                        elif isinstance(event, AnswerDelta):
-                            received.append(event.text)
-                            self.view.append_answer(key, event.text)
+                        elif isinstance(event, AnswerDelta | ReasoningDelta):
+                            if isinstance(event, AnswerDelta):
+                                received.append(event.text)
+                                self.view.append_answer(key, event.text)
+                            else:
+                                self.view.append_reasoning(key, event.text)
                             chars += len(event.text)  # running count: summing is O(n) a chunk
                             now = monotonic()
                             if now >= shown_at + STATUS_INTERVAL:  # speed: a few times a second
@@ -251,6 +258,7 @@ class TurnController:
             # ChatSync has stored the partial answer either way).
             with contextlib.suppress(NoMatches):
                 self._show_cancelled(key, prompt, settings, "".join(received), started, finished)
+                self.unsaved.after_stop(mid_answer=started and not finished)
             raise
         finally:
             self.streaming = False
@@ -277,16 +285,9 @@ class TurnController:
             self.view.remove_turn(key)
             self.drafts.give_back(prompt)
         elif not finished:
-            self.chat.turns.append(
-                Turn(
-                    key,
-                    prompt,
-                    partial,
-                    settings.completion_type,
-                    interrupted=True,
-                    error="interrupted",
-                )
-            )
+            kept = Turn(key, prompt, partial, settings.completion_type, interrupted=True)
+            kept.error = "interrupted"
+            self.chat.turns.append(kept)
             self.view.finish_answer(key, final_text=partial, status="interrupted")
 
     def _turn_started(self, event: TurnStarted, key: str, settings: ChatSettings) -> None:
@@ -301,10 +302,13 @@ class TurnController:
         self.chat.turns.append(turn)
         status = turn_status(turn)
         error = turn.error if status == "error" else ""
-        sources = turn_sources(turn)
-        if sources:
-            self.view.update_turn(key, sources=sources)
+        shown = next((t for t in self.view.turns if t.key == key), None)
+        changes = finished_changes(turn, shown)
+        if changes:
+            self.view.update_turn(key, **changes)
         self.view.finish_answer(key, final_text=turn.answer, status=status, error=error)
+        if not turn.saved:
+            self.unsaved.turn_not_saved(turn)
 
     # --- stop, regenerate, edit --------------------------------------------------------------
 
@@ -312,7 +316,9 @@ class TurnController:
         """Esc: cancel the stream (its partial answer is kept), or leave the edit."""
         if self.streaming and self._stream_worker is not None:
             self._stream_worker.cancel()
-            self.screen.notify("Stopped; the partial answer is kept and stored as interrupted.")
+            self.screen.notify(
+                "Stopped; the partial answer is kept (saving it, marked interrupted)."
+            )
         elif self.editing is not None:
             self.cancel_edit()
 

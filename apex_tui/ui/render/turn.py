@@ -1,9 +1,11 @@
 """What one prompt/answer turn looks like, as a list of `Strip`s at a given width.
 
-A turn is a header line (who, completion type, time), the prompt, the answer as Markdown, a status
-line (streaming cursor, interrupted, error) and the sources of a web-search answer. Everything shown
-passes through `make_inert` first. `TurnLines` keeps a streaming answer's finished blocks rendered,
-so each update re-renders only the growing tail block.
+A turn is a header line (who, completion type, time), the prompt, the model's reasoning as a
+collapsible block (one line while collapsed), the answer as Markdown, a status line (streaming
+cursor, interrupted, error, cut at the token limit) and the sources of a web-search answer.
+Everything shown passes through `make_inert` first. `TurnLines` keeps a streaming answer's
+finished blocks rendered, so each update re-renders only the growing tail block; the reasoning
+block is rendered again only when it grows or is opened or closed.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from textual.strip import Strip
 
 from apex_tui.ui.render.blocks import BlockStream, MarkdownBlock, split_blocks
 from apex_tui.ui.render.markdown_lines import BlockRenderer, separator
-from apex_tui.ui.safe_text import make_inert
+from apex_tui.ui.safe_text import StreamSanitizer, make_inert
 
 STATUSES = ("streaming", "done", "interrupted", "error")
 
@@ -36,6 +38,15 @@ class TurnView:
     status: str = "done"
     error: str = ""
     sources: list[tuple[str, str]] = field(default_factory=list)
+    reasoning: str = ""
+    """The model's reasoning, shown apart above the answer (collapsed unless opened)."""
+    reasoning_open: bool = False
+    finish_reason: str = ""
+
+
+REASONING_MARKS = ("▸ Reasoning", "▾ Reasoning")
+"""How the reasoning block's first line starts (closed, open); a click on it toggles it."""
+TOKEN_LIMIT = "▲ stopped at the token limit — raise max tokens in the chat settings for more"
 
 
 def format_time(moment: datetime | None) -> str:
@@ -59,6 +70,7 @@ class AnswerLines:
         self._stream = BlockStream()
         self._raw = ""
         self._inert = ""
+        self._sanitizer = StreamSanitizer()  # an escape split between updates is still caught
         self._stable_strips: list[Strip] = []
         self._last_stable: MarkdownBlock | None = None
         self._tail_source: str | None = None
@@ -79,7 +91,7 @@ class AnswerLines:
         a fast stream costs one short slice a frame instead of one long stall. Without one,
         everything is rendered.
         """
-        self._inert += make_inert(raw_answer[len(self._raw) :])
+        self._inert += self._sanitizer.feed(raw_answer[len(self._raw) :])
         self._raw = raw_answer
         self._queue.extend(self._stream.update(self._inert))
         while self._queue:
@@ -125,6 +137,8 @@ class TurnLines:
         self._head_source: tuple[str, str, datetime | None] | None = None
         self._answer: AnswerLines | None = None
         self._answer_length = 0
+        self._reasoning: list[Strip] = []
+        self._reasoning_source: tuple[int, bool, bool] | None = None
 
     def head(self, turn: TurnView) -> list[Strip]:
         """Header line, the prompt, and a blank line before the answer."""
@@ -144,6 +158,29 @@ class TurnLines:
             lines.append(Strip.blank(self.width))
             self._head, self._head_source = lines, source
         return self._head
+
+    def reasoning(self, turn: TurnView) -> list[Strip]:
+        """The reasoning block: one line while closed, the whole text when open; none when
+        the model sent no reasoning."""
+        if not turn.reasoning:
+            return []
+        thinking = turn.status == "streaming" and not turn.answer
+        source = (len(turn.reasoning), turn.reasoning_open, thinking)
+        if self._reasoning_source != source:
+            palette = self.renderer.palette
+            words = len(turn.reasoning.split())
+            state = "thinking…" if thinking else f"{words} word{'s' if words != 1 else ''}"
+            mark = REASONING_MARKS[1] if turn.reasoning_open else REASONING_MARKS[0]
+            hint = "" if turn.reasoning_open else " · hidden"
+            line = Text(f"{mark} · {state}{hint}", style=palette.muted)
+            line.no_wrap, line.overflow = True, "ellipsis"
+            lines = self.renderer.render(line, self.width)
+            if turn.reasoning_open:
+                body = make_inert(turn.reasoning.strip())
+                lines += self.renderer.render_text(body, self.width, palette.muted)
+            lines.append(Strip.blank(self.width))
+            self._reasoning, self._reasoning_source = lines, source
+        return self._reasoning
 
     @property
     def behind(self) -> bool:
@@ -179,6 +216,8 @@ class TurnLines:
         elif turn.status == "error":
             message = make_inert(turn.error) or "the answer failed"
             parts.append(Text(f"✖ error: {message}", style=palette.error))
+        if turn.finish_reason == "length" and turn.status != "streaming":
+            parts.append(Text(TOKEN_LIMIT, style=palette.warning))
         sources = footnote_sources(turn)
         if sources:
             parts.append(Text("Sources", style=palette.muted + palette.header))
@@ -200,7 +239,9 @@ class TurnLines:
 
     def lines(self, turn: TurnView, deadline: float | None = None) -> list[Strip]:
         """Every line of the turn, top to bottom (`deadline`: see `AnswerLines.update`)."""
-        return self.head(turn) + self.answer(turn, deadline) + self.footer(turn)
+        return (
+            self.head(turn) + self.reasoning(turn) + self.answer(turn, deadline) + self.footer(turn)
+        )
 
 
 def footnote_sources(turn: TurnView) -> list[tuple[int, tuple[str, str]]]:
@@ -224,4 +265,10 @@ def estimate_height(turn: TurnView, width: int) -> int:
     answer_lines += turn.answer.count("```") // 2 * 3 + turn.answer.count("|---") * 3
     shown = len(footnote_sources(turn))
     footer = (1 if turn.status != "done" else 0) + (shown + 1 if shown else 0)
-    return 1 + wrapped(turn.prompt) + 1 + answer_lines + (1 if footer else 0) + footer + 1
+    footer += 1 if turn.finish_reason == "length" else 0
+    reasoning = 0
+    if turn.reasoning:
+        reasoning = 2 + (wrapped(turn.reasoning) if turn.reasoning_open else 0)
+    return (
+        1 + wrapped(turn.prompt) + 1 + reasoning + answer_lines + (1 if footer else 0) + footer + 1
+    )

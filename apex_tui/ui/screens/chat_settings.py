@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from apex_tui.services.chat_sync import ChatSettings
 from apex_tui.services.config import Defaults, describe_errors
+from apex_tui.ui.widgets.model_picker import ModelPicker
 
 FIELDS = [
     ("model", "Model (empty: server default)"),
@@ -47,10 +48,18 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
         Binding("escape", "cancel", "Cancel", id="chat_settings.cancel"),
     ]
 
-    def __init__(self, settings: ChatSettings, chat_title: str = "new chat") -> None:
+    def __init__(
+        self,
+        settings: ChatSettings,
+        chat_title: str = "new chat",
+        *,
+        model_server: tuple[str | None, str | None] = (None, None),
+    ) -> None:
+        """``model_server``: (URL, key) of the server whose models the picker lists."""
         super().__init__()
         self.settings = settings
         self.chat_title = chat_title
+        self.model_server = model_server
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -59,10 +68,15 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
                 value = getattr(self.settings, name)
                 yield Label(label, classes="field-label")
                 yield Input("" if value is None else str(value), id=f"cs-{name}")
+                if name == "model":
+                    yield ModelPicker("cs-model")
             yield Static("", id="chat-settings-errors")
             with Horizontal():
                 yield Button("Cancel (Esc)", id="cancel")
                 yield Button("Apply (Ctrl+S)", id="apply", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one(ModelPicker).load(*self.model_server)
 
     def collect(self) -> tuple[ChatSettings | None, list[str]]:
         """The edited settings, or readable reasons they are not valid."""

@@ -10,7 +10,8 @@ the widgets' messages to them (``apex_tui.ui.controllers``):
 - ``SidePanes``: mounting, placing, showing and focusing the search and research panes;
 - ``SearchResearchController``: attached sources, a web-search answer's sources, research jobs
   and their reports;
-- ``TurnController``: send and stream, stop, regenerate, edit, delete and copy turns.
+- ``TurnController``: send and stream, stop, regenerate, edit, delete and copy turns;
+- ``UnsavedAnswers``: answers the server did not save (reported, kept, restored at start).
 
 Opening a chat (new, another type, from the list) stays here: it touches every flow.
 """
@@ -38,6 +39,7 @@ from apex_tui.ui.controllers.search_research import SearchResearchController
 from apex_tui.ui.controllers.side_panes import SidePanes
 from apex_tui.ui.controllers.turn_view import turn_view
 from apex_tui.ui.controllers.turns import TURN_ACTIONS, TurnController
+from apex_tui.ui.controllers.unsaved import UnsavedAnswers
 from apex_tui.ui.drafts import DraftStore
 from apex_tui.ui.messages import (
     ChatChosen,
@@ -135,8 +137,9 @@ class MainScreen(Screen[None]):
             reload_chats=self.load_sessions,
             open_chat=self.open_chat_id,
         )
+        self.unsaved = UnsavedAnswers(self, sync)
         self.turn_flow = TurnController(
-            self, sync, self.chat, self.drafts, self.search_flow, self.chat_list
+            self, sync, self.chat, self.drafts, self.search_flow, self.chat_list, self.unsaved
         )
 
     def compose(self) -> ComposeResult:
@@ -165,6 +168,7 @@ class MainScreen(Screen[None]):
         self.prompt_bar.input.focus()
         self.panes.layout()
         self.load_sessions()
+        self.unsaved.start()  # answers a server did not save last time go back now
         # The side panes are not in the first frame: they mount once the chat list is shown
         # (load_sessions), or after this delay if the list is slow, or when a key needs them.
         self.set_timer(SIDE_PANES_DELAY, self.panes.mount)
@@ -327,7 +331,10 @@ class MainScreen(Screen[None]):
                 self.chat.set_settings_of(chat_id, settings)
                 self.notify("Chat settings applied to the next answers.")
 
-        self.app.push_screen(ChatSettingsScreen(self.chat.settings, title), apply)
+        server = self.config.server
+        listed = (server.upstream_url, server.upstream_key) if server.engine == "openai" else None
+        screen = ChatSettingsScreen(self.chat.settings, title, model_server=listed or (None, None))
+        self.app.push_screen(screen, apply)
 
     # --- drafts ------------------------------------------------------------------------------
 

@@ -11,10 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static
 
 from apex_tui.services.completion_types import COMPLETION_TYPES
 from apex_tui.services.config import Config, ConfigError, describe_errors, save_config
+from apex_tui.ui.widgets.model_picker import ModelPicker
 
 ENGINES = ("offline", "openai")
 CHAT_TYPES = ("apex", "gravity")
@@ -31,6 +33,7 @@ TEXT_FIELDS: list[tuple[str, str, str, bool]] = [
     ("upstream_url", "server.upstream_url", "Local server upstream URL (openai engine)", False),
     ("upstream_key", "server.upstream_key", "Local server upstream key", True),
     ("upstream_model", "server.upstream_model", "Local server upstream model", False),
+    ("searxng_url", "server.searxng_url", "Live web search: SearXNG URL (empty: offline)", False),
     ("tokens_per_second", "server.tokens_per_second", "Offline engine tokens per second", False),
     ("model", "defaults.model", "Default model (empty: server default)", False),
     ("temperature", "defaults.temperature", "Temperature (0–2)", False),
@@ -45,6 +48,7 @@ NULLABLE = {
     "server.upstream_url",
     "server.upstream_key",
     "server.upstream_model",
+    "server.searxng_url",
     "defaults.model",
     "defaults.seed",
 }
@@ -83,13 +87,14 @@ class SettingsScreen(ModalScreen[Config | None]):
         self.config = config
         self.themes = themes
         self.path = path
+        self._relist: Timer | None = None
 
     def compose(self) -> ComposeResult:
         c = self.config
         with Vertical():
             with VerticalScroll():
                 yield Static("Server", classes="section")
-                for field_id, dotted, label, password in TEXT_FIELDS[:6]:
+                for field_id, dotted, label, password in TEXT_FIELDS[:7]:
                     yield from self._text_field(field_id, dotted, label, password)
                 yield Label("Local server engine", classes="field-label")
                 yield Select(
@@ -112,7 +117,7 @@ class SettingsScreen(ModalScreen[Config | None]):
                     value=c.defaults.chat_type if c.defaults.chat_type in CHAT_TYPES else "apex",
                     id="chat_type",
                 )
-                for field_id, dotted, label, password in TEXT_FIELDS[6:]:
+                for field_id, dotted, label, password in TEXT_FIELDS[7:]:
                     yield from self._text_field(field_id, dotted, label, password)
                 yield Static("Look", classes="section")
                 yield Label("Theme", classes="field-label")
@@ -127,6 +132,23 @@ class SettingsScreen(ModalScreen[Config | None]):
         value = _get(self.config, dotted)
         yield Label(label, classes="field-label")
         yield Input("" if value is None else str(value), id=field_id, password=password)
+        if field_id == "upstream_model":
+            yield ModelPicker("upstream_model")
+
+    def on_mount(self) -> None:
+        self._list_models()
+
+    def _list_models(self) -> None:
+        url = self.query_one("#upstream_url", Input).value.strip() or None
+        key = self.query_one("#upstream_key", Input).value.strip() or None
+        self.query_one(ModelPicker).load(url, key)
+
+    @on(Input.Changed, "#upstream_url, #upstream_key")
+    def _upstream_changed(self) -> None:
+        """List the models of the URL being typed, once typing pauses."""
+        if self._relist is not None:
+            self._relist.stop()
+        self._relist = self.set_timer(0.8, self._list_models)
 
     def collect(self) -> tuple[Config | None, list[str]]:
         """The edited config, or the readable reasons it is not valid."""

@@ -7,8 +7,11 @@ A streaming answer re-renders only its growing tail block, at most once per fram
 
 The view owns one helper per concern: `TurnIndex` (the turns, their heights and rendered lines),
 `StreamingTail` (when streamed text is drawn), `Prerenderer` (rendering ahead while idle),
-`LinePainter` (theme colours, gutter and memoised screen lines) and `FullGcDeferral` (full GC
-passes wait for quiet). What stays here is the widget: its methods, scrolling, keys, messages.
+`LinePainter` (theme colours, gutter and memoised screen lines), `ReasoningBlocks` (opening and
+closing a turn's reasoning) and `FullGcDeferral` (full GC passes wait for quiet). What stays
+here is the widget: its methods, scrolling, keys, messages — a little over 400 lines, because
+the scroll bookkeeping (following, anchoring, the size pushed to Textual) shares the widget's
+state and is kept in one place rather than spread over helpers that would reach into it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from apex_tui.ui.render.turn_index import TurnIndex
 from apex_tui.ui.safe_text import make_inert
 from apex_tui.ui.widgets.conversation_paint import GUTTER, LinePainter
 from apex_tui.ui.widgets.conversation_prerender import Prerenderer
+from apex_tui.ui.widgets.conversation_reasoning import ReasoningBlocks
 from apex_tui.ui.widgets.conversation_tail import StreamingTail, same_on_screen
 
 __all__ = ["ConversationView", "TurnView"]
@@ -52,6 +56,7 @@ class ConversationView(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("[", "previous_turn", "Prev turn", id="conversation.previous_turn"),
         Binding("]", "next_turn", "Next turn", id="conversation.next_turn"),
+        Binding("t", "toggle_reasoning", "Reasoning on/off", id="conversation.toggle_reasoning"),
     ]
 
     class NewTextBelow(Message):
@@ -87,6 +92,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._prerender = Prerenderer(
             self, self._index, width=lambda: self._width, rendered=self._after_prerender
         )
+        self._reasoning = ReasoningBlocks(self._index, self.selected_turn, self._rerender)
         self._width = 0
         self._adjusting = False
         self._sync_scheduled = False
@@ -142,9 +148,26 @@ class ConversationView(ScrollView, can_focus=True):
         """Add streamed text to an answer; drawn on the next frame tick, never dropped."""
         turn = self._turn(key)
         turn.answer += text
+        self._streamed(turn)
+
+    def append_reasoning(self, key: str, text: str) -> None:
+        """Add streamed reasoning to a turn (drawn on the next frame tick, like answer text)."""
+        turn = self._turn(key)
+        turn.reasoning += text
+        self._streamed(turn)
+
+    def _streamed(self, turn: TurnView) -> None:
         if turn.status != "streaming":
             turn.status = "streaming"
-        self._tail.add(key)
+        self._tail.add(turn.key)
+
+    def reasoning_target(self) -> TurnView | None:
+        """The turn `t` opens or closes (``ReasoningBlocks.target``)."""
+        return self._reasoning.target()
+
+    def toggle_reasoning(self, key: str) -> None:
+        """Open or close a turn's reasoning block."""
+        self._reasoning.toggle(key)
 
     def finish_answer(
         self, key: str, *, final_text: str | None = None, status: str = "done", error: str = ""
@@ -342,9 +365,22 @@ class ConversationView(ScrollView, can_focus=True):
         self.flush()  # looked up now, so a wrapped `flush` (bench/_streaming.py) is the one run
 
     def on_click(self, event: events.Click) -> None:
-        index, _ = self._layout.locate(round(self.scroll_y) + event.y)
+        index, offset = self._layout.locate(round(self.scroll_y) + event.y)
         if index >= 0:
             self._select(index, scroll=False)
+            lines = self._lines_for(index)
+            line = lines[offset] if offset < len(lines) else None
+            self._reasoning.clicked(self._index.turns[index], line)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_reasoning":
+            return self.reasoning_target() is not None
+        return True
+
+    def action_toggle_reasoning(self) -> None:
+        turn = self.reasoning_target()
+        if turn is not None:
+            self.toggle_reasoning(turn.key)
 
     # Keyboard scrolling jumps instead of animating: an animated page is ~10 full repaints of
     # the view, which while an answer streams delays the next key by as much (bench/keys.py).

@@ -28,6 +28,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 from apex_tui.api.models import ChatMessage
 from apex_tui.ui.safe_text import make_inert
 from apex_tui.ui.widgets.pane_copy import copy_out
+from apex_tui.ui.widgets.research_checklist import ResearchChecklist
 from apex_tui.ui.widgets.research_follow import JobFollower
 from apex_tui.ui.widgets.research_jobs import Clock, JobView
 from apex_tui.ui.widgets.research_log import ResearchLog
@@ -119,6 +120,7 @@ class ResearchPane(Vertical):
         yield Static("Deep research", id="research-heading", markup=False)
         yield OptionList(id="research-jobs")
         yield Static(id="research-summary", markup=False)
+        yield ResearchChecklist(id="research-plan")
         with ContentSwitcher(initial="research-log"):
             yield ResearchLog(id="research-log")
             with VerticalScroll(id="research-report-box"):
@@ -267,6 +269,7 @@ class ResearchPane(Vertical):
     def _show_summary(self) -> None:
         if self.selected is not None:
             self.query_one("#research-summary", Static).update(self.selected.summary())
+        self.query_one(ResearchChecklist).show(self.selected)
 
     def _show_outcome(self, view: JobView) -> None:
         """A finished job opens on its report; a failed one stays on its log (with the error)."""
@@ -336,6 +339,7 @@ class ResearchPane(Vertical):
         self.selected = None
         self.query_one(ResearchLog).show("", finished=True)
         self.query_one("#research-summary", Static).update("")
+        self.query_one(ResearchChecklist).show(None)
         self._refresh_list()
         self.app.notify(f"Forgot research job {view.job_id[:8]} (it stays on the server).")
         self._follower.load_past()

@@ -6,9 +6,12 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from apex_tui.ui.safe_text import make_inert
+
 
 class StatusLine(Static):
-    """Fed by the main screen; holds no logic beyond formatting."""
+    """Fed by the main screen; holds no logic beyond formatting. The server's description and
+    the streamed model's name can name an upstream's model: shown inert."""
 
     DEFAULT_CSS = """
     StatusLine { height: 1; dock: top; background: $panel; color: $text-muted; padding: 0 1; }
@@ -21,10 +24,10 @@ class StatusLine(Static):
     def render(self) -> Text:
         text = Text()
         text.append("apex-tui", style="bold")
-        text.append(f"  ·  {self.server}")
+        text.append(f"  ·  {make_inert(self.server)}")
         text.append(f"  ·  {self.chat_type} chats")
         if self.activity:
-            text.append(f"  ·  {self.activity}", style="italic")
+            text.append(f"  ·  {make_inert(self.activity)}", style="italic")
         return text
 
     def streaming(self, model: str, chars: int, seconds: float) -> None:

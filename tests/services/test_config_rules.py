@@ -40,6 +40,17 @@ from apex_tui.services.theme_names import known_theme_names
         ("search.n_miners", "0", "a whole number, at least 1"),
         ("base_url", "ftp://example.com", "a host, host:port or http(s):// URL"),
         ("base_url", "http://", "a host, host:port or http(s):// URL"),
+        ("server.searxng_url", "localhost:8888", "an http:// or https:// URL, or empty"),
+        ("server.upstream_url", "ftp://models.example", "an http:// or https:// URL"),
+        ("server.grpc_port", "0", "a port number from 1 to 65535"),
+        ("server.grpc_port", "70000", "a port number from 1 to 65535"),
+        ("server.research_step_seconds", "-1", "a number of seconds, 0 or more"),
+        ("server.idle_minutes", "-5", "a number of minutes, 0 (exit as soon as unused)"),
+        ("server.fetch_private_pages", "perhaps", "true or false"),
+        ("client.call_timeout", "0", "a number of seconds above 0"),
+        ("client.max_reply_bytes", "0", "a whole number of bytes, at least 1"),
+        ("client.max_retries", "-1", "a whole number, 0 or more"),
+        ("client.retry_base_delay", "-0.5", "a number of seconds, 0 or more"),
     ],
 )
 def test_out_of_range_values_are_refused_with_the_rule(key: str, raw: str, rule: str) -> None:
@@ -64,6 +75,15 @@ def test_out_of_range_values_are_refused_with_the_rule(key: str, raw: str, rule:
         ("defaults.completion_type", "web-search", "web-search"),
         ("base_url", "localhost:8080", "localhost:8080"),
         ("base_url", "https://apex.example/v1", "https://apex.example/v1"),
+        ("server.searxng_url", "http://127.0.0.1:8888", "http://127.0.0.1:8888"),
+        ("server.searxng_url", "", None),
+        ("server.upstream_url", "https://models.example/v1", "https://models.example/v1"),
+        ("server.grpc_port", "50051", 50051),
+        ("server.grpc_port", "none", None),
+        ("server.idle_minutes", "0", 0.0),
+        ("server.fetch_private_pages", "true", True),
+        ("client.max_retries", "0", 0),
+        ("client.stream_timeout", "1.5", 1.5),
     ],
 )
 def test_values_inside_the_rules_are_taken(key: str, raw: str, value: object) -> None:

@@ -27,6 +27,34 @@ COMPLETION_TYPE_CHOICES = ("basic", "web-search", "chain-of-thought", "reasoning
 """Mirrors ``services.completion_types.COMPLETION_TYPES`` (kept literal so parsing is fast)."""
 
 
+def _setting(key: str) -> Callable[[str], object]:
+    """An argparse ``type`` checking a flag by the config's rule for ``key``
+    (``services.config.check_setting``); the config models load only when such a flag is
+    given, so ``--help`` and ``--version`` stay fast."""
+
+    def parse(raw: str) -> object:
+        from apex_tui.services.config import ConfigError, check_setting
+
+        try:
+            return check_setting(key, raw)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc).removeprefix(f"{key}: ")) from None
+
+    parse.__name__ = key  # argparse names the type in some of its messages
+    return parse
+
+
+def _text(what: str) -> Callable[[str], str]:
+    """An argparse ``type`` refusing empty (or blank) text."""
+
+    def parse(raw: str) -> str:
+        if not raw.strip():
+            raise argparse.ArgumentTypeError(f"the {what} is empty")
+        return raw
+
+    return parse
+
+
 def _endpoint_options() -> argparse.ArgumentParser:
     """``--base-url``/``--api-key``/``--config``, accepted before or after the command."""
     parent = argparse.ArgumentParser(add_help=False)
@@ -64,10 +92,10 @@ def _add_ask(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--chat", metavar="ID", help="continue this chat (its history is sent)")
     p.add_argument("--type", dest="completion_type", choices=COMPLETION_TYPE_CHOICES)
     p.add_argument("--model", metavar="M")
-    p.add_argument("--temperature", type=float, metavar="T")
-    p.add_argument("--top-p", type=float, metavar="P")
-    p.add_argument("--max-tokens", type=int, metavar="N")
-    p.add_argument("--seed", type=int, metavar="S")
+    p.add_argument("--temperature", type=_setting("defaults.temperature"), metavar="T")
+    p.add_argument("--top-p", type=_setting("defaults.top_p"), metavar="P")
+    p.add_argument("--max-tokens", type=_setting("defaults.max_new_tokens"), metavar="N")
+    p.add_argument("--seed", type=_setting("defaults.seed"), metavar="S")
     p.add_argument("--system", metavar="TEXT", help="system prompt")
     p.add_argument("--no-store", action="store_true", help="do not store the chat")
     p.add_argument(
@@ -100,9 +128,21 @@ def _add_search(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser
         description="Run an Apex web search and print the ranked results.",
     )
     p.add_argument("query", metavar="QUERY")
-    p.add_argument("--miners", type=int, metavar="N", help="miners to ask (default 5)")
-    p.add_argument("--results", type=int, metavar="N", help="results per miner (default 5)")
-    p.add_argument("--max-time", type=int, metavar="S", help="seconds miners may take")
+    p.add_argument(
+        "--miners", type=_setting("search.n_miners"), metavar="N", help="miners to ask (default 5)"
+    )
+    p.add_argument(
+        "--results",
+        type=_setting("search.n_results"),
+        metavar="N",
+        help="results per miner (default 5)",
+    )
+    p.add_argument(
+        "--max-time",
+        type=_setting("search.max_response_time"),
+        metavar="S",
+        help="seconds miners may take",
+    )
     p.add_argument("--json", action="store_true")
 
 
@@ -114,7 +154,9 @@ def _add_research(sub: argparse._SubParsersAction, parent: argparse.ArgumentPars
         description="`research PROMPT [--follow]` submits a job; `research status JOB "
         "[--follow]` shows one; `research list` shows the jobs this machine watches. "
         "--follow prints each step as it arrives; interrupt it with Ctrl-C and run "
-        "`research status JOB --follow` later to resume.",
+        "`research status JOB --follow` later to resume. --json prints one JSON object "
+        "(an array for list); with --follow, JSON Lines: a step event per step, then a "
+        "done event with the status and the report.",
     )
     p.add_argument("words", nargs="+", metavar="PROMPT | status JOB | list")
     p.add_argument("--follow", action="store_true", help="print steps as they arrive")
@@ -128,7 +170,11 @@ def _add_research(sub: argparse._SubParsersAction, parent: argparse.ArgumentPars
         metavar="S",
         help="seconds between polls while following (backs off to 20 s when idle)",
     )
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object; with --follow one JSON line per event (step, notice, done)",
+    )
     _add_raw(p)
 
 
@@ -148,7 +194,7 @@ def _add_chats(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser)
     q.add_argument("--json", action="store_true")
     q = cs.add_parser("rename", parents=[parent], help="set a chat's title")
     q.add_argument("chat_id", metavar="ID")
-    q.add_argument("title", metavar="TITLE")
+    q.add_argument("title", metavar="TITLE", type=_text("title"))
     q = cs.add_parser("delete", parents=[parent], help="delete chats and their completions")
     q.add_argument("chat_ids", nargs="+", metavar="ID")
     q.add_argument("--yes", action="store_true", help="do not ask for confirmation")

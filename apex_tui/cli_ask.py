@@ -40,10 +40,11 @@ DIM, UNDIM = "\x1b[2m", "\x1b[0m"
 
 
 def _settings(args: argparse.Namespace, config: Config) -> ChatSettings:
+    """The config's defaults under the flags; both are already checked by the config's rules
+    (``--type`` by its choices, the numbers by ``check_setting``)."""
     from apex_tui.services.chat_sync import ChatSettings
-    from apex_tui.services.completion_types import COMPLETION_TYPES
 
-    settings = ChatSettings.from_config(
+    return ChatSettings.from_config(
         config,
         completion_type=args.completion_type or None,
         model=args.model or None,
@@ -53,9 +54,6 @@ def _settings(args: argparse.Namespace, config: Config) -> ChatSettings:
         seed=args.seed,
         system_prompt=args.system,
     )
-    if settings.completion_type not in COMPLETION_TYPES:
-        raise UsageError(f"unknown completion type {settings.completion_type!r} in config")
-    return settings
 
 
 class _AskOutput:

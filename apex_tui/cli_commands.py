@@ -12,6 +12,7 @@ from apex_tui.cli_chats import run_chats
 from apex_tui.cli_research import run_research
 from apex_tui.cli_runtime import UsageError, config_of, emit_json, note, one_line, run_connected
 from apex_tui.services.config import Config
+from apex_tui.shorten import shorten
 
 if TYPE_CHECKING:
     from apex_tui.services.local_plan import EarlyLocalServer
@@ -57,6 +58,9 @@ def run_interactive(args: argparse.Namespace, early: EarlyLocalServer | None = N
 
 # --- search --------------------------------------------------------------------------------
 
+PASSAGE_WIDTH = 400
+"""Columns of a result's passage: a few lines of a terminal, ending at a whole word."""
+
 
 def run_search(args: argparse.Namespace) -> int:
     async def body(conn: Any, config: Config) -> int:
@@ -80,8 +84,8 @@ def run_search(args: argparse.Namespace) -> int:
         if not results:
             note("no results")
         for rank, r in enumerate(results, start=1):
-            passage = one_line(r.relevant or r.content)
-            print(f"{rank}. {one_line(r.url)}\n   {passage[:400]}")
+            passage = shorten(one_line(r.relevant or r.content), PASSAGE_WIDTH)
+            print(f"{rank}. {one_line(r.url)}\n   {passage}")
         return 0
 
     return run_connected(args, body)
@@ -128,7 +132,7 @@ def run_config(args: argparse.Namespace) -> int:
             print(f"# {path}\n" + tomli_w.dumps(clean), end="")
         return 0
     if command == "set":
-        set_value(config, args.key, args.value)
+        set_value(config, args.key, args.value, config_file=path)
         save_config(config, path)
         note(f"set {args.key} in {path}")
         return 0

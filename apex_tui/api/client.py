@@ -68,9 +68,12 @@ class ApexClient:
         max_message_bytes: int | None = None,
         limits: ClientLimits | None = None,
         route: Route | None = None,
+        key_configured: bool = True,
     ) -> None:
         """``limits``: every time and size limit (``api.limits``); ``timeout`` (a unary call,
-        retries included), ``stream_timeout`` and ``max_message_bytes`` override one each."""
+        retries included), ``stream_timeout`` and ``max_message_bytes`` override one each.
+        ``key_configured=False``: ``api_key`` is a stand-in (or empty) because nobody set
+        one, so a refusal says to set a key rather than to check it."""
         limits = (limits or ClientLimits()).with_values(
             call_timeout=timeout, stream_timeout=stream_timeout, max_reply_bytes=max_message_bytes
         )
@@ -85,6 +88,7 @@ class ApexClient:
             extra_headers=extra_headers,
             limits=limits,
             route=route,
+            key_configured=key_configured,
         )
         self.limits = limits
         self.stream_timeout = limits.stream_timeout

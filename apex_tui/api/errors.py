@@ -3,13 +3,18 @@ hint for people, so the CLI and the UI can show "what happened — what to do" w
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 __all__ = [
+    "NO_KEY_HINT",
+    "WRONG_KEY_HINT",
     "ApexError",
     "ApexLimitError",
     "ApexProtocolError",
     "ApexStreamError",
     "ApexStreamProtocolError",
     "hint_for",
+    "refused_key",
 ]
 
 _HINTS: dict[str, str] = {
@@ -29,7 +34,15 @@ _HINTS: dict[str, str] = {
     "failed_precondition": "The server refused in its current state; retry later",
     "canceled": "The request was cancelled",
 }
+E = TypeVar("E", bound="ApexError")
 _DEFAULT_HINT = "Retry later; if it keeps happening, check the server's logs or the base URL"
+NO_KEY_HINT = (
+    "Set one: APEX_API_KEY (or MACROCOSMOS_API_KEY), --api-key, or `apex-tui config set api_key …`"
+)
+WRONG_KEY_HINT = (
+    "Check the key (`apex-tui config show` shows the configured one), or give the right one "
+    "with --api-key, APEX_API_KEY or `apex-tui config set api_key …`"
+)
 
 
 def hint_for(code: str, http_status: int | None = None) -> str:
@@ -125,3 +138,21 @@ class ApexStreamProtocolError(ApexStreamError, ApexProtocolError):
             partial_text=partial_text,
             hint="The server's stream is not valid Apex; retry, or check the base URL",
         )
+
+
+def refused_key(error: E, *, key_sent: bool) -> E:
+    """An ``unauthenticated`` refusal said for what the client did: it sent no key of the
+    user's (none is configured; a local stand-in does not count) or it sent one that was
+    refused. Servers answer both with the same code. Rewords the (just made) error in place,
+    so its type and a stream's partial text stay; other errors pass through."""
+    if error.code != "unauthenticated":
+        return error
+    if key_sent:
+        if "key" not in error.message.lower():
+            error.message = "the API key was refused"
+        error.hint = WRONG_KEY_HINT
+    else:
+        error.message = "this server needs an API key and none is configured"
+        error.hint = NO_KEY_HINT
+    error.args = (str(error),)
+    return error

@@ -26,6 +26,7 @@ from apex_tui.api.errors import (
     ApexProtocolError,
     ApexStreamError,
     ApexStreamProtocolError,
+    refused_key,
 )
 from apex_tui.api.failures import error_from_reply, transport_cause, transport_error
 from apex_tui.api.limits import (
@@ -161,10 +162,13 @@ class ConnectTransport:
         max_message_bytes: int | None = None,
         limits: ClientLimits | None = None,
         route: Route | None = None,
+        key_configured: bool = True,
     ) -> None:
         """``timeout`` and ``max_message_bytes`` override ``limits.call_timeout`` and
         ``limits.max_reply_bytes``."""
         self.base_url = normalize_base_url(base_url)
+        self.key_sent = bool(api_key) and key_configured
+        """Whether requests carry a key the user configured (a refusal then means that key)."""
         self.route = route or Route()
         self.limits = (limits or ClientLimits()).with_values(
             call_timeout=timeout, max_reply_bytes=max_message_bytes
@@ -253,7 +257,8 @@ class ConnectTransport:
         except httpx.HTTPError as exc:
             raise self._transport_error(exc) from None
         if reply.status_code != 200:
-            raise error_from_reply(reply.status_code, body, reply.headers)
+            error = error_from_reply(reply.status_code, body, reply.headers)
+            raise refused_key(error, key_sent=self.key_sent)
         if len(body) < LARGE_REPLY:
             return _parse_reply(response_model, body, method)
         # A large reply (10,000 chats: ~2 MB, ~60k objects) would trigger a full GC pass that
@@ -309,7 +314,8 @@ class ConnectTransport:
         try:
             if reply.status_code != 200:
                 error_body = await read_capped(reply, self.limits.max_reply_bytes, method)
-                raise error_from_reply(reply.status_code, error_body, reply.headers)
+                error = error_from_reply(reply.status_code, error_body, reply.headers)
+                raise refused_key(error, key_sent=self.key_sent)
             ctype = reply.headers.get("content-type", "")
             if not ctype.startswith("application/connect+"):
                 raise ApexProtocolError(
@@ -396,8 +402,9 @@ class ConnectTransport:
             raise ApexStreamProtocolError(
                 f"{method}: stream ended with an invalid error object", partial_text=partial
             )
-        raise ApexStreamError(
+        error = ApexStreamError(
             connect.code,
             connect.message or f"the stream ended with {connect.code}",
             partial_text=partial,
         )
+        raise refused_key(error, key_sent=self.key_sent)

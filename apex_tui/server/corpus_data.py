@@ -538,13 +538,45 @@ TOPICS: list[dict[str, object]] = [
 KINDS: list[tuple[str, str]] = [
     ("overview", "{name}: an overview"),
     ("faq", "{question} Frequently asked questions"),
-    ("tutorial", "Getting started with {name}: a tutorial"),
-    ("glossary", "{name} glossary"),
-    ("history", "A short history of {name}"),
-    ("best-practices", "{name}: best practices"),
-    ("troubleshooting", "Troubleshooting {name}"),
-    ("comparison", "{name} compared with {other}"),
+    ("key-facts", "{name}: key facts"),
     ("reference", "{name} reference notes"),
-    ("case-study", "Case study: using {name} in a terminal chat client"),
 ]
-"""Document kinds each topic is expanded into: (url part, title pattern)."""
+"""Document kinds each topic is expanded into: (url part, title pattern). Only kinds the facts
+can honestly fill: no "history", "case study" or pairwise "comparison" of facts that tell none."""
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "bittensor": ("bittensor", "tao"),
+    "apex-subnet": ("apex", "subnet 1", "sn1"),
+    "connect-protocol": ("connect protocol", "connect rpc", "connect-go"),
+    "protobuf-json": ("protobuf", "protocol buffers", "proto3"),
+    "sqlite": ("sqlite",),
+    "bm25": ("bm25",),
+    "python-asyncio": ("asyncio",),
+    "httpx": ("httpx",),
+    "textual": ("textual",),
+    "server-sent-events": ("server-sent events", "server sent events", "sse"),
+    "openai-api": ("openai",),
+    "transformers": ("transformer", "language model", "llm"),
+    "retrieval-augmented-generation": ("retrieval-augmented generation", "rag"),
+    "chain-of-thought": ("chain-of-thought", "chain of thought"),
+    "deep-research": ("deep research", "deep researcher"),
+    "http-status-codes": ("http status", "status code"),
+    "retry-backoff": ("retry", "retries", "backoff"),
+    "markdown": ("markdown",),
+    "terminal-ui": ("terminal user interface", "terminal ui", "tui"),
+    "api-keys": ("api key", "bearer token"),
+    "asgi": ("asgi",),
+    "rust-ownership": ("rust",),
+    "go-concurrency": ("golang", "goroutine", "go concurrency"),
+    "docker": ("docker", "container"),
+    "git": ("git",),
+    "tcp": ("tcp",),
+    "http2": ("http/2", "http2"),
+    "testing": ("software testing", "unit test", "testing"),
+    "decentralized-ai": ("decentralized ai", "decentralised ai", "decentralized artificial"),
+    "proof-of-stake": ("proof of stake", "proof-of-stake", "staking"),
+    "json": ("json",),
+    "rate-limiting": ("rate limit", "rate limiting", "429"),
+}
+"""Words that name a topic in a question (matched as whole word sequences): a prompt naming one
+is about that topic even when the corpus lacks the rest of what it asks."""

@@ -22,6 +22,7 @@ from apex_tui.server.research import ResearchRunner, job_reply
 from apex_tui.server.storage import ChatRow, CompletionRow, MetadataTooLarge, Storage
 from apex_tui.server.validation import MAX_METADATA_BYTES, check_metadata, no_nul
 from apex_tui.server.websearch import WebSearcher
+from apex_tui.shorten import shorten
 
 MAX_WEB_RESULTS = 50
 MAX_SEARCH_TIME = 120
@@ -115,8 +116,7 @@ def _check_messages(request: m.ChatCompletionRequest) -> None:
 
 
 def _default_title(prompt: str) -> str:
-    words = " ".join(prompt.replace("\x00", " ").split())
-    return words if len(words) <= 60 else words[:59].rstrip() + "…"
+    return shorten(prompt.replace("\x00", " "), 60)
 
 
 class ApexHandlers:

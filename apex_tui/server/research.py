@@ -17,14 +17,17 @@ import asyncio
 import json
 import logging
 import random
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from apex_tui.api import models as m
-from apex_tui.server.corpus import Document
-from apex_tui.server.engines.writer import LABEL, clean_sentences
+from apex_tui.server.corpus import Document, Topic
+from apex_tui.server.engines.writer import CONNECT, LABEL
+from apex_tui.server.findings import Findings, find
 from apex_tui.server.research_agent import ResearchAgent, ResearchFailed
-from apex_tui.server.search import corpus_index, tokenize
+from apex_tui.server.search import Hit, corpus_index
 from apex_tui.server.storage import JobRow, Storage
+from apex_tui.shorten import shorten
 
 log = logging.getLogger("apex_tui.server.research")
 RESULTS_PER_STEP = 3
@@ -57,89 +60,144 @@ def _chunk_content(chunk: str) -> str:
 
 
 def _subject(prompt: str) -> str:
-    words = " ".join(prompt.split())
-    return words if len(words) <= 120 else words[:119] + "…"
+    return shorten(prompt, 120)
+
+
+FACTS_PER_STEP = 3
+FACETS = (
+    "What else does the offline corpus say about {name}?",
+    "Which further details of {name} does the offline corpus hold?",
+)
+"""Follow-up sub-questions on the main topic while it has facts left (grammatical whatever
+the name: each is a noun phrase)."""
+
+
+@dataclass
+class _Step:
+    """One sub-question of the plan and what its search and analysis found."""
+
+    question: str
+    topic: Topic | None
+    facts: list[str] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+
+
+def _plan(prompt: str, findings: Findings, rng: random.Random) -> list[_Step]:
+    """Up to three sub-questions, each a whole question of its own: the questions of the
+    topics that fit (the corpus's own wording), then follow-ups on the first while it has
+    facts left; one "what does the corpus hold" question when nothing fits."""
+    if findings.empty:
+        subject = " ".join(findings.missing) or "this question"
+        return [_Step(f"What does the offline corpus hold on {subject}?", None)]
+    pool = {f.text: f for f in findings.facts}
+    steps: list[_Step] = []
+    for topic in dict.fromkeys(f.topic for f in findings.facts):
+        facts = [t for t, f in pool.items() if f.topic == topic][:FACTS_PER_STEP]
+        steps.append(_Step(topic.question, topic, facts))
+        for text in facts:
+            del pool[text]
+        if len(steps) == 3:
+            return steps
+    main = steps[0].topic
+    assert main is not None
+    facets = list(FACETS)
+    rng.shuffle(facets)
+    for facet in facets:
+        facts = [t for t, f in pool.items() if f.topic == main][:FACTS_PER_STEP]
+        if not facts or len(steps) == 3:
+            break
+        steps.append(_Step(facet.format(name=main.name), main, facts))
+        for text in facts:
+            del pool[text]
+    return steps
+
+
+def _documents(step: _Step, shown: set[str]) -> list[Hit]:
+    """The step topic's documents that best match its sub-question, those an earlier step
+    showed last (a follow-up question reads the topic's other documents)."""
+    if step.topic is None:
+        return []
+    hits = corpus_index().search(f"{step.topic.name} {step.question}", 12)
+    mine = [h for h in hits if h.document.topic == step.topic.slug]
+    mine.sort(key=lambda h: h.document.url in shown)  # stable: best first within each group
+    return mine[:RESULTS_PER_STEP]
 
 
 def plan_steps(request: m.ChatCompletionRequest, seed: int) -> list[str]:
     """Every chunk text of a job, in order (deterministic for a request and seed)."""
     prompt = next((x.content for x in reversed(request.messages) if x.role == "user"), "")
     rng = random.Random(f"research\x00{seed}\x00{prompt}")
-    index = corpus_index()
-    topics: list[Document] = []
-    for hit in index.search(prompt, 12):
-        if all(hit.document.topic != t.topic for t in topics):
-            topics.append(hit.document)
-    terms = [t for t in tokenize(prompt) if len(t) > 3][:3] or ["the question"]
-    questions = [f"What is known about {', '.join(terms)}?"]
-    questions += [f"How does {d.title.split(':')[0]} bear on the question?" for d in topics[:2]]
-    questions.append("What trade-offs and open problems remain?")
-    questions = questions[:3]
-    steps = [
+    findings = find(prompt)
+    plan = _plan(prompt, findings, rng)
+    chunks = [
         "## Generating Research Plan\n",
         "## Research Plan\n\n"
         + f"Question: “{_subject(prompt)}”\n\n"
-        + "\n".join(f"{i}. {q}" for i, q in enumerate(questions, start=1))
+        + "\n".join(f"{i}. {s.question}" for i, s in enumerate(plan, start=1))
         + "\n",
     ]
-    findings: list[tuple[str, list[Document], list[str]]] = []
-    for number, question in enumerate(questions, start=1):
-        query = f"{question} {prompt}"
-        hits = index.search(query, RESULTS_PER_STEP)
-        docs = [h.document for h in hits]
-        steps.append(
-            f"## Step {number}: Planning Tools\n\nTool: `web_search` for “{_subject(question)}”.\n"
+    shown: set[str] = set()
+    for number, step in enumerate(plan, start=1):
+        step.hits = _documents(step, shown)
+        shown.update(h.document.url for h in step.hits)
+        chunks.append(
+            f"## Step {number}: Planning Tools\n\nTool: `web_search` for “{step.question}”.\n"
         )
-        steps.append("## Executing web_search\n")
-        steps.append(
+        chunks.append("## Executing web_search\n")
+        chunks.append(
             "### Tool Results\n\n"
             + (
                 "\n".join(
-                    f"{i}. [{h.document.title}]({h.document.url}): {h.passage[:200]}"
-                    for i, h in enumerate(hits, start=1)
+                    f"{i}. [{h.document.title}]({h.document.url}): {shorten(h.passage, 200)}"
+                    for i, h in enumerate(step.hits, start=1)
                 )
-                or "No documents matched."
+                or "No document in the offline corpus fits this sub-question."
             )
             + "\n"
         )
-        sentences = [s for d in docs for s in clean_sentences(d)]
-        chosen = list(dict.fromkeys(sentences))[: rng.randint(3, 5)]
-        steps.append(
+        chunks.append(
             f"## Analyzing Step {number}\n\n"
-            + (" ".join(chosen) if chosen else "The corpus holds nothing on this sub-question.")
+            + (" ".join(step.facts) or "The offline corpus holds nothing on this.")
             + "\n"
         )
-        summary = chosen[0] if chosen else "No evidence was found for this step."
-        steps.append(f"## Step {number} Summary\n\n{summary}\n")
-        findings.append((question, docs, chosen))
-    steps.append(
-        f"## Updating Research Plan\n\nAll {len(questions)} steps are done; no new questions.\n"
-    )
-    steps.append("## Generating Final Answer\n")
-    steps.append(_final_report(prompt, findings))
-    return steps
+        if step.topic is not None:
+            found = f"{len(step.facts)} fact{'s' if len(step.facts) != 1 else ''}"
+            summary = f"{found} on {step.topic.name}, from {len(step.hits)} documents."
+        else:
+            summary = "Nothing found: no topic of the offline corpus fits the question."
+        chunks.append(f"## Step {number} Summary\n\n{summary}\n")
+    done = f"All {len(plan)} steps are done" if len(plan) > 1 else "The one step is done"
+    chunks.append(f"## Updating Research Plan\n\n{done}; no new questions.\n")
+    chunks.append("## Generating Final Answer\n")
+    chunks.append(_final_report(prompt, findings, plan))
+    return chunks
 
 
-def _final_report(prompt: str, findings: list[tuple[str, list[Document], list[str]]]) -> str:
+def _conclusion(findings: Findings) -> str:
+    missing = ", ".join(f"**{w}**" for w in findings.missing)
+    if findings.empty:
+        subject = f"**{' '.join(findings.missing)}**" if findings.missing else "this question"
+        return f"The offline corpus has nothing on {subject}, so this report has nothing to add."
+    names = ", ".join(f"**{t.name}**" for t in dict.fromkeys(f.topic for f in findings.facts))
+    said = f"The offline corpus covers this under {names}"
+    said += f"; it has nothing on {missing}." if missing else "."
+    return said + " Check the cited documents before relying on a detail."
+
+
+def _final_report(prompt: str, findings: Findings, plan: list[_Step]) -> str:
     sources: list[Document] = []
-    for _, docs, _ in findings:
-        sources.extend(d for d in docs if d not in sources)
+    for step in plan:
+        sources.extend(h.document for h in step.hits if h.document not in sources)
     lines = ["# Final Answer", "", LABEL, "", f"Research question: “{_subject(prompt)}”", ""]
-    for question, docs, sentences in findings:
-        refs = " ".join(f"[{sources.index(d) + 1}]" for d in docs)
-        lines += [
-            f"## {question}",
-            "",
-            (" ".join(sentences) or "No evidence found.") + f" {refs}",
-            "",
-        ]
-    lines += ["## Conclusion", ""]
-    lines.append(
-        "Taken together, the sources above answer the question as far as the offline corpus "
-        "allows; check the cited documents before relying on a detail."
-    )
-    lines += ["", "## Sources", ""]
-    lines += [f"{i}. [{d.title}]({d.url})" for i, d in enumerate(sources, start=1)]
+    for step in plan:
+        if not step.facts:
+            continue
+        refs = " ".join(f"[{sources.index(h.document) + 1}]" for h in step.hits)
+        lines += [f"## {step.question}", "", " ".join(step.facts) + f" {refs}", ""]
+    lines += ["## Conclusion", "", _conclusion(findings), "", CONNECT]
+    if sources:
+        lines += ["", "## Sources", ""]
+        lines += [f"{i}. [{d.title}]({d.url})" for i, d in enumerate(sources, start=1)]
     return "\n".join(lines) + "\n"
 
 

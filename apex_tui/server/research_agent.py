@@ -25,6 +25,7 @@ from apex_tui.api.protocol import ConnectError
 from apex_tui.server import prompts
 from apex_tui.server import research_layout as layout
 from apex_tui.server.websearch import WebSearcher
+from apex_tui.shorten import shorten
 
 if TYPE_CHECKING:
     from apex_tui.server.upstream import UpstreamClient
@@ -74,7 +75,7 @@ def _first_sentence(item: str) -> str:
         if 0 < at < len(item) - 1:
             item = item[: at + 1]
             break
-    return item[:SUB_QUESTION_CHARS].rstrip()
+    return shorten(item, SUB_QUESTION_CHARS)
 
 
 def parse_plan(text: str, question: str, max_steps: int) -> list[str]:
@@ -92,12 +93,11 @@ def parse_plan(text: str, question: str, max_steps: int) -> list[str]:
             continue
         if len(item) < 8 or item.endswith(":"):
             continue
-        item = item[:SUB_QUESTION_CHARS]
         if item.lower() not in (f.lower() for f in found):
             found.append(item)
         if len(found) >= max_steps:
             break
-    return found or [" ".join(question.split())[:SUB_QUESTION_CHARS]]
+    return found or [shorten(question, SUB_QUESTION_CHARS)]
 
 
 _CITATION_GROUP = re.compile(r"\[(\d+(?:\s*,\s*\d+)+)\]")
@@ -215,7 +215,7 @@ class _Job:
         async def call() -> list[m.WebSearchResult]:
             return await self.agent.searcher.search(sub_question, RESULTS_PER_STEP, SEARCH_SECONDS)
 
-        return await self.agent._retrying(f"the web search for “{sub_question[:60]}”", call)
+        return await self.agent._retrying(f"the web search for “{shorten(sub_question, 60)}”", call)
 
     async def next_chunk(self, state: layout.State) -> str:
         """The text of the chunk that follows ``state`` (a model call or search if needed)."""

@@ -26,6 +26,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from apex_tui.shorten import shorten
+
 __all__ = [
     "EXECUTING",
     "GENERATING_FINAL",
@@ -85,7 +87,7 @@ def _one_line(text: str) -> str:
 
 
 def _title(text: str) -> str:
-    return _one_line(text).replace("[", "(").replace("]", ")")[:160] or "untitled"
+    return shorten(text.replace("[", "(").replace("]", ")"), 160) or "untitled"
 
 
 def checklist(plan: list[str], done: int) -> str:
@@ -97,7 +99,7 @@ def checklist(plan: list[str], done: int) -> str:
 
 
 def plan_chunk(question: str, plan: list[str]) -> str:
-    return f"## Research Plan\n\nQuestion: “{_one_line(question)[:300]}”\n\n{checklist(plan, 0)}\n"
+    return f"## Research Plan\n\nQuestion: “{shorten(question, 300)}”\n\n{checklist(plan, 0)}\n"
 
 
 def step_chunk(number: int, sub_question: str) -> str:
@@ -112,7 +114,7 @@ def results_chunk(found: list[Source]) -> str:
     if not found:
         return "### Tool Results\n\nNo results.\n"
     parts = [
-        f"[{s.number}] [{_title(s.title)}]({s.url})\n\n> {_one_line(s.passage)[:PASSAGE_CHARS]}"
+        f"[{s.number}] [{_title(s.title)}]({s.url})\n\n> {shorten(s.passage, PASSAGE_CHARS)}"
         for s in found
     ]
     return "### Tool Results\n\n" + "\n\n".join(parts) + "\n"

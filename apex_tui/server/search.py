@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from apex_tui.server.corpus import Document, load_corpus
+from apex_tui.shorten import shorten
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
@@ -148,4 +149,4 @@ def best_passage(query: str, text: str, limit: int = 600) -> str:
     documents = [Document(url="", title="", topic="", kind="", text=p) for p in paragraphs]
     hits = Bm25Index(documents).search(query, 1)
     passage = hits[0].document.text if hits else paragraphs[0]
-    return passage if len(passage) <= limit else passage[: limit - 1].rstrip() + "…"
+    return shorten(passage, limit)

@@ -116,7 +116,7 @@ class ServerState:
             )
         if not key_allowed(key, self.options.api_keys):
             raise ConnectError(
-                "unauthenticated", "invalid API key: check the key configured for this server"
+                "unauthenticated", "invalid API key: this server does not accept the key sent"
             )
         return caller_for(key)
 

@@ -36,6 +36,7 @@ from apex_tui.services.answer_stream import (
 )
 from apex_tui.services.completion_types import plan_for
 from apex_tui.services.recovery import RecoveryStore, UnsavedAnswer
+from apex_tui.shorten import shorten
 
 __all__ = [
     "AnswerDelta",
@@ -136,9 +137,9 @@ def stored_reasoning(reasoning: str) -> str:
 
 
 def title_from_prompt(prompt: str) -> str:
-    """First non-empty line of the prompt, at most 60 characters."""
+    """First non-empty line of the prompt, at most 60 columns, shortened at a whole word."""
     line = next((ln.strip() for ln in prompt.splitlines() if ln.strip()), "New chat")
-    return line if len(line) <= TITLE_LIMIT else line[: TITLE_LIMIT - 1].rstrip() + "…"
+    return shorten(line, TITLE_LIMIT)
 
 
 def history_messages(history: list[Turn], prompt: str) -> list[ChatMessage]:

@@ -1,41 +1,42 @@
 """Configuration: a TOML file in the platform's config dir, read with ``tomllib`` and written
 with ``tomli-w``. A malformed file is reported with its line and never overwritten silently;
-a file that holds a key is written with mode 0600."""
+a file that holds a key is written with mode 0600.
+
+The models are the one set of rules for a setting, wherever it comes from: the file,
+``config set``, a command-line flag (:func:`check_setting` is argparse's ``type``) and the
+settings screens (:func:`describe_errors`). Each constrained field says its rule in words in
+its ``description``, so every refusal reads "<setting> must be <rule> (got <value>)"."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import tomli_w
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    NonNegativeFloat,
-    NonNegativeInt,
-    PositiveFloat,
-    PositiveInt,
-    ValidationError,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from apex_tui.api.limits import ClientLimits
 from apex_tui.services.paths import APP_DIR, config_dir, config_path, data_dir, state_dir
+from apex_tui.services.theme_names import known_theme_names
 
 __all__ = [
     "APP_DIR",
+    "COMPLETION_TYPE_NAMES",
     "ClientSection",
     "Config",
     "ConfigError",
     "Defaults",
     "SearchDefaults",
     "ServerSection",
+    "check_setting",
     "config_dir",
     "config_path",
     "data_dir",
+    "describe_errors",
     "get_value",
     "load_config",
     "save_config",
@@ -55,61 +56,103 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+CompletionTypeName = Literal["basic", "web-search", "chain-of-thought", "reasoning", "combined"]
+COMPLETION_TYPE_NAMES: tuple[str, ...] = get_args(CompletionTypeName)
+"""The keys of ``services.completion_types.COMPLETION_TYPES`` (a test keeps them equal)."""
+
+
+def _one_of(values: tuple[str, ...]) -> str:
+    return "one of " + ", ".join(values)
+
+
+_HTTP_URL_RULE = "an http:// or https:// URL, or empty"
+
+
+def _http_url_or_none(value: str | None) -> str | None:
+    """A URL a server is asked at: http(s) with a host; empty is none."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    scheme, found, rest = text.partition("://")
+    if not found or scheme.lower() not in ("http", "https"):
+        raise ValueError("the scheme must be http or https")
+    if any(c.isspace() for c in text) or not rest.strip("/"):
+        raise ValueError("not a URL")
+    return text
+
+
 class ServerSection(_Section):
     """How the embedded local server runs (issue 2's engines)."""
 
-    engine: str = "offline"
-    upstream_url: str | None = None
+    engine: Literal["offline", "openai"] = Field(
+        "offline", description=_one_of(("offline", "openai"))
+    )
+    upstream_url: str | None = Field(None, description=_HTTP_URL_RULE)
     upstream_key: str | None = None
     upstream_model: str | None = None
-    tokens_per_second: float = 60.0
-    searxng_url: str | None = None
+    tokens_per_second: float = Field(
+        60.0, ge=0, description="a number, 0 (as fast as possible) or more"
+    )
+    searxng_url: str | None = Field(None, description=_HTTP_URL_RULE)
     """Live web search through this SearXNG instance (its JSON format enabled)."""
-    fetch_private_pages: bool = False
+    fetch_private_pages: bool = Field(False, description="true or false")
     """Live search may read pages on loopback/private addresses (intranets, testing)."""
-    grpc_port: int | None = Field(default=None, ge=1, le=65535)
+    grpc_port: int | None = Field(
+        None, ge=1, le=65535, description="a port number from 1 to 65535, or empty for none"
+    )
     """Also serve gRPC (for the macrocosmos SDK) on this loopback port; needs the grpc extra."""
-    research_step_seconds: float = 3.0
+    research_step_seconds: float = Field(3.0, ge=0, description="a number of seconds, 0 or more")
     """Pause between the offline writer's deep-research steps."""
-    idle_minutes: float = 10.0
+    idle_minutes: float = Field(
+        10.0, ge=0, description="a number of minutes, 0 (exit as soon as unused) or more"
+    )
     """The per-user local server exits after this long with no window, command or job."""
+
+    @field_validator("upstream_url", "searxng_url")
+    @classmethod
+    def _server_http_url(cls, value: str | None) -> str | None:
+        return _http_url_or_none(value)
 
 
 class Defaults(_Section):
     """What a new question is sent with unless a flag or the UI says otherwise."""
 
-    completion_type: str = "basic"
-    chat_type: str = "apex"
+    completion_type: CompletionTypeName = Field("basic", description=_one_of(COMPLETION_TYPE_NAMES))
+    chat_type: Literal["apex", "gravity"] = Field("apex", description=_one_of(("apex", "gravity")))
     model: str | None = None
-    temperature: float = 0.7
-    top_p: float = 0.95
-    max_new_tokens: int = 4096
-    seed: int | None = None
+    temperature: float = Field(0.7, ge=0, le=2, description="a number from 0 to 2")
+    top_p: float = Field(0.95, gt=0, le=1, description="a number above 0 and at most 1")
+    max_new_tokens: int = Field(4096, ge=1, description="a whole number, at least 1")
+    seed: int | None = Field(None, description="a whole number, or empty for a random seed")
     system_prompt: str = ""
 
 
 class SearchDefaults(_Section):
-    n_miners: int = 5
-    n_results: int = 5
-    max_response_time: int = 30
+    n_miners: int = Field(5, ge=1, description="a whole number, at least 1")
+    n_results: int = Field(5, ge=1, description="a whole number, at least 1")
+    max_response_time: int = Field(30, ge=1, description="a whole number of seconds, at least 1")
 
 
 _LIMITS = ClientLimits()
+_SECONDS_RULE = "a number of seconds above 0"
+_BYTES_RULE = "a whole number of bytes, at least 1"
 
 
 class ClientSection(_Section):
     """How long the client waits and how much it reads (``api.limits`` says why these
     defaults), and how it retries reads and the final write of an answer."""
 
-    connect_timeout: PositiveFloat = _LIMITS.connect_timeout
-    call_timeout: PositiveFloat = _LIMITS.call_timeout
-    stream_first_message_timeout: PositiveFloat = _LIMITS.stream_first_message_timeout
-    stream_idle_timeout: PositiveFloat = _LIMITS.stream_idle_timeout
-    stream_timeout: PositiveFloat = _LIMITS.stream_timeout
-    max_reply_bytes: PositiveInt = _LIMITS.max_reply_bytes
-    max_stream_bytes: PositiveInt = _LIMITS.max_stream_bytes
-    max_retries: NonNegativeInt = 3
-    retry_base_delay: NonNegativeFloat = 0.5
+    connect_timeout: float = Field(_LIMITS.connect_timeout, gt=0, description=_SECONDS_RULE)
+    call_timeout: float = Field(_LIMITS.call_timeout, gt=0, description=_SECONDS_RULE)
+    stream_first_message_timeout: float = Field(
+        _LIMITS.stream_first_message_timeout, gt=0, description=_SECONDS_RULE
+    )
+    stream_idle_timeout: float = Field(_LIMITS.stream_idle_timeout, gt=0, description=_SECONDS_RULE)
+    stream_timeout: float = Field(_LIMITS.stream_timeout, gt=0, description=_SECONDS_RULE)
+    max_reply_bytes: int = Field(_LIMITS.max_reply_bytes, ge=1, description=_BYTES_RULE)
+    max_stream_bytes: int = Field(_LIMITS.max_stream_bytes, ge=1, description=_BYTES_RULE)
+    max_retries: int = Field(3, ge=0, description="a whole number, 0 or more")
+    retry_base_delay: float = Field(0.5, ge=0, description="a number of seconds, 0 or more")
 
     def client_options(self) -> dict[str, Any]:
         """Keyword arguments for ``ApexClient``."""
@@ -123,7 +166,7 @@ class ClientSection(_Section):
 
 class Config(_Section):
     api_key: str | None = None
-    base_url: str | None = None
+    base_url: str | None = Field(None, description="a host, host:port or http(s):// URL, or empty")
     use_https: bool | None = None
     server: ServerSection = ServerSection()
     defaults: Defaults = Defaults()
@@ -132,8 +175,51 @@ class Config(_Section):
     theme: str = "apex-dark"
     keymap: dict[str, str] = {}
 
+    @field_validator("base_url")
+    @classmethod
+    def _host_or_http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        text = value.strip()
+        scheme, found, rest = text.partition("://")
+        if found and scheme.lower() not in ("http", "https"):
+            raise ValueError("the scheme must be http or https")
+        if any(c.isspace() for c in text) or not (rest if found else text).strip("/"):
+            raise ValueError("not a host or URL")
+        return text
+
     def holds_secret(self) -> bool:
         return bool(self.api_key or self.server.upstream_key)
+
+
+def _field_rule(model: type[BaseModel], loc: tuple[int | str, ...]) -> str | None:
+    """The rule in words of the field at ``loc`` (its ``description``), if it states one."""
+    target: Any = model
+    info = None
+    for part in loc:
+        fields = getattr(target, "model_fields", None)
+        if not isinstance(part, str) or fields is None or part not in fields:
+            return None
+        info = fields[part]
+        target = info.annotation
+    return info.description if info is not None else None
+
+
+def describe_errors(
+    model: type[BaseModel], exc: ValidationError, labels: Mapping[str, str] | None = None
+) -> list[str]:
+    """One readable line per problem: "<label>: must be <rule> (got <value>)". ``labels`` name
+    dotted keys as a screen shows them; the dotted key itself is the default."""
+    problems = []
+    for error in exc.errors():
+        dotted = ".".join(str(p) for p in error["loc"])
+        label = (labels or {}).get(dotted, dotted)
+        rule = _field_rule(model, error["loc"])
+        if rule is None or error["type"] in ("extra_forbidden", "missing"):
+            problems.append(f"{label}: {error['msg']}")
+        else:
+            problems.append(f"{label}: must be {rule} (got {error['input']!r})")
+    return problems
 
 
 def _describe_toml_error(exc: tomllib.TOMLDecodeError, text: str) -> str:
@@ -170,9 +256,7 @@ def load_config(path: Path | None = None) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3]
-        )
+        problems = "; ".join(describe_errors(Config, exc)[:3])
         raise ConfigError(f"{path}: {problems}; fix or remove those keys") from None
 
 
@@ -224,20 +308,38 @@ def get_value(config: Config, key: str) -> Any:
     return getattr(target, name)
 
 
-def set_value(config: Config, key: str, raw: str) -> None:
-    """Set a dotted key from command-line text, validated against the field's type."""
+def set_value(config: Config, key: str, raw: str, *, config_file: Path | None = None) -> None:
+    """Set a dotted key from command-line text, validated by the field's rule. A theme must be
+    installed: Textual's, the shipped ones, or a file in the themes folder beside
+    ``config_file`` (the default config file when None)."""
     if key.startswith("keymap."):
         config.keymap = {**config.keymap, key.split(".", 1)[1]: raw}
         return
     target, name = _locate(config, key)
     value: Any = raw
     annotation = str(type(target).model_fields[name].annotation)
-    if raw.lower() in ("none", "null", "") and "None" in annotation:
+    if raw.strip().lower() in ("none", "null", "") and "None" in annotation:
         value = None
+    if target is config and name == "theme":
+        installed = known_theme_names(config_file or config_path())
+        if raw not in installed:
+            raise ConfigError(
+                f"theme {raw!r} is not installed; choose one of {', '.join(sorted(installed))}"
+            )
     try:
         setattr(target, name, value)
     except ValidationError as exc:
-        raise ConfigError(f"{key}: {exc.errors()[0]['msg']} (got {raw!r})") from None
+        problem = describe_errors(type(target), exc)[0]
+        raise ConfigError(problem.replace(f"{name}: ", f"{key}: ", 1)) from None
+
+
+def check_setting(key: str, raw: str) -> Any:
+    """``raw`` as the value of the dotted setting ``key``, by the same rule as the config file
+    (``--temperature 9`` is refused like ``config set defaults.temperature 9``); raises
+    :class:`ConfigError` saying the rule."""
+    scratch = Config()
+    set_value(scratch, key, raw)
+    return get_value(scratch, key)
 
 
 def unset_value(config: Config, key: str) -> None:

@@ -197,6 +197,8 @@ class PendingConnection:
     description: str
     local: UserServer | LocalServerProcess | None
     client_options: dict[str, Any]
+    key_configured: bool = True
+    """False when ``key`` is the local stand-in (or empty): nobody configured a key."""
 
     def finish(self, *, wait: bool = True) -> Connection:
         """Build the client. With ``wait`` (the CLI commands), first wait until a local server
@@ -212,7 +214,12 @@ class PendingConnection:
             options = dict(self.client_options)
             headers = {**local.headers(), **(options.pop("extra_headers", None) or {})}
             client = ApexClient(
-                local.base_url, self.key, route=local.route(), extra_headers=headers, **options
+                local.base_url,
+                self.key,
+                route=local.route(),
+                extra_headers=headers,
+                key_configured=self.key_configured,
+                **options,
             )
             return Connection(client=client, description=local.description, local=local)
         if local is not None:
@@ -220,10 +227,14 @@ class PendingConnection:
                 url = local.base_url if not wait else local.wait_ready()
             except RuntimeError:  # address not known before it is ready (not POSIX)
                 url = local.wait_ready()
-            client = ApexClient(url, self.key, **self.client_options)
+            client = ApexClient(
+                url, self.key, key_configured=self.key_configured, **self.client_options
+            )
             return Connection(client=client, description=self.description, embedded=local)
         assert self.url is not None
-        client = ApexClient(self.url, self.key, **self.client_options)
+        client = ApexClient(
+            self.url, self.key, key_configured=self.key_configured, **self.client_options
+        )
         return Connection(client=client, description=self.description, embedded=None)
 
     def cancel(self) -> None:
@@ -250,15 +261,18 @@ def begin_connection(
     url, key = resolve_endpoint(base_url, api_key, env, config)
     if url is None and key is None:
         server, description = _local_server(config, env, early)
-        return PendingConnection(None, LOCAL_KEY, description, server, client_options)
+        return PendingConnection(
+            None, LOCAL_KEY, description, server, client_options, key_configured=False
+        )
     if url is None:
         from apex_tui.api.transport import normalize_base_url
 
         url = normalize_base_url(PUBLIC_HOST)
+    configured = key is not None
     if key is None and _is_loopback_host(url):
         key = LOCAL_KEY
     host = urlsplit(url).netloc or url
-    return PendingConnection(url, key or "", host, None, client_options)
+    return PendingConnection(url, key or "", host, None, client_options, key_configured=configured)
 
 
 def open_connection(

@@ -13,6 +13,16 @@ from pathlib import Path
 
 from textual.theme import Theme
 
+from apex_tui.services.theme_names import shipped_themes_dir
+
+__all__ = [
+    "ThemeFileError",
+    "ThemeLoad",
+    "discover_themes",
+    "load_theme_file",
+    "shipped_themes_dir",
+]
+
 _THEME_FIELDS = {
     "name",
     "primary",
@@ -43,14 +53,6 @@ class ThemeLoad:
 
     themes: list[Theme] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-
-
-def shipped_themes_dir() -> Path:
-    """Where the project's theme files live: in the wheel, or at the repo root when editable."""
-    inside = Path(__file__).resolve().parent.parent / "themes"
-    if inside.is_dir():
-        return inside
-    return Path(__file__).resolve().parents[2] / "themes"
 
 
 def load_theme_file(path: Path) -> Theme:

@@ -19,7 +19,13 @@ from fakes.serve import serving
 
 from apex_tui.server.embedded import EmbeddedServer
 from apex_tui.server.research_agent import parse_plan, tidy_report
-from apex_tui.server.research_layout import Source, final_chunk, plan_chunk, read_chunks
+from apex_tui.server.research_layout import (
+    Source,
+    final_chunk,
+    plan_chunk,
+    read_chunks,
+    results_chunk,
+)
 
 from .conftest import chat_body, fast_options, ok
 
@@ -207,3 +213,19 @@ def test_report_tidying_and_chunk_round_trip() -> None:
 def test_a_run_on_item_is_cut_to_its_first_sentence() -> None:
     plan = "1. What is WAL? It is a log SQLite keeps.\n2. SQLite locks readers out. And then more"
     assert parse_plan(plan, "Q", 3) == ["What is WAL?", "SQLite locks readers out."]
+
+
+def test_long_sub_questions_titles_and_passages_end_at_a_whole_word() -> None:
+    words = " ".join(f"word{i}" for i in range(80))  # no sentence end: cut by length
+    (item,) = parse_plan(f"1. {words}", "Q", 3)
+    assert item.endswith("…") and len(item) <= 160 and words.startswith(item[:-1])
+    assert words[len(item) - 1] == " "  # the cut fell between two words
+    source = Source(1, "https://a.example/x", "title " * 40, "passage " * 200)
+    chunk = results_chunk([source])
+    title = chunk.split("[1] [", 1)[1].split("](", 1)[0]
+    passage = chunk.split("> ", 1)[1].strip()
+    assert title.endswith("title…") and len(title) <= 160
+    assert passage.endswith("passage…") and len(passage) <= 700
+    long_question = "Why " + "really " * 60 + "?"
+    question = plan_chunk(long_question, ["one"]).split("“", 1)[1].split("”", 1)[0]
+    assert question.endswith("really…") and len(question) <= 300

@@ -44,7 +44,7 @@ def test_seed_makes_answers_repeatable(client: httpx.Client) -> None:
     assert one == two
     unary = ok(client, "ChatCompletion", body)["choices"][0]["message"]["content"]
     assert unary == one
-    assert "| Aspect |" in one  # a comparison asks for a table
+    assert "| | SQLite | BM25 ranking |" in one  # a comparison asks for a table
 
 
 def test_max_new_tokens_is_honoured(client: httpx.Client) -> None:

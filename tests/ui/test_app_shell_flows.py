@@ -176,7 +176,7 @@ async def test_settings_validate_and_save(make_app: AppFactory, config_file: Pat
         screen.query_one("#max_new_tokens", Input).value = "512"
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert "Temperature: must be between 0 and 2" in str(
+        assert "Temperature: must be a number from 0 to 2" in str(
             screen.query_one("#settings-errors").render()
         )
         screen.query_one("#temperature", Input).value = "0.3"

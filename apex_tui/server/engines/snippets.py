@@ -1,9 +1,26 @@
-"""Code blocks and tables the offline writer puts in answers that ask for code or a comparison."""
+"""Pieces of the offline writer's answers: its tokens, and the code blocks and tables it adds
+when a prompt asks for code or a comparison."""
 
 from __future__ import annotations
 
 import random
 import re
+
+_TOKEN = re.compile(r"\s*\S+")
+
+
+def tokens(text: str) -> list[str]:
+    """Split text into tokens: each word with the whitespace before it; joins back losslessly."""
+    pieces = _TOKEN.findall(text)
+    tail = text[sum(len(p) for p in pieces) :]
+    if tail and pieces:
+        pieces[-1] += tail
+    return pieces
+
+
+def count_tokens(text: str) -> int:
+    return len(_TOKEN.findall(text))
+
 
 LANGUAGES: dict[str, tuple[str, ...]] = {
     "python": ("python", "py ", "django", "asyncio", "pandas"),
@@ -40,7 +57,9 @@ COMPARE_WORDS = (
     " vs.",
     "versus",
     "difference",
+    "differences",
     "differ",
+    "differs",
     "pros and cons",
     "table",
     "trade-off",
@@ -48,14 +67,18 @@ COMPARE_WORDS = (
 )
 
 
-def wants_code(prompt: str) -> bool:
+def _says_any(prompt: str, words: tuple[str, ...]) -> bool:
+    """Whole words only: "sql" is not in "SQLite", "table" is not in "notable"."""
     text = f" {prompt.lower()} "
-    return any(word in text for word in CODE_WORDS)
+    return any(re.search(rf"(?<![a-z0-9]){re.escape(w.strip())}(?![a-z0-9])", text) for w in words)
+
+
+def wants_code(prompt: str) -> bool:
+    return _says_any(prompt, CODE_WORDS)
 
 
 def wants_table(prompt: str) -> bool:
-    text = f" {prompt.lower()} "
-    return any(word in text for word in COMPARE_WORDS)
+    return _says_any(prompt, COMPARE_WORDS)
 
 
 def detect_language(prompt: str, default: str = "python") -> str:
@@ -155,12 +178,23 @@ def code_block(language: str, keywords: list[str], rng: random.Random) -> str:
     return f"```{language}\n{body}\n```"
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "/")
+
+
 def comparison_table(left: str, right: str, left_facts: list[str], right_facts: list[str]) -> str:
-    """A Markdown table contrasting two subjects using one fact of each per row."""
-    aspects = ("What it is", "How it works", "Where it shines", "What to watch")
-    rows = [f"| Aspect | {left} | {right} |", "| --- | --- | --- |"]
-    for i, aspect in enumerate(aspects):
-        a = left_facts[i % len(left_facts)] if left_facts else "Not covered offline."
-        b = right_facts[i % len(right_facts)] if right_facts else "Not covered offline."
-        rows.append(f"| {aspect} | {a.replace('|', '/')} | {b.replace('|', '/')} |")
+    """A Markdown table setting two subjects' facts side by side, one fact a cell, numbered
+    rows. A subject the corpus lacks says so once; a shorter column ends in dashes."""
+    rows = [f"| | {_cell(left)} | {_cell(right)} |", "| --- | --- | --- |"]
+    columns = [facts or ["Not in the offline corpus."] for facts in (left_facts, right_facts)]
+    for i in range(max(len(c) for c in columns)):
+        a, b = (c[i] if i < len(c) else "—" for c in columns)
+        rows.append(f"| {i + 1} | {_cell(a)} | {_cell(b)} |")
+    return "\n".join(rows)
+
+
+def fact_table(subject: str, facts: list[str]) -> str:
+    """One subject's facts as a numbered two-column table."""
+    rows = [f"| | {_cell(subject)} |", "| --- | --- |"]
+    rows += [f"| {i} | {_cell(fact)} |" for i, fact in enumerate(facts, start=1)]
     return "\n".join(rows)

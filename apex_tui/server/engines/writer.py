@@ -1,19 +1,23 @@
-"""The offline writer: composes a Markdown answer from the prompt, the conversation and the corpus.
+"""The offline writer: a Markdown answer summarising what the corpus holds on the prompt.
 
 It is deterministic for a given seed, prompt and conversation, and says plainly that it is an
 offline writer, not a model. Rules (the client and the benchmarks rely on them):
 
-* every answer opens with an italic label line naming the offline engine;
+* every answer opens with an italic label line naming the offline engine and ends with one line
+  saying how to connect a real model;
 * the prompt is quoted back and earlier messages are summarised when there are any;
-* corpus passages relevant to the prompt (BM25) become the body and a "Key points" list;
+* the body is what the corpus holds on the prompt (:mod:`~apex_tui.server.findings`): the
+  facts of the topics it names, or the ones that mention its words; "nothing on this" when no
+  topic fits, and the words it has nothing on are named. No fact appears twice in an answer;
 * a fenced code block is added when the prompt asks for code (language from the prompt,
   Python by default), a table when it asks for a comparison;
 * **long answers**: when the prompt contains "long", "detailed", "in depth", "comprehensive",
-  "thorough", "extensive" or "essay", the writer keeps adding sections (prose, lists, tables and
-  code blocks in turn, drawn from the corpus) until the next one would pass the token budget
-  (``max_new_tokens``, default 1024) — so ``max_new_tokens=20000`` gives ≈20,000 tokens;
-* web-search answers cite their numbered sources as ``[n]``; chain-of-thought and reasoning
-  answers show their steps before the answer.
+  "thorough", "extensive" or "essay", sections follow (:mod:`.long_answer`) until the next one
+  would pass the token budget (``max_new_tokens``, default 1024) — so ``max_new_tokens=20000``
+  gives ≈20,000 tokens;
+* web-search answers cite their numbered sources as ``[n]`` (a sentence two sources share is
+  cited once with both numbers); chain-of-thought and reasoning answers show their steps
+  before the answer.
 
 A token is one whitespace-separated word with the whitespace before it (see :func:`tokens`).
 """
@@ -25,18 +29,29 @@ import re
 from dataclasses import dataclass
 
 from apex_tui.api.models import ChatMessage, WebSearchResult
-from apex_tui.server.corpus import Document, load_corpus
+from apex_tui.server.corpus import Topic, topics
+from apex_tui.server.engines.long_answer import long_sections
 from apex_tui.server.engines.snippets import (
     code_block,
     comparison_table,
+    count_tokens,
     detect_language,
+    tokens,
     wants_code,
     wants_table,
 )
+from apex_tui.server.findings import FILLER, Findings, find, text_share
 from apex_tui.server.modes import CompletionMode
-from apex_tui.server.search import corpus_index, tokenize
+from apex_tui.server.search import tokenize
+from apex_tui.shorten import shorten
+
+__all__ = ["DEFAULT_BUDGET", "LABEL", "Draft", "OfflineWriter", "count_tokens", "tokens"]
 
 LABEL = "*Offline engine: a deterministic local writer in apex-tui's server, not a language model.*"
+CONNECT = (
+    "_Offline engine — to connect a real model: `apex-tui config set server.engine openai`, "
+    "then `server.upstream_url` and `server.upstream_model` (see the README)._"
+)
 LONG_WORDS = (
     "long",
     "detailed",
@@ -48,21 +63,11 @@ LONG_WORDS = (
     "essay",
 )
 DEFAULT_BUDGET = 1024
-_TOKEN = re.compile(r"\s*\S+")
+GREETINGS = frozenset(
+    ["hello", "hi", "hey", "hiya", "greetings", "thanks", "thank", "good", "morning", "evening"]
+)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
-
-
-def tokens(text: str) -> list[str]:
-    """Split text into tokens: each word with the whitespace before it; joins back losslessly."""
-    pieces = _TOKEN.findall(text)
-    tail = text[sum(len(p) for p in pieces) :]
-    if tail and pieces:
-        pieces[-1] += tail
-    return pieces
-
-
-def count_tokens(text: str) -> int:
-    return len(_TOKEN.findall(text))
+_MARKER = re.compile(r"^(?:[-*] |\d+\. |[AQ]: )")
 
 
 @dataclass(frozen=True)
@@ -73,69 +78,44 @@ class Draft:
     truncated: bool
 
 
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _title(prompt: str) -> str:
     words = prompt.strip().split()
     head = " ".join(words[:9]).rstrip("?.!,:;")
     return (head[:1].upper() + head[1:]) if head else "Your question"
 
 
-_FILLER = frozenset(
-    [
-        "write",
-        "give",
-        "tell",
-        "explain",
-        "show",
-        "please",
-        "long",
-        "detailed",
-        "essay",
-        "depth",
-        "comprehensive",
-        "thorough",
-        "extensive",
-        "answer",
-        "question",
-        "function",
-        "code",
-        "example",
-        "compare",
-        "comparison",
-        "difference",
-        "between",
-        "versus",
-        "using",
-        "use",
-        "make",
-        "create",
-        "need",
-        "want",
-        "know",
-        "help",
-        "could",
-        "would",
-        "should",
-        "some",
-    ]
-)
-
-
 def _keywords(prompt: str) -> list[str]:
     seen: list[str] = []
     for word in tokenize(prompt):
-        if len(word) > 2 and word not in seen and word not in _FILLER:
+        if len(word) > 2 and word not in seen and word not in FILLER:
             seen.append(word)
     return seen[:6]
+
+
+def _bold_list(words: list[str]) -> str:
+    marked = [f"**{w}**" for w in words]
+    return marked[0] if len(marked) == 1 else ", ".join(marked[:-1]) + " and " + marked[-1]
 
 
 def wants_long(prompt: str) -> bool:
     text = prompt.lower()
     return any(word in text for word in LONG_WORDS)
+
+
+def is_greeting(prompt: str) -> bool:
+    words = re.findall(r"[a-z]+", prompt.lower())
+    return bool(words) and all(w in GREETINGS or w in ("there", "you", "apex") for w in words)
+
+
+def text_sentences(text: str) -> list[str]:
+    """The statements of a passage: no questions, list or Q/A markers, or short fragments."""
+    result: list[str] = []
+    for line in text.split("\n"):
+        line = _MARKER.sub("", line.strip())
+        for sentence in _SENTENCE.split(line):
+            if sentence.endswith(".") and len(sentence.split()) > 4 and sentence not in result:
+                result.append(sentence)
+    return result
 
 
 class OfflineWriter:
@@ -156,26 +136,34 @@ class OfflineWriter:
             prompt = messages[-1].content
         history = messages[:-1] if messages and messages[-1].content == prompt else messages
         rng = random.Random(f"{self.seed}\x00{prompt}\x00{len(history)}")
-        hits = corpus_index().search(prompt, 4)
-        keywords = _keywords(prompt)
+        findings = find(prompt)
+        used: set[str] = set()
         parts = [LABEL, f"## {_title(prompt)}"]
         if mode.steps:
-            parts.append(self._steps(mode.steps, prompt, keywords, hits, sources, rng))
+            parts.append(self._steps(mode.steps, prompt, findings, sources, rng))
             parts.append("### Answer")
-        parts.append(self._intro(prompt, history, keywords, mode, rng))
-        parts.append(self._body(hits, sources, rng))
-        points = self._key_points(hits, keywords)
-        if points:
-            parts.append("### Key points\n" + "\n".join(f"- {p}" for p in points))
+        parts.append(self._intro(prompt, history, findings, mode))
+        if sources is not None:
+            parts.append(self._cited(sources, prompt, findings, used))
+        else:
+            parts.append(self._summary(prompt, findings, used, rng))
+        table = self._table(prompt, findings, used) if wants_table(prompt) else ""
+        if sources is None:
+            points = [f.text for f in findings.facts if f.text not in used][:5]
+            used.update(points)
+            if points:
+                parts.append("### Key points\n" + "\n".join(f"- {p}" for p in points))
         if wants_code(prompt):
             language = detect_language(prompt)
+            keywords = _keywords(prompt)
             parts.append(f"### Example in {language}\n{code_block(language, keywords, rng)}")
-        if wants_table(prompt):
-            parts.append("### Comparison\n" + self._table(prompt, hits))
+        if table:
+            parts.append(table)
         closing = self._closing(sources)
         if wants_long(prompt):
-            used = count_tokens("\n\n".join([*parts, closing]))
-            parts.extend(self._long_sections(prompt, keywords, budget - used, rng))
+            used_tokens = count_tokens("\n\n".join([*parts, closing]))
+            fitting = [f.topic for f in findings.fits]
+            parts.extend(long_sections(fitting, used, budget - used_tokens, rng))
         parts.append(closing)
         text = "\n\n".join(p for p in parts if p)
         pieces = tokens(text)
@@ -189,25 +177,36 @@ class OfflineWriter:
         self,
         kind: str,
         prompt: str,
-        keywords: list[str],
-        hits: list,
-        sources: list | None,
+        findings: Findings,
+        sources: list[WebSearchResult] | None,
         rng: random.Random,
     ) -> str:
-        found = len(sources) if sources is not None else len(hits)
-        where = "web results" if sources is not None else "offline corpus documents"
-        topics = ", ".join(f"**{k}**" for k in keywords[:3]) or "the wording of the question"
+        words = _keywords(prompt)[:3]
+        about = _bold_list(words) if words else "the wording of the question"
+        if sources is not None:
+            found = f"Read the {len(sources)} web result{'s' if len(sources) != 1 else ''}"
+            found += " and keep those about it."
+        elif findings.named:
+            found = f"Look it up in the offline corpus: it covers {_names(findings.named)}."
+        elif findings.facts:
+            found = "Look it up in the offline corpus: it mentions this only in passing."
+        else:
+            found = "Look it up in the offline corpus: nothing there fits."
+        shape = "Decide the shape of the answer: "
+        shape += "a code example, " if wants_code(prompt) else ""
+        shape += "a comparison table, " if wants_table(prompt) else ""
+        if sources is not None:
+            shape += "a short summary citing the sources that fit by number."
+        else:
+            shape += "a plain no." if findings.empty else "a short summary and the key points."
         steps = [
-            f"Read the question and pick out what it is about: {topics}.",
-            f"Look for material: {found} {where} match these terms.",
-            "Decide the shape of the answer: "
-            + ("a code example, " if wants_code(prompt) else "")
-            + ("a comparison table, " if wants_table(prompt) else "")
-            + "a short explanation and the key points.",
+            f"Pick out what the question is about: {about}.",
+            found,
+            shape,
             rng.choice(
                 (
-                    "Check that every claim comes from a retrieved passage.",
-                    "Keep only passages that mention the question's own terms.",
+                    "Keep every sentence to a fact the sources hold.",
+                    "Leave out whatever the sources do not say.",
                 )
             ),
         ]
@@ -223,11 +222,11 @@ class OfflineWriter:
         self,
         prompt: str,
         history: list[ChatMessage],
-        keywords: list[str],
+        findings: Findings,
         mode: CompletionMode,
-        rng: random.Random,
     ) -> str:
-        lines = [f"You asked: “{_clip(prompt, 240)}”."]
+        quoted = shorten(prompt, 240)
+        lines = [f"You asked: “{quoted}”" + ("" if quoted.endswith(("?", "!", ".")) else ".")]
         earlier = [m for m in history if m.role in ("user", "assistant") and m.content.strip()]
         if earlier:
             first_user = next((m.content for m in earlier if m.role == "user"), "")
@@ -235,61 +234,101 @@ class OfflineWriter:
             lines.append(
                 f"This continues a conversation of {len(earlier)} earlier message"
                 f"{'s' if len(earlier) != 1 else ''}"
-                + (f", which began with “{_clip(first_user, 80)}”" if first_user else "")
-                + f"; the last {last.role} message said “{_clip(last.content, 80)}”."
+                + (f", which began with “{shorten(first_user, 80)}”" if first_user else "")
+                + f"; the last {last.role} message said “{shorten(last.content, 80)}”."
             )
-        if keywords:
-            lines.append(
-                rng.choice(("The terms I focused on are", "The answer is built around"))
-                + " "
-                + ", ".join(f"**{k}**" for k in keywords[:4])
-                + "."
-            )
+        if findings.named:
+            covered = f"The offline corpus covers this under {_names(findings.named)}"
+            if findings.missing:
+                covered += f", but it has nothing on {_bold_list(findings.missing)}"
+            lines.append(covered + ".")
+        elif findings.facts:
+            under = _names(list(dict.fromkeys(f.topic for f in findings.facts)))
+            lines.append(f"The offline corpus mentions this only in passing, under {under}.")
         if mode.mixture:
             lines.append("(Mixture-of-agents was requested; offline there is only one writer.)")
         return " ".join(lines)
 
-    def _body(self, hits: list, sources: list[WebSearchResult] | None, rng: random.Random) -> str:
-        if sources is not None:
-            if not sources:
-                return "The search returned no results, so this answer cannot cite sources."
-            sentences = [
-                f"{_first_sentences(s.relevant, 2)} [{i}]" for i, s in enumerate(sources, 1)
-            ]
-            return " ".join(sentences)
-        if not hits:
+    def _summary(self, prompt: str, findings: Findings, used: set[str], rng: random.Random) -> str:
+        if is_greeting(prompt):
             return (
-                "The offline corpus has nothing on this topic, so this answer stays general: "
-                "break the question into parts, check each against a trusted source, and "
-                "ask again with more specific terms for a fuller offline answer."
+                "Hello. This is apex-tui's offline engine: it answers from a small built-in "
+                f"corpus on {_sample_of_topics(rng)}, and more. Ask about one of those."
             )
-        chosen = [" ".join(clean_sentences(h.document)[:2]) for h in hits[:2]]
-        opener = rng.choice(("From the offline corpus:", "Here is what the local corpus says."))
-        return f"{opener} " + " ".join(chosen)
+        if findings.empty:
+            subject = f"**{' '.join(findings.missing)}**" if findings.missing else "this"
+            return (
+                f"The offline corpus has nothing on {subject}, so there is nothing to summarise. "
+                f"It holds notes on {_sample_of_topics(rng)}, and more; ask about one of those, "
+                "or connect a real model for anything else."
+            )
+        named = findings.named[:2]
+        if not named:
+            facts = [f.text for f in findings.facts[:3]]
+            used.update(facts)
+            return " ".join(facts)
+        each = 3 if len(named) == 1 else 2
+        paragraphs = []
+        for topic in named:
+            facts = [f.text for f in findings.facts if f.topic == topic][:each]
+            used.update(facts)
+            lead = f"**{topic.name}.** " if len(named) > 1 else ""
+            paragraphs.append(lead + " ".join(facts))
+        return "\n\n".join(paragraphs)
 
     @staticmethod
-    def _key_points(hits: list, keywords: list[str]) -> list[str]:
-        points: list[str] = []
-        for hit in hits:
-            for clean in clean_sentences(hit.document):
-                if any(k in clean.lower() for k in keywords) and clean not in points:
-                    points.append(clean)
-                if len(points) >= 5:
-                    return points
-        return points
+    def _cited(
+        sources: list[WebSearchResult], prompt: str, findings: Findings, used: set[str]
+    ) -> str:
+        if not sources:
+            return "The search returned no results, so this answer cannot cite sources."
+        numbered = list(enumerate(sources, start=1))
+        fitting = [
+            (n, s)
+            for n, s in numbered
+            if not findings.terms or text_share(prompt, s.content or s.relevant) >= 0.5
+        ]
+        if not fitting:
+            refs = ", ".join(f"[{n}]" for n, _ in numbered)
+            subject = " ".join(findings.missing) or "the question"
+            return f"None of the sources ({refs}) is about **{subject}**; they are listed below."
+        cited: dict[str, list[int]] = {}
+        for number, source in fitting:
+            fresh = 0
+            sentences = text_sentences(source.relevant or source.content)
+            sentences.sort(key=lambda s: -text_share(prompt, s))  # the ones on the question first
+            for sentence in sentences:
+                if sentence in cited:
+                    cited[sentence].append(number)
+                elif fresh < 2:
+                    cited[sentence] = [number]
+                    fresh += 1
+        if not cited:
+            return "The sources hold no statement to cite."
+        used.update(cited)
+        return " ".join(f"{s} {''.join(f'[{n}]' for n in ns)}" for s, ns in cited.items())
 
     @staticmethod
-    def _table(prompt: str, hits: list) -> str:
-        docs = load_corpus()
+    def _table(prompt: str, findings: Findings, used: set[str]) -> str:
+        """Two subjects side by side, each with facts not yet in the answer."""
         split = re.split(r"\s+(?:vs\.?|versus|and|or)\s+", prompt.strip().rstrip("?."), maxsplit=1)
-        if len(split) == 2:
-            left, right = _title(split[0].split()[-1]), _title(split[1].split()[0])
-        else:
-            topics = list(dict.fromkeys(h.document.topic for h in hits))[:2]
-            left = topics[0] if topics else "Option A"
-            right = topics[1] if len(topics) > 1 else "Option B"
-        facts = [_facts_for(left, docs), _facts_for(right, docs)]
-        return comparison_table(left, right, facts[0], facts[1])
+        subjects: list[tuple[str, Topic | None]] = []
+        if len(split) == 2 and split[0].split() and split[1].split():
+            for word in (split[0].split()[-1], split[1].split()[0]):
+                found = find(word).named
+                subjects.append((_title(word), found[0] if found else None))
+        if not any(topic for _, topic in subjects):  # "pros and cons of Docker": not two sides
+            subjects = [(t.name, t) for t in findings.named[:2]]
+            subjects += [(_title(w), None) for w in findings.missing][: 2 - len(subjects)]
+        if len(subjects) < 2 or not any(topic for _, topic in subjects):
+            return ""  # the "nothing on …" above already says the corpus lacks both
+        columns: list[list[str]] = []
+        for _, topic in subjects:
+            facts = [f for f in topic.facts if f not in used][:4] if topic else []
+            used.update(facts)
+            columns.append(facts)
+        heads = [topic.name if topic else name for name, topic in subjects]
+        return "### Comparison\n" + comparison_table(heads[0], heads[1], columns[0], columns[1])
 
     @staticmethod
     def _closing(sources: list[WebSearchResult] | None) -> str:
@@ -299,75 +338,15 @@ class OfflineWriter:
                 "### Sources\n"
                 + "\n".join(f"{i}. <{s.url}>" for i, s in enumerate(sources, start=1))
             )
-        lines.append("_Written offline by apex-tui's local engine; facts come from its corpus._")
+        lines.append(CONNECT)
         return "\n\n".join(lines)
 
-    def _long_sections(
-        self, prompt: str, keywords: list[str], room: int, rng: random.Random
-    ) -> list[str]:
-        """Extra sections for long answers, most relevant documents first, until ``room`` ends."""
-        docs = list(load_corpus())
-        related = [h.document for h in corpus_index().search(prompt, 12)]
-        rest = [d for d in docs if d not in related]
-        rng.shuffle(rest)
-        sections: list[str] = []
-        for index, doc in enumerate(related + rest):
-            section = self._section(doc, index, keywords, rng)
-            cost = count_tokens(section)
-            if cost > room:
-                break
-            sections.append(section)
-            room -= cost
-        return sections
 
-    @staticmethod
-    def _section(doc: Document, index: int, keywords: list[str], rng: random.Random) -> str:
-        paragraphs = doc.paragraphs[1:]
-        prose = " ".join(" ".join(p.split()) for p in paragraphs[:2])
-        parts = [f"### {index + 1}. {doc.title}", prose]
-        shape = index % 4
-        sentences = clean_sentences(doc)
-        if shape == 1:
-            parts.append("\n".join(f"- {' '.join(s.split())}" for s in sentences[:4]))
-        elif shape == 2:
-            half = max(1, len(sentences) // 2)
-            parts.append(
-                comparison_table(
-                    "First view", "Second view", sentences[:half], sentences[half:] or sentences
-                )
-            )
-        elif shape == 3:
-            words = [w for w in tokenize(doc.title) if len(w) > 2][:3] or keywords[:3]
-            language = ("python", "rust", "go", "typescript", "bash", "sql")[index // 4 % 6]
-            parts.append(code_block(language, words, rng))
-        parts.append(f"Source: <{doc.url}>")
-        return "\n\n".join(parts)
+def _names(found: list[Topic]) -> str:
+    return _bold_list([t.name for t in found])
 
 
-def clean_sentences(doc: Document) -> list[str]:
-    """The factual sentences of a document: no title, questions, labels or step numbers."""
-    result: list[str] = []
-    for paragraph in doc.paragraphs[1:]:
-        for line in paragraph.split("\n"):
-            line = re.sub(r"^(A:|Step \d+\.|[^.:]{1,40}: )\s*", "", line.strip())
-            if line.startswith("Q:"):
-                continue
-            for sentence in _SENTENCE.split(line):
-                if sentence.endswith(".") and len(sentence.split()) > 4:
-                    result.append(sentence)
-    return result
-
-
-def _first_sentences(text: str, count: int) -> str:
-    sentences = [s for s in _SENTENCE.split(" ".join(text.split())) if s]
-    return " ".join(sentences[:count])
-
-
-def _facts_for(subject: str, docs: tuple[Document, ...]) -> list[str]:
-    hits = corpus_index().search(subject, 1)
-    if not hits:
-        return []
-    overview = next(
-        (d for d in docs if d.topic == hits[0].document.topic and d.kind == "overview"), None
-    )
-    return clean_sentences(overview or hits[0].document)[1:]
+def _sample_of_topics(rng: random.Random) -> str:
+    """A few of the corpus's topics by name (which ones depends on the seed)."""
+    names = [t.name for t in rng.sample(list(topics()), 5)]
+    return ", ".join(names)

@@ -14,8 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from apex_tui.services.chat_sync import ChatSettings
-from apex_tui.services.config import Defaults
-from apex_tui.ui.screens.settings import _range_problems
+from apex_tui.services.config import Defaults, describe_errors
 from apex_tui.ui.widgets.model_picker import ModelPicker
 
 FIELDS = [
@@ -85,17 +84,11 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
         for name, _ in FIELDS:
             raw = self.query_one(f"#cs-{name}", Input).value.strip()
             data[name] = None if raw == "" and name in NULLABLE else raw
-        labels = dict(FIELDS)
-        try:
+        try:  # the config's rules for these settings (services.config.Defaults)
             parsed = Defaults.model_validate(data)
         except ValidationError as exc:
-            return None, [
-                f"{labels.get(str(e['loc'][0]), str(e['loc'][0])).split(' (')[0]}: {e['msg']}."
-                for e in exc.errors()
-            ]
-        problems = _range_problems({"defaults": parsed.model_dump()})
-        if problems:
-            return None, problems
+            labels = {name: label.split(" (")[0] for name, label in FIELDS}
+            return None, [f"{p}." for p in describe_errors(Defaults, exc, labels)]
         return replace(self.settings, **{name: getattr(parsed, name) for name, _ in FIELDS}), []
 
     def action_save(self) -> None:

@@ -15,7 +15,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static
 
 from apex_tui.services.completion_types import COMPLETION_TYPES
-from apex_tui.services.config import Config, ConfigError, save_config
+from apex_tui.services.config import Config, ConfigError, describe_errors, save_config
 from apex_tui.ui.widgets.model_picker import ModelPicker
 
 ENGINES = ("offline", "openai")
@@ -59,28 +59,6 @@ def _get(config: Config, dotted: str) -> Any:
     for part in dotted.split("."):
         target = getattr(target, part)
     return target
-
-
-def _range_problems(data: dict[str, Any]) -> list[str]:
-    """Checks the model does not make (it accepts any float) but the API would refuse."""
-    problems = []
-    defaults = data.get("defaults", {})
-    temperature = defaults.get("temperature")
-    if isinstance(temperature, int | float) and not 0 <= temperature <= 2:
-        problems.append("Temperature: must be between 0 and 2.")
-    top_p = defaults.get("top_p")
-    if isinstance(top_p, int | float) and not 0 < top_p <= 1:
-        problems.append("top_p: must be above 0 and at most 1.")
-    tokens = defaults.get("max_new_tokens")
-    if isinstance(tokens, int) and tokens < 1:
-        problems.append("Max new tokens: must be at least 1.")
-    speed = data.get("server", {}).get("tokens_per_second")
-    if isinstance(speed, int | float) and speed < 0:
-        problems.append("Tokens per second: must be 0 (as fast as possible) or more.")
-    base_url = data.get("base_url")
-    if base_url and not str(base_url).startswith(("http://", "https://")):
-        problems.append("Base URL: must start with http:// or https://.")
-    return problems
 
 
 class SettingsScreen(ModalScreen[Config | None]):
@@ -191,17 +169,10 @@ class SettingsScreen(ModalScreen[Config | None]):
                 f"#{select_id}", Select
             ).value
         try:
-            config = Config.model_validate(data)
-        except ValidationError as exc:
-            labels = {dotted: label for _, dotted, label, _ in TEXT_FIELDS}
-            problems = []
-            for error in exc.errors():
-                dotted = ".".join(str(p) for p in error["loc"])
-                name = labels.get(dotted, dotted).split(" (")[0]
-                problems.append(f"{name}: {error['msg']}.")
-            return None, problems
-        problems = _range_problems(config.model_dump())
-        return (None, problems) if problems else (config, [])
+            return Config.model_validate(data), []
+        except ValidationError as exc:  # the config's own rules, as `config set` applies them
+            labels = {dotted: label.split(" (")[0] for _, dotted, label, _ in TEXT_FIELDS}
+            return None, [f"{p}." for p in describe_errors(Config, exc, labels)]
 
     def action_save(self) -> None:
         config, problems = self.collect()

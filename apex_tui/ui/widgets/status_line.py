@@ -6,7 +6,12 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from apex_tui.shorten import cell_width, shorten
 from apex_tui.ui.safe_text import make_inert
+
+SEPARATOR = "  ·  "
+MIN_ACTIVITY = 12
+"""Columns an activity needs to say anything ("streaming …"); with fewer it is left out."""
 
 
 class StatusLine(Static):
@@ -22,12 +27,24 @@ class StatusLine(Static):
     activity = reactive("")
 
     def render(self) -> Text:
+        """One line; when it does not fit, the activity and then the server's description end
+        at a whole word with "…" (an activity with no room for a word is left out)."""
+        width = self.content_size.width or 10_000
+        chats = f"{SEPARATOR}{self.chat_type} chats"
+        room = width - cell_width("apex-tui") - cell_width(chats)
+        server = shorten(make_inert(self.server), max(1, room - len(SEPARATOR)))
+        room -= len(SEPARATOR) + cell_width(server)
+        activity = make_inert(self.activity) if self.activity else ""
+        if activity and room - len(SEPARATOR) >= MIN_ACTIVITY:
+            activity = shorten(activity, room - len(SEPARATOR))
+        else:
+            activity = ""
         text = Text()
         text.append("apex-tui", style="bold")
-        text.append(f"  ·  {make_inert(self.server)}")
-        text.append(f"  ·  {self.chat_type} chats")
-        if self.activity:
-            text.append(f"  ·  {make_inert(self.activity)}", style="italic")
+        text.append(f"{SEPARATOR}{server}")
+        text.append(chats)
+        if activity:
+            text.append(f"{SEPARATOR}{activity}", style="italic")
         return text
 
     def streaming(self, model: str, chars: int, seconds: float) -> None:

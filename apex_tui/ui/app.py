@@ -10,11 +10,12 @@ import asyncio
 import contextlib
 import gc
 import signal
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import events
-from textual.app import App, InvalidThemeError
+from textual.app import App, InvalidThemeError, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.theme import Theme
@@ -41,6 +42,8 @@ from apex_tui.ui.widgets.prompt_bar import PromptInput
 from apex_tui.ui.widgets.sessions import ChatList, SessionsPane
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from apex_tui.services.attachment import Attachment
 
 FALLBACK_THEME = "apex-dark"
@@ -262,6 +265,13 @@ class ApexApp(App[int]):
             return
         self.config.theme = theme.name
         self.save_config()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own palette entries, without its "Maximize"/"Minimize" (a widget-level
+        zoom beside ours: "Maximise pane" is the one this app means)."""
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Maximize", "Minimize"):
+                yield command
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "use_found_model":

@@ -143,6 +143,16 @@ def app_commands(app: PaletteHost, main: MainScreen) -> list[Command]:
             main.action_toggle_sidebar,
         ),
         (
+            "Export chat",
+            "Save the open chat as Markdown or JSON (shows where first)",
+            main.action_export_chat,
+        ),
+        (
+            "Export research report",
+            "Save the selected research job's report as Markdown or JSON",
+            main.action_export_report,
+        ),
+        (
             "Clear attached sources",
             "Send the next prompt without the attached results",
             main.search_flow.clear_attached,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import ContentSwitcher, Markdown, OptionList, Static
+from textual.widgets import ContentSwitcher, Input, Markdown, OptionList, Static
 
 from apex_tui.api.client import ApexClient
 from apex_tui.server.embedded import EmbeddedServer, ServerOptions
@@ -146,10 +147,25 @@ async def test_copy_and_export_the_report(client: ApexClient, tmp_path: Path) ->
         app.query_one("#research-jobs", OptionList).focus()
         await pilot.press("c")
         assert app.clipboard == view.report
-        await pilot.press("e")
+        (tmp_path / "exports").mkdir()
+        await pilot.press("e")  # the dialog shows where the file goes before it is written
+        await pilot.pause()
         exported = tmp_path / "exports" / f"research-{view.job_id[:8]}.md"
+        assert app.screen.query_one("#export-path", Input).value == str(exported)
+        assert not exported.exists()
+        await pilot.press("enter")
+        await pilot.pause()
         text = exported.read_text(encoding="utf-8")
         assert QUESTION in text and view.job_id in text and view.report.strip() in text
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query("RadioButton").last().value = True  # JSON
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        data = json.loads(exported.with_suffix(".json").read_text(encoding="utf-8"))
+        assert data["job_id"] == view.job_id and data["report"] == view.report
+        assert data["question"] == QUESTION and data["log"] == view.text
 
 
 async def test_save_report_to_chat_stores_a_linked_completion(

@@ -11,7 +11,8 @@ the widgets' messages to them (``apex_tui.ui.controllers``):
 - ``SearchResearchController``: attached sources, a web-search answer's sources, research jobs
   and their reports;
 - ``TurnController``: send and stream, stop, regenerate, edit, delete and copy turns;
-- ``UnsavedAnswers``: answers the server did not save (reported, kept, restored at start).
+- ``UnsavedAnswers``: answers the server did not save (reported, kept, restored at start);
+- ``ChatExporter``: the open chat to a Markdown or JSON file (or a browser download).
 
 Opening a chat (new, another type, from the list) stays here: it touches every flow.
 """
@@ -33,6 +34,7 @@ from apex_tui.services.chat_sync import ChatSettings, ChatSync
 from apex_tui.services.config import Config
 from apex_tui.services.state import JobStore
 from apex_tui.ui.controllers.chat_list import ChatListController, SessionsPrefetch
+from apex_tui.ui.controllers.exports import ChatExporter
 from apex_tui.ui.controllers.open_chat import OpenChat
 from apex_tui.ui.controllers.prompt_drafts import DraftKeeper
 from apex_tui.ui.controllers.search_research import SearchResearchController
@@ -138,6 +140,7 @@ class MainScreen(Screen[None]):
             open_chat=self.open_chat_id,
         )
         self.unsaved = UnsavedAnswers(self, sync)
+        self.exporter = ChatExporter(self, self.chat, lambda key: self.sessions.session(key))
         self.turn_flow = TurnController(
             self, sync, self.chat, self.drafts, self.search_flow, self.chat_list, self.unsaved
         )
@@ -393,6 +396,20 @@ class MainScreen(Screen[None]):
 
     def action_toggle_sidebar(self) -> None:
         self.panes.toggle_sidebar()
+
+    def action_export_chat(self) -> None:
+        self.exporter.export()
+
+    def action_export_report(self) -> None:
+        """Export the research pane's selected job (the pane is shown to pick one if none is)."""
+
+        def export() -> None:
+            pane = self.research_pane
+            if pane.selected is None:
+                self.panes.show(pane, True)
+            pane.action_export()
+
+        self.panes.when_ready(export)
 
     def on_search_pane_attach_results(self, message: SearchPane.AttachResults) -> None:
         self.search_flow.attach(message.results)

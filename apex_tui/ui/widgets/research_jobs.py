@@ -16,6 +16,7 @@ from rich.text import Text
 from apex_tui.api.models import ParsedCompletion
 from apex_tui.services.research import TERMINAL_STATUSES
 from apex_tui.services.state import WatchedJob
+from apex_tui.services.text_safety import json_text
 from apex_tui.ui.safe_text import make_inert
 
 Clock = Callable[[], datetime]
@@ -156,3 +157,16 @@ class JobView:
             head.append(f"- Error: {self.error}")
         body = self.report or self.text
         return make_inert("\n".join(head) + "\n\n" + body.strip() + "\n")
+
+    def export_json(self) -> str:
+        """The job as JSON: question, status, times, error, the report and the whole log."""
+        data = {
+            "job_id": self.job_id,
+            "question": self.title,
+            "status": self.status,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "error": self.error,
+            "report": self.report,
+            "log": self.text,
+        }
+        return json_text(data) + "\n"

@@ -301,22 +301,29 @@ class ResearchPane(Vertical):
         copy_out(self.app, text, f"Research {what}")
 
     def action_export(self) -> None:
-        """Write the job (question, status, report or log) to a Markdown file."""
+        """Ask where (and as Markdown or JSON) to export the job's report (or its log)."""
+        from apex_tui.ui.export import default_export_dir, export_and_notify
+        from apex_tui.ui.screens.export import ExportChoice, ExportScreen
+
         view = self.selected
         if view is None:
+            self.app.notify("Pick a research job first.")
             return
-        folder = self.export_dir or Path.cwd()
-        path = folder / f"research-{view.job_id[:8]}.md"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(view.export_text(), encoding="utf-8")
-        except OSError as err:
-            self.app.notify(
-                f"Could not write {path}: {err.strerror or err}. Check the folder's permissions.",
-                severity="error",
-            )
-            return
-        self.app.notify(f"Exported to {path}")
+        title = " ".join(make_inert(view.title).split()) or view.job_id
+
+        def chosen(choice: ExportChoice | None) -> None:
+            if choice is not None:
+                text = view.export_json() if choice.fmt == "json" else view.export_text()
+                export_and_notify(self.app, text, choice.filename, choice.path)
+
+        what = "report" if view.report else "log"
+        dialog = ExportScreen(
+            f"Export the research {what} “{title}”",
+            f"research-{view.job_id[:8]}",
+            folder=self.export_dir or default_export_dir(),
+            browser=self.app.is_web,
+        )
+        self.app.push_screen(dialog, chosen)
 
     def action_save_to_chat(self) -> None:
         view = self.selected

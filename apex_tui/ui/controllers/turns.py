@@ -238,6 +238,8 @@ class TurnController:
                         elif isinstance(event, TurnFinished):
                             finished = True
                             self._turn_finished(event.turn, key)
+                            if event.turn.saved and chat.chat_id is not None:
+                                chat.answered(chat.chat_id, settings)
             if regenerate_of is not None and finished:
                 self.view.remove_turn(regenerate_of.completion_id)
                 chat.turns = [t for t in chat.turns if t is not regenerate_of]

@@ -4,7 +4,9 @@ a status line and the footer.
 The screen composes the widgets, owns one controller per flow and routes its key bindings and
 the widgets' messages to them (``apex_tui.ui.controllers``):
 
-- ``OpenChat``: which chat is open, its turns and each chat's settings (plain state);
+- ``OpenChat``: which chat is open, its turns and each chat's settings (plain state; what
+  outlives a run, the last chat and settings not sent yet, is ``services.chat_memory``'s);
+- ``ChatSettingsFlow``: the open chat's settings dialog and what the prompt bar says of them;
 - ``DraftKeeper``: the prompt bar's draft per chat;
 - ``ChatListController``: the chat list (load, search, rename, delete);
 - ``SidePanes``: mounting, placing, showing and focusing the search and research panes;
@@ -19,6 +21,7 @@ Opening a chat (new, another type, from the list) stays here: it touches every f
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,10 +33,12 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from apex_tui.api.errors import ApexError
+from apex_tui.services.chat_memory import ChatMemory
 from apex_tui.services.chat_sync import ChatSettings, ChatSync
-from apex_tui.services.config import Config
+from apex_tui.services.config import Config, state_dir
 from apex_tui.services.state import JobStore
 from apex_tui.ui.controllers.chat_list import ChatListController, SessionsPrefetch
+from apex_tui.ui.controllers.chat_settings_flow import ChatSettingsFlow
 from apex_tui.ui.controllers.exports import ChatExporter
 from apex_tui.ui.controllers.open_chat import OpenChat
 from apex_tui.ui.controllers.prompt_drafts import DraftKeeper
@@ -52,7 +57,6 @@ from apex_tui.ui.messages import (
     RenameRequested,
     SearchRequested,
 )
-from apex_tui.ui.screens.chat_settings import ChatSettingsScreen
 from apex_tui.ui.toasts import report
 from apex_tui.ui.welcome import update_welcome, welcome_text
 from apex_tui.ui.widgets.conversation import ConversationView
@@ -117,8 +121,14 @@ class MainScreen(Screen[None]):
         chat_type = config.defaults.chat_type if config.defaults.chat_type else "apex"
         sync.chat_type = chat_type
         job_store = JobStore(state_path / "research.json") if state_path else JobStore()
+        memory = ChatMemory((state_path or state_dir()) / "chats.json")
         # The flows, each handed what it needs of the others (late: they are built in turn).
-        self.chat = OpenChat(chat_type, lambda: self.config)
+        self.chat = OpenChat(
+            chat_type, lambda: self.config, memory, lambda: self.chat_settings.schedule_save()
+        )
+        self.chat_settings = ChatSettingsFlow(
+            self, self.chat, lambda: self.config, lambda key: self.sessions.session(key)
+        )
         self.drafts = DraftKeeper(self, drafts, self.chat)
         self.panes = SidePanes(self, sync.client, job_store, lambda: self.config)
         self.chat_list = ChatListController(
@@ -170,11 +180,20 @@ class MainScreen(Screen[None]):
         self.drafts.show()
         self.prompt_bar.input.focus()
         self.panes.layout()
+        last = self.chat.memory.last_chat(self.chat.chat_type)
+        if last is not None:  # the app starts on the chat the user was in
+            self.query_one("#welcome").display = False
+            self.open_chat_id(last, restoring=True)
+        self.chat_settings.show()
         self.load_sessions()
         self.unsaved.start()  # answers a server did not save last time go back now
         # The side panes are not in the first frame: they mount once the chat list is shown
         # (load_sessions), or after this delay if the list is slow, or when a key needs them.
         self.set_timer(SIDE_PANES_DELAY, self.panes.mount)
+
+    def on_unmount(self) -> None:
+        with contextlib.suppress(OSError):  # reported while running; nothing more to do now
+            self.chat.memory.save()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "maximise":
@@ -247,6 +266,7 @@ class MainScreen(Screen[None]):
         self.view.clear()
         update_welcome(self)
         self.drafts.show()
+        self.chat_settings.show()
         self.prompt_bar.input.focus()
 
     def action_toggle_chat_type(self) -> None:
@@ -259,7 +279,10 @@ class MainScreen(Screen[None]):
         self.status.chat_type = chat_type
         self.sessions.action_clear_filter()
         self.sessions.set_sessions([], chat_type)
+        last = self.chat.memory.last_chat(chat_type)  # that type's chat open last, if any
         self.action_new_chat()
+        if last is not None:
+            self.open_chat_id(last, restoring=True)
         self.load_sessions()
 
     def action_focus_filter(self) -> None:
@@ -270,35 +293,47 @@ class MainScreen(Screen[None]):
 
     @on(ChatChosen)
     def _open_chat(self, event: ChatChosen) -> None:
-        if event.chat_id == self.chat.chat_id or self.turn_flow.refuse_while_streaming(
-            "open another chat"
-        ):
+        if event.chat_id == self.chat.chat_id:
+            self.prompt_bar.input.focus()  # the next keystroke is a prompt for it
+            return
+        if self.turn_flow.refuse_while_streaming("open another chat"):
             return
         self.open_chat_id(event.chat_id)
 
-    def open_chat_id(self, chat_id: str) -> None:
-        """Show a chat (the open one is reloaded from the server)."""
+    def open_chat_id(self, chat_id: str, *, restoring: bool = False) -> None:
+        """Show a chat (the open one is reloaded from the server); the prompt takes the focus.
+        ``restoring``: the chat open last time, which may have been deleted meanwhile."""
         if chat_id != self.chat.chat_id:
             self.stash_draft()
             self.chat.open(chat_id)
             self.turn_flow.cancel_edit()
             self.view.clear()
             self.drafts.show()
-        self.load_chat(chat_id)
+            self.chat_settings.show()
+        self.prompt_bar.input.focus()
+        self.load_chat(chat_id, restoring)
 
     @work(exclusive=True, group="load-chat")
-    async def load_chat(self, chat_id: str) -> None:
+    async def load_chat(self, chat_id: str, restoring: bool = False) -> None:
         self.status.activity = "loading chat…"
         try:
             turns = await self.sync.load_turns(chat_id)
         except ApexError as exc:
             self.status.activity = ""
+            if chat_id != self.chat.chat_id:
+                return
+            if restoring and exc.code == "not_found":  # gone since: the welcome instead
+                self.action_new_chat()
+                return
+            update_welcome(self)
             report(self, "Could not open the chat", exc)
             return
         self.status.activity = ""
         if chat_id != self.chat.chat_id:  # the user moved on meanwhile
             return
         self.chat.turns = turns
+        self.chat.took_stored(chat_id, turns)
+        self.chat_settings.show()
         self.view.set_turns([turn_view(t) for t in turns])
         update_welcome(self)
         if turns:
@@ -325,19 +360,7 @@ class MainScreen(Screen[None]):
         self.action_chat_settings()
 
     def action_chat_settings(self) -> None:
-        chat_id = self.chat.chat_id
-        session = self.sessions.session(chat_id) if chat_id else None
-        title = f"“{session.title}”" if session else "the new chat"
-
-        def apply(settings: ChatSettings | None) -> None:
-            if settings is not None:
-                self.chat.set_settings_of(chat_id, settings)
-                self.notify("Chat settings applied to the next answers.")
-
-        server = self.config.server
-        listed = (server.upstream_url, server.upstream_key) if server.engine == "openai" else None
-        screen = ChatSettingsScreen(self.chat.settings, title, model_server=listed or (None, None))
-        self.app.push_screen(screen, apply)
+        self.chat_settings.edit()
 
     # --- drafts ------------------------------------------------------------------------------
 
@@ -348,9 +371,11 @@ class MainScreen(Screen[None]):
 
     def stash_draft(self) -> None:
         """Keep what the prompt bar holds now (the ``DraftChanged`` of its last keys may still
-        be queued: on quit or hang-up they would never arrive), and save it."""
+        be queued: on quit or hang-up they would never arrive), and save it, with what the
+        app remembers of its chats."""
         if self.turn_flow.editing is None:
             self.drafts.stash()
+        self.chat_settings.save()
 
     # --- turns -------------------------------------------------------------------------------
 

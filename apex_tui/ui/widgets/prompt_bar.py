@@ -96,6 +96,10 @@ class PromptBar(Horizontal):
         self.input.border_title = text
         self.input.set_class(bool(count), "-attached")
 
+    def show_settings(self, summary: str) -> None:
+        """Say under the prompt which of the chat's settings differ from the defaults."""
+        self.input.border_subtitle = f"⚙ {summary}" if summary else ""
+
     def load_draft(self, text: str) -> None:
         """Show a saved draft without reporting it as a fresh edit."""
         self._loading_draft = True

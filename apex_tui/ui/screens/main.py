@@ -148,6 +148,7 @@ class MainScreen(Screen[None]):
             is_streaming=lambda: self.turn_flow.streaming,
             reload_chats=self.load_sessions,
             open_chat=self.open_chat_id,
+            adopt_chat=self.adopt_chat,
         )
         self.unsaved = UnsavedAnswers(self, sync)
         self.exporter = ChatExporter(self, self.chat, lambda key: self.sessions.session(key))
@@ -313,6 +314,14 @@ class MainScreen(Screen[None]):
         self.prompt_bar.input.focus()
         self.load_chat(chat_id, restoring)
 
+    def adopt_chat(self, chat_id: str) -> None:
+        """A chat the server made for the new chat becomes the open one (its draft and settings
+        move to it, as on a first send)."""
+        if self.chat.chat_id is None:
+            self.drafts.move_new_chat_draft(chat_id)
+            self.chat.created(chat_id, self.chat.settings)
+        self.open_chat_id(chat_id)
+
     @work(exclusive=True, group="load-chat")
     async def load_chat(self, chat_id: str, restoring: bool = False) -> None:
         self.status.activity = "loading chat…"
@@ -439,9 +448,12 @@ class MainScreen(Screen[None]):
     def on_search_pane_attach_results(self, message: SearchPane.AttachResults) -> None:
         self.search_flow.attach(message.results)
 
+    def on_research_pane_job_started(self, message: ResearchPane.JobStarted) -> None:
+        self.search_flow.research_started(message.job)
+
     def on_research_pane_job_finished(self, message: ResearchPane.JobFinished) -> None:
         # The pane has toasted and rung; the job's linked chat changed on the server.
-        self.load_sessions()
+        self.search_flow.research_finished(message.job)
 
     def on_research_pane_save_report_to_chat(self, message: ResearchPane.SaveReportToChat) -> None:
         self.search_flow.save_report_asked(message.job)

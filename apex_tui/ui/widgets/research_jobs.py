@@ -71,6 +71,8 @@ class JobView:
     """The log has been fetched from the server (finished jobs are fetched when first opened)."""
     past: bool = False
     """Known only from a stored completion (GetCompletionsWithDeepResearcherEntry)."""
+    chat_id: str = ""
+    """The chat whose turn links the job (its report is written there), if any."""
 
     @property
     def done(self) -> bool:
@@ -84,6 +86,7 @@ class JobView:
             status=job.status or "pending",
             created_at=parse_when(job.submitted_at),
             updated_at=parse_when(job.updated_at),
+            chat_id=job.chat_id,
         )
 
     @classmethod
@@ -102,6 +105,7 @@ class JobView:
             or completion.created_at,
             report=completion.completion_text if status == "completed" else "",
             past=True,
+            chat_id=completion.chat_id,
         )
 
     def elapsed(self, now: datetime) -> float:

@@ -72,6 +72,13 @@ class ResearchPane(Vertical):
             super().__init__()
             self.job = job
 
+    class JobStarted(Message):
+        """A job submitted from this pane is on the server, with its linked chat if any."""
+
+        def __init__(self, job: JobView) -> None:
+            super().__init__()
+            self.job = job
+
     class JobFinished(Message):
         """A followed job reached a final status (the pane has already toasted and rung)."""
 
@@ -141,10 +148,19 @@ class ResearchPane(Vertical):
     # --- starting and following ----------------------------------------------------------
 
     def start_job(
-        self, prompt: str, history: list[ChatMessage] | None = None, *, link_chat: bool = True
+        self,
+        prompt: str,
+        history: list[ChatMessage] | None = None,
+        *,
+        link_chat: bool = True,
+        chat_id: str | None = None,
+        chat_type: str = "apex",
     ) -> None:
-        """Submit a research job for ``prompt`` (after ``history``) and follow it."""
-        self._follower.start(prompt, list(history or []), link_chat=link_chat)
+        """Submit a research job for ``prompt`` (after ``history``) and follow it, as a turn of
+        ``chat_id`` (the chat it was started from) or of a new chat of ``chat_type``."""
+        self._follower.start(
+            prompt, list(history or []), link_chat=link_chat, chat_id=chat_id, chat_type=chat_type
+        )
 
     def resume_watched(self) -> None:
         """Pick up the jobs a previous run was watching; unfinished ones are followed again."""
@@ -180,6 +196,9 @@ class ResearchPane(Vertical):
         self._refresh_row(view)
         if self.selected is view:
             self._show(view)
+
+    def job_started(self, view: JobView) -> None:
+        self.post_message(self.JobStarted(view))
 
     def job_finished(self, view: JobView) -> None:
         self.post_message(self.JobFinished(view))

@@ -61,7 +61,7 @@ class ExportScreen(ModalScreen[ExportChoice | None]):
     ) -> None:
         """``what``: the dialog's title ("Export chat “…”"); ``stem``: the file name without its
         extension; ``browser``: the file becomes a download (textual-serve), so only a name."""
-        super().__init__()
+        super().__init__(classes="form")
         self.what = what
         self.stem = stem
         self.folder = folder
@@ -78,7 +78,7 @@ class ExportScreen(ModalScreen[ExportChoice | None]):
                     yield RadioButton(FORMAT_LABELS.get(fmt, fmt), value=fmt == first, name=fmt)
             label = "File name (your browser saves it)" if self.browser else "Save to"
             yield Label(label, classes="field-label")
-            yield Input(self._default_target(first), id="export-path")
+            yield Input(self._default_target(first), id="export-path", select_on_focus=False)
             yield Static("", id="export-note", markup=False)
             with Horizontal():
                 yield Button("Cancel (Esc)", id="cancel")

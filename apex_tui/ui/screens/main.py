@@ -30,7 +30,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Input, Static, TextArea
 
 from apex_tui.api.errors import ApexError
 from apex_tui.services.chat_memory import ChatMemory
@@ -81,6 +81,8 @@ CHAT_BINDINGS = [
     Binding("ctrl+f", "focus_filter", "Filter chats", show=False, id="chat.filter"),
     Binding("ctrl+l", "focus_sessions", "Chat list", show=False, id="chat.focus_list"),
     Binding("ctrl+t", "chat_settings", "Chat settings", show=False, id="chat.settings"),
+    Binding("i", "focus_prompt", "Prompt", id="chat.focus_prompt"),
+    Binding("escape", "back", "Close pane / back to prompt", show=False, id="chat.back"),
 ]
 PANE_BINDINGS = [
     Binding("f3", "toggle_search", "Search", id="pane.search"),
@@ -197,6 +199,8 @@ class MainScreen(Screen[None]):
             self.chat.memory.save()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_prompt":  # shown where a letter is not typed into a box
+            return not isinstance(self.focused, Input | TextArea)
         if action == "maximise":
             return bool(self.panes.open_panes())
         if action in TURN_ACTIONS:
@@ -291,6 +295,19 @@ class MainScreen(Screen[None]):
 
     def action_focus_sessions(self) -> None:
         self.sessions.query_one("#chat-list").focus()
+
+    def action_focus_prompt(self) -> None:
+        self.prompt_bar.input.focus()
+
+    def action_back(self) -> None:
+        """Esc where nothing nearer takes it: close the pane the focus is in, else go back to
+        the prompt (what the next keystroke is most likely meant for)."""
+        focused = self.focused
+        for pane in self.panes.open_panes():
+            if focused is not None and pane in focused.ancestors_with_self:
+                self.panes.show(pane, False)
+                return
+        self.prompt_bar.input.focus()
 
     @on(ChatChosen)
     def _open_chat(self, event: ChatChosen) -> None:

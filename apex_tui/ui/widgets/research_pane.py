@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -63,6 +64,7 @@ class ResearchPane(Vertical):
         Binding("s", "save_to_chat", "Save to chat", id="research.save_to_chat"),
         Binding("x", "forget", "Forget job", id="research.forget", show=False),
         Binding("g", "refresh_past", "Reload past", id="research.refresh", show=False),
+        Binding("escape", "close", "Close", id="research.close", show=False),
     ]
 
     class SaveReportToChat(Message):
@@ -369,6 +371,10 @@ class ResearchPane(Vertical):
         self._refresh_list()
         self.app.notify(f"Forgot research job {view.job_id[:8]} (it stays on the server).")
         self._follower.load_past()
+
+    def action_close(self) -> None:
+        """Esc: the key goes on to the screen, which closes the pane (listed in F1 here)."""
+        raise SkipAction()
 
     def action_refresh_past(self) -> None:
         self._follower.load_past()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -367,8 +368,12 @@ class SearchPane(Vertical):
         self._history.focus()
 
     def action_close(self) -> None:
+        """Esc: back from the history or the reader to the results; from the results (or any
+        box) the key goes on, and the screen closes the pane."""
         if self.has_class("-history"):
             self.remove_class("-history")
         elif self.has_class("-reading"):
             self.remove_class("-reading")
+        else:
+            raise SkipAction()
         self._results.focus()

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -99,7 +100,7 @@ class SessionsPane(Vertical):
     }
     """
 
-    BINDINGS = [Binding("escape", "clear_filter", "Clear filter", show=False)]
+    BINDINGS = [Binding("escape", "escape", "Clear filter", show=False)]
 
     def __init__(
         self,
@@ -234,6 +235,13 @@ class SessionsPane(Vertical):
         self._renaming = None
         self.remove_class("-renaming")
         self._list.focus()
+
+    def action_escape(self) -> None:
+        """Esc: leave the rename, else clear the filter; with neither, the key goes on (the
+        screen's Esc takes the focus back to the prompt)."""
+        if self._renaming is None and not self._filter and self._search is None:
+            raise SkipAction()
+        self.action_clear_filter()
 
     def action_clear_filter(self) -> None:
         if self._renaming is not None:

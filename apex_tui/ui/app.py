@@ -35,7 +35,7 @@ from apex_tui.ui.screens.chat_settings import ChatSettingsScreen
 from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
 from apex_tui.ui.screens.help import HelpScreen, HelpSection
 from apex_tui.ui.screens.main import PANE_BINDINGS, TURN_BINDINGS, MainScreen
-from apex_tui.ui.screens.settings import SettingsScreen
+from apex_tui.ui.screens.settings import InUse, SettingsScreen
 from apex_tui.ui.themes import discover_themes, shipped_themes_dir
 from apex_tui.ui.widgets.conversation import ConversationView
 from apex_tui.ui.widgets.prompt_bar import PromptInput
@@ -338,10 +338,17 @@ class ApexApp(App[int]):
         if isinstance(self.screen, SettingsScreen):
             return
         themes = sorted(self.available_themes)
-        self.push_screen(
-            SettingsScreen(self.config.model_copy(deep=True), themes, path=self.config_file),
-            self._settings_saved,
+        connection = self.connection
+        in_use = InUse(
+            connection.description,
+            connection.client.base_url,
+            connection.origins,
+            local=connection.local is not None or connection.embedded is not None,
         )
+        screen = SettingsScreen(
+            self.config.model_copy(deep=True), themes, path=self.config_file, in_use=in_use
+        )
+        self.push_screen(screen, self._settings_saved)
 
     def _settings_saved(self, config: Config | None) -> None:
         if config is None:

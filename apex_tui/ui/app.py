@@ -23,6 +23,7 @@ from textual.theme import Theme
 from apex_tui.services.chat_sync import ChatSync
 from apex_tui.services.config import Config, ConfigError, config_path, save_config, state_dir
 from apex_tui.services.connection import Connection, current_local_plan
+from apex_tui.services.keymap import usable_keymap
 from apex_tui.services.local_server import LocalServerError, LocalServerProcess
 from apex_tui.services.recovery import RecoveryStore
 from apex_tui.services.user_server import UserServer
@@ -100,7 +101,7 @@ class ApexApp(App[int]):
 
     def on_mount(self) -> None:
         self._register_themes()
-        self.set_keymap(self.config.keymap)
+        keymap_note = self._apply_keymap()
         self._apply_theme(self.config.theme)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         # The chat list is asked for now, so the server answers while the main screen mounts.
@@ -122,10 +123,21 @@ class ApexApp(App[int]):
             self.run_worker(self._check_local_server(self.connection.embedded), group="server")
         if self.discovery.applies(self._first_run):
             self.discovery.start()
-        for problem in [*self.theme_errors, self.drafts.load_error]:
+        for problem in [*self.theme_errors, self.drafts.load_error, keymap_note]:
             if problem:
                 self.notify(problem, severity="warning", timeout=10)
         self._watch_hangup(True)
+
+    def _apply_keymap(self) -> str:
+        """Remap the keys of ``[keymap]``, but none it cannot use; returns what it left out
+        (a line for a toast), or ""."""
+        from apex_tui.services.keymap import keymap_problems
+
+        problems = keymap_problems(self.config.keymap)
+        self.set_keymap(usable_keymap(self.config.keymap))
+        if not problems:
+            return ""
+        return "Keymap entries not used: " + "; ".join(problems.values()) + "."
 
     def _watch_hangup(self, on: bool) -> None:
         """SIGHUP (the terminal window closed, the ssh session dropped) leaves the way Ctrl+Q
@@ -303,7 +315,8 @@ class ApexApp(App[int]):
         self.notify(result.toast, title=f"{what} copied")
 
     def help_sections(self) -> list[HelpSection]:
-        from apex_tui.ui.widgets.research_pane import ResearchPane  # not needed at start-up
+        from apex_tui.ui.screens.export import ExportScreen  # not needed at start-up
+        from apex_tui.ui.widgets.research_pane import ResearchPane
         from apex_tui.ui.widgets.search_pane import SearchPane
 
         palette = Binding(
@@ -326,13 +339,14 @@ class ApexApp(App[int]):
             ("Research pane (when focused)", ResearchPane.BINDINGS),
             ("Chat list", [*ChatList.BINDINGS, *SessionsPane.BINDINGS]),
             ("Settings screens", [*SettingsScreen.BINDINGS, *ChatSettingsScreen.BINDINGS]),
+            ("Export dialog", ExportScreen.BINDINGS),
             ("Confirm delete", ConfirmDeleteScreen.BINDINGS),
             ("Help", HelpScreen.BINDINGS),
         ]
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.help_sections(), self.config.keymap))
+            self.push_screen(HelpScreen(self.help_sections(), usable_keymap(self.config.keymap)))
 
     def action_settings(self) -> None:
         if isinstance(self.screen, SettingsScreen):
@@ -363,7 +377,9 @@ class ApexApp(App[int]):
         main = self.main_screen
         if main is not None:
             main.config = config
-        self.set_keymap(config.keymap)
+        keymap_note = self._apply_keymap()
+        if keymap_note:
+            self.notify(keymap_note, severity="warning", timeout=10)
         self._apply_theme(config.theme)
         note = " Server changes apply when apex-tui next starts." if server_changed else ""
         if local_changed:

@@ -36,6 +36,7 @@ from apex_tui.api.errors import ApexError
 from apex_tui.services.chat_memory import ChatMemory
 from apex_tui.services.chat_sync import ChatSettings, ChatSync
 from apex_tui.services.config import Config, state_dir
+from apex_tui.services.keymap import usable_keymap
 from apex_tui.services.state import JobStore
 from apex_tui.ui.controllers.chat_list import ChatListController, SessionsPrefetch
 from apex_tui.ui.controllers.chat_settings_flow import ChatSettingsFlow
@@ -75,25 +76,40 @@ SIDE_PANES_DELAY = 1.5
 SIDE_PANES_AFTER_LIST = 0.1
 """...or this long after the chat list was filled (a frame or more: the list shows first)."""
 
+# The ctrl- and F-keys work wherever the focus is (priority: a remapped key that a text box
+# also binds stays the app's; services.keymap keeps them off keys that type text).
 CHAT_BINDINGS = [
-    Binding("ctrl+n", "new_chat", "New chat", id="chat.new"),
-    Binding("ctrl+g", "toggle_chat_type", "apex/gravity", show=False, id="chat.toggle_type"),
-    Binding("ctrl+f", "focus_filter", "Filter chats", show=False, id="chat.filter"),
-    Binding("ctrl+l", "focus_sessions", "Chat list", show=False, id="chat.focus_list"),
-    Binding("ctrl+t", "chat_settings", "Chat settings", show=False, id="chat.settings"),
+    Binding("ctrl+n", "new_chat", "New chat", priority=True, id="chat.new"),
+    Binding(
+        "ctrl+g",
+        "toggle_chat_type",
+        "apex/gravity",
+        show=False,
+        priority=True,
+        id="chat.toggle_type",
+    ),
+    Binding("ctrl+f", "focus_filter", "Filter chats", show=False, priority=True, id="chat.filter"),
+    Binding(
+        "ctrl+l", "focus_sessions", "Chat list", show=False, priority=True, id="chat.focus_list"
+    ),
+    Binding(
+        "ctrl+t", "chat_settings", "Chat settings", show=False, priority=True, id="chat.settings"
+    ),
     Binding("i", "focus_prompt", "Prompt", id="chat.focus_prompt"),
     Binding("escape", "back", "Close pane / back to prompt", show=False, id="chat.back"),
 ]
 PANE_BINDINGS = [
-    Binding("f3", "toggle_search", "Search", id="pane.search"),
-    Binding("f5", "toggle_research", "Research", id="pane.research"),
-    Binding("f9", "maximise", "Maximise", id="pane.maximise"),
-    Binding("ctrl+o", "cycle_focus", "Next area", show=False, id="pane.next_area"),
-    Binding("ctrl+b", "toggle_sidebar", "Chat list on/off", show=False, id="pane.sidebar"),
+    Binding("f3", "toggle_search", "Search", priority=True, id="pane.search"),
+    Binding("f5", "toggle_research", "Research", priority=True, id="pane.research"),
+    Binding("f9", "maximise", "Maximise", priority=True, id="pane.maximise"),
+    Binding("ctrl+o", "cycle_focus", "Next area", show=False, priority=True, id="pane.next_area"),
+    Binding(
+        "ctrl+b", "toggle_sidebar", "Chat list on/off", show=False, priority=True, id="pane.sidebar"
+    ),
 ]
 TURN_BINDINGS = [
     Binding("escape", "stop", "Stop", priority=True, id="chat.stop"),
-    Binding("ctrl+r", "regenerate", "Regenerate", show=False, id="chat.regenerate"),
+    Binding("ctrl+r", "regenerate", "Regenerate", show=False, priority=True, id="chat.regenerate"),
     Binding("c", "copy_answer", "Copy answer", id="chat.copy_answer"),
     Binding("b", "copy_code", "Copy code", id="chat.copy_code"),
     Binding("e", "edit_turn", "Edit & resend", id="chat.edit"),
@@ -177,7 +193,7 @@ class MainScreen(Screen[None]):
         status.server = self.server_description
         status.chat_type = self.chat.chat_type
         self.query_one("#welcome", Static).update(
-            welcome_text(self.server_description, dict(self.config.keymap))
+            welcome_text(self.server_description, usable_keymap(self.config.keymap))
         )
         update_welcome(self)
         self.drafts.show()

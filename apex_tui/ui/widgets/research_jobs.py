@@ -17,6 +17,7 @@ from apex_tui.api.models import ParsedCompletion
 from apex_tui.services.research import TERMINAL_STATUSES
 from apex_tui.services.state import WatchedJob
 from apex_tui.services.text_safety import json_text
+from apex_tui.shorten import cell_width, shorten
 from apex_tui.ui.safe_text import make_inert
 
 Clock = Callable[[], datetime]
@@ -115,8 +116,9 @@ class JobView:
         end = self.updated_at if self.done and self.updated_at else now
         return (end - self.created_at).total_seconds()
 
-    def row(self, now: datetime) -> Text:
-        """The job's line in the list: status, start time, elapsed, steps, title."""
+    def row(self, now: datetime, width: int = 10_000) -> Text:
+        """The job's line in the list: status, start time, elapsed, steps, title; within
+        ``width`` columns (the title ends at a whole word, the notice goes first)."""
         mark, colour = STATUS_MARKS.get(self.status, ("?", "magenta"))
         row = Text(no_wrap=True, overflow="ellipsis")
         row.append(f"{mark} {self.status:<9}", style=colour)
@@ -127,10 +129,12 @@ class JobView:
             row.append(f" {format_elapsed(self.elapsed(now)):>7}")
         steps = f"{self.steps} steps" if self.loaded or self.steps else "  …"
         row.append(f" {steps:>9}  ", style="dim")
-        title = " ".join(make_inert(self.title).split()) or self.job_id
+        room = width - row.cell_len
+        title = shorten(make_inert(self.title), max(1, room)) or self.job_id
         row.append(title, style="bold" if not self.done else "")
-        if self.notice:
-            row.append(f"  ({make_inert(self.notice)})", style="italic yellow")
+        notice = f"  ({make_inert(self.notice)})" if self.notice else ""
+        if notice and row.cell_len + cell_width(notice) <= width:
+            row.append(notice, style="italic yellow")
         return row
 
     def summary(self) -> Text:

@@ -28,6 +28,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from apex_tui.api.models import ChatMessage
 from apex_tui.ui.safe_text import make_inert
+from apex_tui.ui.widgets.one_line import OneLine
 from apex_tui.ui.widgets.pane_copy import copy_out
 from apex_tui.ui.widgets.research_checklist import ResearchChecklist
 from apex_tui.ui.widgets.research_follow import JobFollower
@@ -50,7 +51,9 @@ class ResearchPane(Vertical):
     DEFAULT_CSS = """
     ResearchPane { height: 1fr; }
     ResearchPane > #research-heading { height: 1; padding: 0 1; text-style: bold; }
-    ResearchPane > #research-jobs { height: auto; max-height: 35%; min-height: 3; }
+    ResearchPane > #research-jobs {
+        height: auto; max-height: 35%; min-height: 3; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     ResearchPane > #research-summary { height: auto; max-height: 5; padding: 0 1; }
     ResearchPane > ContentSwitcher { height: 1fr; }
     ResearchPane #research-log { border-top: solid $primary; }
@@ -126,7 +129,7 @@ class ResearchPane(Vertical):
         return self._follower.past
 
     def compose(self) -> ComposeResult:
-        yield Static("Deep research", id="research-heading", markup=False)
+        yield OneLine("Deep research", id="research-heading")
         yield OptionList(id="research-jobs")
         yield Static(id="research-summary", markup=False)
         yield ResearchChecklist(id="research-plan")
@@ -215,11 +218,14 @@ class ResearchPane(Vertical):
         now = self.clock()
         jobs = self.query_one("#research-jobs", OptionList)
         keep = jobs.highlighted_option.id if jobs.highlighted_option else None
-        options: list[Option | None] = [Option(v.row(now), id=v.job_id) for v in self._ordered()]
+        width = self._row_width()
+        options: list[Option | None] = [
+            Option(v.row(now, width), id=v.job_id) for v in self._ordered()
+        ]
         if self.past:
             options.append(Option(Text("Past research", style="bold dim"), disabled=True))
             options.extend(
-                Option(v.row(now), id=PAST_PREFIX + v.job_id) for v in self.past.values()
+                Option(v.row(now, width), id=PAST_PREFIX + v.job_id) for v in self.past.values()
             )
         jobs.set_options(options)
         if keep is not None:
@@ -232,15 +238,26 @@ class ResearchPane(Vertical):
         heading = f"Deep research — {len(self.jobs)} job{'s' if len(self.jobs) != 1 else ''}"
         if running:
             heading += f", {running} running"
+        hint = ""
         if not self.jobs and not self.past:
-            heading += " (start one from the prompt bar in research mode)"
-        self.query_one("#research-heading", Static).update(heading)
+            hint = " (start one: deep-research mode beside the prompt)"
+        self.query_one("#research-heading", OneLine).say(heading, hint)
+
+    def _row_width(self) -> int:
+        """Columns a job's row has in the list (its prompt is cut to them, at a whole word)."""
+        jobs = self.query_one("#research-jobs", OptionList)
+        width = jobs.scrollable_content_region.width - 2  # the option's padding
+        return width if width > 20 else 10_000
+
+    def on_resize(self) -> None:
+        if self.is_mounted and self.display:
+            self._refresh_list()
 
     def _refresh_row(self, view: JobView) -> None:
         jobs = self.query_one("#research-jobs", OptionList)
         option_id = PAST_PREFIX + view.job_id if view.past else view.job_id
         try:
-            jobs.replace_option_prompt(option_id, view.row(self.clock()))
+            jobs.replace_option_prompt(option_id, view.row(self.clock(), self._row_width()))
         except OptionDoesNotExist:
             self._refresh_list()
             return

@@ -143,7 +143,7 @@ class TurnController:
                 history = chat.turns[:index]
                 replace_ids = [t.completion_id for t in chat.turns[index:]]
             self.editing = None
-            self.status.activity = ""
+            self.prompt_bar.show_editing("")
         self.drafts.clear_prompt()
         self.start_stream(
             text, history, settings, replace_ids=replace_ids, context=self.sources.take_attached()
@@ -347,14 +347,18 @@ class TurnController:
         self.prompt_bar.completion_type = turn.completion_type
         self.prompt_bar.input.focus()
         extra = f" and the {later} after it" if later else ""
-        self.status.activity = f"editing a prompt: Enter resends, replacing it{extra} · Esc cancels"
+        self.prompt_bar.show_editing(
+            f"Editing — Esc cancels, Enter resends (replacing it{extra})",
+            "Editing — Esc cancels, Enter resends",
+            "Editing — Esc cancels",
+        )
         self.screen.refresh_bindings()
 
     def cancel_edit(self) -> None:
         if self.editing is None:
             return
         self.editing = None
-        self.status.activity = ""
+        self.prompt_bar.show_editing("")
         self.drafts.show()
         self.screen.refresh_bindings()
 

@@ -18,9 +18,12 @@ from typing import TYPE_CHECKING
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Input
 
 from apex_tui.ui.widgets.key_hints import KeyHints
+from apex_tui.ui.widgets.one_line import OneLine
 from apex_tui.ui.widgets.prompt_bar import PLACEHOLDER, PromptBar
+from apex_tui.ui.widgets.sessions import FILTER_PLACEHOLDER, SHORT_FILTER_PLACEHOLDER
 
 if TYPE_CHECKING:
     from apex_tui.api.client import ApexClient
@@ -153,12 +156,28 @@ class SidePanes:
             return
         open_panes = self.open_panes()
         side.display = bool(open_panes)
+        side.set_class(len(open_panes) == 2, "-both")
         self.set_width_classes(width, bool(open_panes))
-        screen.query_one(KeyHints).compact = width < NARROW
-        self.prompt_bar.input.placeholder = SHORT_PLACEHOLDER if width < NARROW else PLACEHOLDER
+        narrow = width < NARROW
+        screen.query_one(KeyHints).compact = narrow
+        self.prompt_bar.input.placeholder = SHORT_PLACEHOLDER if narrow else PLACEHOLDER
+        chat_filter = screen.query_one("#chat-filter", Input)
+        chat_filter.placeholder = SHORT_FILTER_PLACEHOLDER if narrow else FILTER_PLACEHOLDER
         if not open_panes:
             screen.remove_class("-maximised")
+        self._say_way_back(open_panes)
         screen.refresh_bindings()
+
+    def _say_way_back(self, open_panes: list[Widget]) -> None:
+        """The line over a pane that covers the chat: how to get the chat back."""
+        names = " and ".join(
+            "web search" if p is self.search_pane else "research" for p in open_panes
+        )
+        if self.screen.has_class("-maximised"):
+            back = f"{names.capitalize()} · F9: the chat beside it again · Esc closes"
+        else:
+            back = f"{names.capitalize()} · Esc closes it: back to the chat"
+        self.screen.query_one("#side-back", OneLine).say(back)
 
     def set_width_classes(self, width: int, panes_open: bool) -> None:
         """The screen's layout classes for this width. Called once before the widgets mount
@@ -223,6 +242,7 @@ class SidePanes:
             screen.notify("Open the search (F3) or research (F5) pane first.")
             return
         screen.toggle_class("-maximised")
+        self._say_way_back(self.open_panes())
         if screen.has_class("-maximised") and not self._focus_in_side():
             pane = self.search_pane if self.search_pane.display else self.research_pane
             self.focus_inside(pane)

@@ -62,6 +62,7 @@ from apex_tui.ui.toasts import report
 from apex_tui.ui.welcome import update_welcome, welcome_text
 from apex_tui.ui.widgets.conversation import ConversationView
 from apex_tui.ui.widgets.key_hints import KeyHints
+from apex_tui.ui.widgets.one_line import OneLine
 from apex_tui.ui.widgets.prompt_bar import RESEARCH_MODE, PromptBar
 from apex_tui.ui.widgets.sessions import SessionsPane
 from apex_tui.ui.widgets.status_line import StatusLine
@@ -184,7 +185,8 @@ class MainScreen(Screen[None]):
                     with Vertical(id="chat-column"):
                         yield Static(id="welcome", markup=False)
                         yield ConversationView(id="conversation")
-                    yield Vertical(id="side")  # its panes mount after the first frame
+                    with Vertical(id="side"):  # its panes mount after the first frame
+                        yield OneLine(id="side-back")
                 yield PromptBar(self.config.defaults.completion_type, id="prompt-bar")
         yield KeyHints()
 
@@ -378,8 +380,9 @@ class MainScreen(Screen[None]):
         self.chat_settings.show()
         self.view.set_turns([turn_view(t) for t in turns])
         update_welcome(self)
-        if turns:
-            self.prompt_bar.completion_type = turns[-1].completion_type
+        asked = [t for t in turns if "deep-researcher" not in t.metadata]  # not a job's turn
+        if asked:
+            self.prompt_bar.completion_type = asked[-1].completion_type
 
     # --- the chat list's requests ------------------------------------------------------------
 

@@ -20,10 +20,14 @@ from textual.widgets import Input, Label
 from textual.widgets.option_list import Option
 
 from apex_tui.api.models import ChatSession
+from apex_tui.shorten import shorten
 from apex_tui.ui.messages import ChatChosen, DeleteRequested, RenameRequested, SearchRequested
 from apex_tui.ui.safe_text import make_inert
 from apex_tui.ui.widgets.row_list import RowList
 
+FILTER_PLACEHOLDER = "Filter · Enter searches text"
+SHORT_FILTER_PLACEHOLDER = "Filter · ⏎ text"
+"""For a narrow chat list (80 columns)."""
 GROUPS = ("Today", "Yesterday", "Last 7 days", "Older")
 GROUP_PREFIX = "group:"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -50,14 +54,16 @@ class ChatList(RowList):
         Binding("delete", "delete", "Delete", id="sessions.delete"),
     ]
 
-    def __init__(self, prompt: Callable[[str], Text], *, id: str | None = None) -> None:
+    def __init__(self, prompt: Callable[[str, int], Text], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._prompt = prompt
 
     def row_prompt(self, row_id: str) -> Text:
         if row_id.startswith(GROUP_PREFIX):
             return Text(row_id[len(GROUP_PREFIX) :], style="bold italic")
-        return self._prompt(row_id)
+        padding = self.get_component_styles("option-list--option").padding
+        room = self.scrollable_content_region.width - padding.left - padding.right
+        return self._prompt(row_id, room if room > 0 else 10_000)
 
     def row_disabled(self, row_id: str) -> bool:
         return row_id.startswith(GROUP_PREFIX)
@@ -125,7 +131,7 @@ class SessionsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("", id="sessions-title")
-        yield Input(placeholder="Filter titles · Enter searches text", id="chat-filter")
+        yield Input(placeholder=FILTER_PLACEHOLDER, id="chat-filter")
         yield Input(id="rename-input", placeholder="New title · Enter saves · Esc cancels")
         yield ChatList(self._prompt, id="chat-list")
 
@@ -308,10 +314,12 @@ class SessionsPane(Vertical):
         if self.is_mounted:
             self._list.invalidate(cid)
 
-    def _prompt(self, cid: str) -> Text:
-        """A chat's row (asked for only when the row is painted): mark, then the inert title."""
+    def _prompt(self, cid: str, width: int = 10_000) -> Text:
+        """A chat's row (asked for only when the row is painted): mark, then the inert title,
+        ending at a whole word within ``width`` columns."""
         session = self._sessions.get(cid)
         title = (make_inert(session.title) if session else "") or "(untitled)"
+        title = shorten(title, max(1, width - 2))
         prompt = Text(
             "● " if cid in self._marked else "  ",
             style="bold",

@@ -1,0 +1,121 @@
+"""Layout and text at 120×36 and 80×24 (issue 14, items 13-16): whole words or wrapped, never
+a word cut; the number boxes show their numbers; one rule over the research pane; an 80×24
+layout where a pane covering the chat says how to get back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from apex_pilot import SIZE, AppFactory, main_of, send, settle
+from textual.widgets import Input, OptionList
+
+from apex_tui.shorten import cell_width
+from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
+
+SMALL = (80, 24)
+LONG_TITLE = "Compare the consensus mechanisms of Bittensor and Ethereum in exhaustive detail"
+
+
+def screen_text(app: Any) -> str:
+    """What the terminal shows, as text (the SVG's text, unescaped)."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    return html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
+
+
+@pytest.mark.parametrize("size", [SIZE, SMALL])
+async def test_delete_dialog_and_edit_header_read_whole(
+    make_app: AppFactory, size: tuple[int, int]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        main = main_of(app)
+        await send(pilot, LONG_TITLE)
+        await settle(pilot)
+        await send(pilot, "and another")
+        await settle(pilot)
+        main.view.focus()
+        await pilot.press("[", "[", "d")  # the first turn
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDeleteScreen)
+        text = screen_text(app)
+        assert "This cannot be undone." in " ".join(text.split())
+        await pilot.press("n")
+        await pilot.press("[", "e")
+        await pilot.pause()
+        title = str(main.prompt_bar.input.border_title)
+        assert cell_width(title) <= main.prompt_bar.input.size.width - 4
+        # The whole note, or a shorter form that fits: never a word cut.
+        assert title in (
+            "Editing — Esc cancels, Enter resends (replacing it and the 1 after it)",
+            "Editing — Esc cancels, Enter resends",
+            "Editing — Esc cancels",
+        )
+        if size == SIZE:
+            assert "Enter resends" in title
+        await pilot.press("escape")
+        assert not main.prompt_bar.input.border_title
+
+
+@pytest.mark.parametrize("size", [SIZE, SMALL])
+async def test_search_boxes_show_their_numbers(make_app: AppFactory, size: tuple[int, int]) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        main = main_of(app)
+        await pilot.press("f3")
+        await pilot.pause()
+        pane = main.search_pane
+        for box_id in ("#search-miners", "#search-per-miner", "#search-seconds"):
+            box = pane.query_one(box_id, Input)
+            box.value = "120"
+            assert box.content_size.width >= len(box.value) + 1  # every digit and the cursor
+        assert pane.query_one("#search-query", Input).content_size.width >= 30
+
+
+async def test_one_rule_over_the_research_pane(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_of(app)
+        await pilot.press("f5")
+        await pilot.pause()
+        side, research = main.query_one("#side"), main.research_pane
+        assert side.styles.border_top[0] == "hkey"  # below the chat at 120 columns
+        assert research.styles.border_top[0] in ("", "none")
+        await pilot.press("f3")
+        await pilot.pause()
+        assert research.styles.border_top[0] == "hkey"  # between the two panes
+
+
+async def test_80_by_24_panes_cover_the_chat_and_say_how_back(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        main = main_of(app)
+        box = main.sessions.query_one("#chat-filter", Input)
+        assert cell_width(box.placeholder) < box.content_size.width
+        await send(pilot, "hello at 80 columns")
+        await settle(pilot)
+        await pilot.press("f3")
+        await pilot.pause()
+        assert not main.query_one("#chat-column").display and not main.sessions.display
+        back = main.query_one("#side-back")
+        assert back.display and "Esc closes it: back to the chat" in back.text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert main.query_one("#chat-column").display and main.sessions.display
+        await pilot.press("f5")
+        await pilot.pause()
+        pane = main.research_pane
+        await send(pilot, LONG_TITLE, mode="deep-research")
+        await settle(pilot)
+        jobs = pane.query_one("#research-jobs", OptionList)
+        [job] = pane.jobs.values()
+        row = jobs.get_option(job.job_id).prompt
+        assert cell_width(str(row)) <= jobs.scrollable_content_region.width - 2
+        assert str(row).endswith("…")  # the title ends at a whole word

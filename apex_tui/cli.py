@@ -138,7 +138,7 @@ def _add_chats(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser)
     q = cs.add_parser("list", parents=[parent], help="list chats, newest first")
     q.add_argument("--type", dest="chat_type", choices=("apex", "gravity"), default="")
     q.add_argument("--json", action="store_true")
-    q = cs.add_parser("show", parents=[parent], help="print a chat")
+    q = cs.add_parser("show", parents=[parent], help="print a chat (its chosen branch)")
     q.add_argument("chat_id", metavar="ID")
     q.add_argument("--markdown", action="store_true", help="as Markdown")
     q.add_argument("--json", action="store_true")
@@ -156,6 +156,11 @@ def _add_chats(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser)
     q.add_argument("chat_id", metavar="ID")
     q.add_argument("--format", choices=("md", "json"), default="md")
     q.add_argument("-o", "--output", metavar="FILE", help="file to write (default stdout)")
+    q.add_argument(
+        "--all-branches",
+        action="store_true",
+        help="every branch of the chat as a tree (default: the chosen branch)",
+    )
     _add_raw(q)
     cs.add_parser(
         "recover",

@@ -1,8 +1,10 @@
 """How the conversation's lines look under the app's current theme.
 
 The block renderer takes its colours from the theme (`Palette`), and each screen line is a turn
-line behind a gutter (a bar beside the selected turn), cropped to the view and in the view's base
-style. Frames repeat lines, so screen lines are memoised by the turn line they show.
+line behind a gutter (a bar beside the selected turn), cropped to the view, in the view's base
+style and carrying the offsets Textual's mouse selection reads. Frames repeat lines, so screen
+lines are memoised by the turn line they show and where; a line under a text selection is
+painted with its span marked, apart from the memo (only visible lines are ever painted).
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from textual.strip import Strip
 
 from apex_tui.ui.render.markdown_lines import BlockRenderer
 from apex_tui.ui.render.palette import Palette
+from apex_tui.ui.render.selection import highlight, span_cells, with_offsets
 
 if TYPE_CHECKING:
     from rich.style import Style
+    from textual.selection import Selection
     from textual.widget import Widget
 
 __all__ = ["GUTTER", "LinePainter"]
@@ -33,7 +37,7 @@ class LinePainter:
         self._owner = owner
         self._renderer: BlockRenderer | None = None
         self._base_style: Style | None = None
-        self._composed: OrderedDict[tuple[int, bool], tuple[Strip, Strip]] = OrderedDict()
+        self._composed: OrderedDict[tuple[int, bool, int], tuple[Strip, Strip]] = OrderedDict()
 
     def renderer(self) -> BlockRenderer:
         """The Markdown block renderer in the current theme's colours (made on first use)."""
@@ -43,25 +47,36 @@ class LinePainter:
             self._renderer = BlockRenderer(Palette.from_variables(variables, dark=theme.dark))
         return self._renderer
 
-    def line(self, body: Strip, selected: bool) -> Strip:
-        """Gutter + body + margin in the widget's base style; memoised, as frames repeat lines."""
-        entry = self._composed.get((id(body), selected))
-        if entry is not None and entry[0] is body:
-            return entry[1]
+    def line(
+        self, body: Strip, selected: bool, code: int, selection: Selection | None = None
+    ) -> Strip:
+        """Gutter + body + margin in the widget's base style, with selection offsets (``code``:
+        the line's y for them) and the part of ``selection`` on this line drawn in the screen's
+        selection style. Memoised unless a selected span is drawn."""
+        key = (id(body), selected, code)
+        span = selection.get_span(code) if selection is not None else None
+        if span is None:
+            entry = self._composed.get(key)
+            if entry is not None and entry[0] is body:
+                return entry[1]
         owner = self._owner
         if self._base_style is None:
             self._base_style = owner.rich_style
+        shown = body
+        if span is not None:
+            style = owner.screen.get_component_rich_style("screen--selection")
+            shown = highlight(body, *span_cells(body.text, *span), style)
+        bar = self.renderer().palette.gutter_selected
         gutter = Strip(
-            [Segment("▌ ", self.renderer().palette.gutter_selected)]
-            if selected
-            else [Segment(" " * GUTTER)],
+            [Segment("▌", bar), Segment(" ", bar)] if selected else [Segment(" "), Segment(" ")],
             GUTTER,
         )
-        strip = Strip.join([gutter, body]).crop_extend(0, owner.size.width, None)
-        strip = strip.apply_style(self._base_style)
-        self._composed[(id(body), selected)] = (body, strip)
-        if len(self._composed) > 4 * owner.size.height + 64:
-            self._composed.popitem(last=False)
+        strip = Strip.join([gutter, shown]).crop_extend(0, owner.size.width, None)
+        strip = with_offsets(strip.apply_style(self._base_style), code, x=-GUTTER)
+        if span is None:
+            self._composed[key] = (body, strip)
+            if len(self._composed) > 4 * owner.size.height + 64:
+                self._composed.popitem(last=False)
         return strip
 
     def forget_lines(self) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from apex_pilot import SIZE, AppFactory, main_of, send, settle
 from textual.widgets import Markdown, Static
 
+from apex_tui.ui.screens.help import current_keys
 from apex_tui.ui.widgets.conversation import ConversationView
 from apex_tui.ui.widgets.conversation_paint import GUTTER
 from apex_tui.ui.widgets.key_hints import KeyHints
@@ -80,6 +81,9 @@ async def test_a_drag_across_two_turns_copies_the_text_shown_and_the_markdown(
         await pilot.press("ctrl+c")
         assert app.clipboard == shown
         assert any("Selection copied" in n.title for n in app._notifications)
+        keys = current_keys(app.help_sections(), {})  # F1 lists them
+        assert (keys["selection.copy"], keys["selection.copy_markdown"]) == ("y", "Y")
+        assert keys["chat.previous_branch"] == "< / alt+left"
 
 
 async def test_double_click_selects_a_word_and_triple_click_a_block(

@@ -68,8 +68,9 @@ async def test_a_drag_across_two_turns_copies_the_text_shown_and_the_markdown(
         # the selected span is drawn on the visible lines (the screen's selection style)
         painted = view.render_line(row_of(view, second.key, end))
         style = app.screen.get_component_rich_style("screen--selection")
-        marked = "".join(s.text for s in painted if s.style and s.style.bgcolor == style.bgcolor)
-        assert marked.strip() == "Second"
+        marked = [s for s in painted if s.style and s.style.bgcolor == style.bgcolor]
+        assert "".join(s.text for s in marked).strip() == "Second"
+        assert all(s.style.color != style.bgcolor for s in marked if s.text.strip())  # legible
         await pilot.press("y")
         assert app.clipboard == shown
         await pilot.press("Y")
@@ -110,6 +111,12 @@ async def test_double_click_selects_a_word_and_triple_click_a_block(
         assert app.screen.get_selected_text() == " • item one\n • item two"
         await pilot.press("Y")
         assert app.clipboard == "- item one\n- item two"
+        await pilot.press("escape")  # Esc clears a selection (when nothing streams)
+        assert not app.screen.selections
+        await pilot.triple_click(
+            ConversationView, offset=(GUTTER + 4, row_of(view, first.key, item))
+        )
+        await pilot.pause()
         assert ("y", "Copy selection") in hints(app)
         # a plain click elsewhere clears the selection, and the copy keys leave the footer
         await pilot.click(ConversationView, offset=(GUTTER, row_of(view, first.key, 0)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -19,9 +20,13 @@ from textual.geometry import Offset
 from textual.selection import Selection
 from textual.strip import Strip
 
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
 __all__ = [
     "highlight",
     "paragraph_selection",
+    "selection_style",
     "span_cells",
     "with_offsets",
     "word_selection",
@@ -48,12 +53,25 @@ def with_offsets(strip: Strip, y: int, *, x: int = 0) -> Strip:
 
 
 def span_cells(text: str, start: int, end: int) -> tuple[int, int]:
-    """Character span ``start:end`` of ``text`` (``end`` -1: to the end) as cell columns."""
-    if end < 0 or end > len(text):
-        end = len(text)
+    """Character span ``start:end`` of ``text`` as cell columns; ``end`` -1 (the line's rest)
+    stops at its last character, not at the padding to the view's width."""
+    if end < 0:
+        end = len(text.rstrip())
+    end = min(end, len(text))
     start = min(max(0, start), end)
     first = cell_len(text[:start])
     return first, first + cell_len(text[start:end])
+
+
+def selection_style(widget: Widget) -> Style:
+    """The screen's selection colours as a Rich style for ``widget``'s lines. The theme's
+    selection foreground is usually transparent ("keep the text's colour"), which a Rich style
+    cannot say: blended, it would paint the text in the background colour. So the text keeps
+    its colour unless the theme gives the selection an opaque one."""
+    screen = widget.screen
+    rich = screen.get_component_rich_style("screen--selection")
+    opaque = screen.get_component_styles("screen--selection").color.a > 0
+    return Style(bgcolor=rich.bgcolor, color=rich.color if opaque else None)
 
 
 def highlight(strip: Strip, first: int, last: int, style: Style) -> Strip:

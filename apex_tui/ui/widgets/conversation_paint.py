@@ -17,7 +17,7 @@ from textual.strip import Strip
 
 from apex_tui.ui.render.markdown_lines import BlockRenderer
 from apex_tui.ui.render.palette import Palette
-from apex_tui.ui.render.selection import highlight, span_cells, with_offsets
+from apex_tui.ui.render.selection import highlight, selection_style, span_cells, with_offsets
 
 if TYPE_CHECKING:
     from rich.style import Style
@@ -64,7 +64,7 @@ class LinePainter:
             self._base_style = owner.rich_style
         shown = body
         if span is not None:
-            style = owner.screen.get_component_rich_style("screen--selection")
+            style = selection_style(owner)
             shown = highlight(body, *span_cells(body.text, *span), style)
         bar = self.renderer().palette.gutter_selected
         gutter = Strip(

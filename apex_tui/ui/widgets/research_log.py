@@ -21,7 +21,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widgets import RichLog
 
-from apex_tui.ui.render.selection import highlight, span_cells, with_offsets
+from apex_tui.ui.render.selection import highlight, selection_style, span_cells, with_offsets
 from apex_tui.ui.safe_text import make_inert
 from apex_tui.ui.selection_copy import drop_selection
 
@@ -79,7 +79,7 @@ class ResearchLog(RichLog):
         selection = self.text_selection
         span = selection.get_span(index) if selection is not None else None
         if span is not None and index < len(self.lines):
-            style = self.screen.get_component_rich_style("screen--selection")
+            style = selection_style(self)
             first, last = span_cells(self.lines[index].text, *span)
             line = highlight(line, first - scroll_x, last - scroll_x, style)
         return with_offsets(line.apply_style(self.rich_style), index, x=scroll_x)

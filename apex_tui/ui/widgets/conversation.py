@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.selection import Selection
@@ -110,6 +110,7 @@ class ConversationView(ScrollView, can_focus=True):
             self._index, self._lines_for, self._ensure_renderer, lambda: self._width
         )
         self._width = 0
+        self._painting = False
         self._adjusting = False
         self._sync_scheduled = False
         self.following = True
@@ -294,7 +295,19 @@ class ConversationView(ScrollView, can_focus=True):
             lines = self._lines_for(index)
         body = lines[offset] if offset < len(lines) else Strip.blank(self._width)
         selected = self._index.turns[index].key == self.selected_key
-        return self._painter.line(body, selected, line_code(index, offset), self.text_selection)
+        code = line_code(index, offset)
+        line = self._painter.line(body, selected, code, self.text_selection)
+        return line if self._painting else self._painter.pointer_line(line, code)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """A frame's lines. Lines asked for one by one (``render_line``) outside a frame are
+        Textual finding the text under the pointer: only those carry selection offsets, so
+        frames never pay for them."""
+        self._painting = True
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._painting = False
 
     def _lines_for(self, index: int) -> list[Strip]:
         lines, delta = self._index.lines(index, self._width)

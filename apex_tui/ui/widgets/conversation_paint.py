@@ -1,10 +1,11 @@
 """How the conversation's lines look under the app's current theme.
 
 The block renderer takes its colours from the theme (`Palette`), and each screen line is a turn
-line behind a gutter (a bar beside the selected turn), cropped to the view, in the view's base
-style and carrying the offsets Textual's mouse selection reads. Frames repeat lines, so screen
-lines are memoised by the turn line they show and where; a line under a text selection is
-painted with its span marked, apart from the memo (only visible lines are ever painted).
+line behind a gutter (a bar beside the selected turn), cropped to the view and in the view's base
+style. Frames repeat lines, so screen lines are memoised by the turn line they show; a line
+under a text selection is painted with its span marked, apart from the memo (only visible
+lines are ever painted). The offsets Textual's mouse selection reads are put on a line only
+when Textual asks where the pointer is (``pointer_line``), never on the lines of a frame.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class LinePainter:
         self._owner = owner
         self._renderer: BlockRenderer | None = None
         self._base_style: Style | None = None
-        self._composed: OrderedDict[tuple[int, bool, int], tuple[Strip, Strip]] = OrderedDict()
+        self._composed: OrderedDict[tuple[int, bool], tuple[Strip, Strip]] = OrderedDict()
 
     def renderer(self) -> BlockRenderer:
         """The Markdown block renderer in the current theme's colours (made on first use)."""
@@ -47,16 +48,13 @@ class LinePainter:
             self._renderer = BlockRenderer(Palette.from_variables(variables, dark=theme.dark))
         return self._renderer
 
-    def line(
-        self, body: Strip, selected: bool, code: int, selection: Selection | None = None
-    ) -> Strip:
-        """Gutter + body + margin in the widget's base style, with selection offsets (``code``:
-        the line's y for them) and the part of ``selection`` on this line drawn in the screen's
-        selection style. Memoised unless a selected span is drawn."""
-        key = (id(body), selected, code)
+    def line(self, body: Strip, selected: bool, code: int, selection: Selection | None) -> Strip:
+        """Gutter + body + margin in the widget's base style, the part of ``selection`` on this
+        line (``code``: its y in selections) drawn in the selection style. Memoised unless a
+        selected span is drawn."""
         span = selection.get_span(code) if selection is not None else None
         if span is None:
-            entry = self._composed.get(key)
+            entry = self._composed.get((id(body), selected))
             if entry is not None and entry[0] is body:
                 return entry[1]
         owner = self._owner
@@ -64,20 +62,25 @@ class LinePainter:
             self._base_style = owner.rich_style
         shown = body
         if span is not None:
-            style = selection_style(owner)
-            shown = highlight(body, *span_cells(body.text, *span), style)
+            shown = highlight(body, *span_cells(body.text, *span), selection_style(owner))
         bar = self.renderer().palette.gutter_selected
         gutter = Strip(
             [Segment("▌", bar), Segment(" ", bar)] if selected else [Segment(" "), Segment(" ")],
             GUTTER,
         )
         strip = Strip.join([gutter, shown]).crop_extend(0, owner.size.width, None)
-        strip = with_offsets(strip.apply_style(self._base_style), code, x=-GUTTER)
+        strip = strip.apply_style(self._base_style)
         if span is None:
-            self._composed[key] = (body, strip)
+            self._composed[(id(body), selected)] = (body, strip)
             if len(self._composed) > 4 * owner.size.height + 64:
                 self._composed.popitem(last=False)
         return strip
+
+    @staticmethod
+    def pointer_line(line: Strip, code: int) -> Strip:
+        """A painted line with the offsets Textual reads to find the text under the pointer
+        (the gutter's cells point at the line's start)."""
+        return with_offsets(line, code, x=-GUTTER)
 
     def forget_lines(self) -> None:
         """The view's size changed: screen lines are cropped anew."""

@@ -4,10 +4,11 @@ A ``RichLog`` (Line API) keeps only rendered lines, so a long job stays cheap to
 step is drawn once when it arrives, and the whole log is redrawn only on a resize or when another
 job is selected. The view follows the newest step unless the user has scrolled up to read.
 
-Its text can be selected with the mouse (``RichLog`` alone cannot): each painted line carries
-the offsets Textual's selection reads (y: the line's index), the selected span is drawn as the
-line is painted, and each written piece of Markdown remembers the line it starts at, so a
-selection can be copied as the text shown or as the Markdown of the steps it covers.
+Its text can be selected with the mouse (``RichLog`` alone cannot): a line Textual looks up
+under the pointer carries the offsets its selection reads (y: the line's index), the selected
+span is drawn as the line is painted, and each written piece of Markdown remembers the line it
+starts at, so a selection can be copied as the text shown or as the Markdown of the steps it
+covers.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Self
 
 from rich.markdown import Markdown as RichMarkdown
 from textual.events import Resize
+from textual.geometry import Region
 from textual.selection import Selection
 from textual.strip import Strip
 from textual.widgets import RichLog
@@ -46,6 +48,7 @@ class ResearchLog(RichLog):
         self._last_width = 0
         self._pieces: list[tuple[int, str]] = []
         """(first line, Markdown) of each piece written, in order."""
+        self._painting = False
 
     def write(
         self,
@@ -82,7 +85,17 @@ class ResearchLog(RichLog):
             style = selection_style(self)
             first, last = span_cells(self.lines[index].text, *span)
             line = highlight(line, first - scroll_x, last - scroll_x, style)
-        return with_offsets(line.apply_style(self.rich_style), index, x=scroll_x)
+        line = line.apply_style(self.rich_style)
+        return line if self._painting else with_offsets(line, index, x=scroll_x)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """A frame's lines: without the selection offsets, which only Textual's look-up of
+        the text under the pointer (``render_line`` outside a frame) needs."""
+        self._painting = True
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._painting = False
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         text = "\n".join(line.text.rstrip() for line in self.lines)

@@ -89,6 +89,8 @@ class BranchTree(Generic[T]):
     def _read(self, turns: Iterable[T]) -> None:
         self._order, self._by_id, self._parent = [], {}, {}
         self._children = {None: []}
+        self._path: list[T] | None = None
+        """The chosen branch, kept until the tree changes (the app asks for it often)."""
         for turn in turns:
             self._place(turn, self._read_parent(turn))
 
@@ -107,6 +109,7 @@ class BranchTree(Generic[T]):
         if key in self._by_id:
             raise ValueError(f"completion {key!r} is in the tree already")
         self._order.append(turn)
+        self._path = None
         self._by_id[key] = turn
         self._parent[key] = parent_id
         self._children.setdefault(parent_id, []).append(key)
@@ -123,6 +126,7 @@ class BranchTree(Generic[T]):
         turn.metadata[PARENT_KEY] = parent_id or ""
         if forks and _rank(turn.metadata) <= others:
             turn.metadata[RANK_KEY] = others + 1
+        self._path = None
 
     def remove(self, ids: Iterable[str]) -> None:
         """Drop these turns. The rest is read again as a reload would read it (so a turn
@@ -167,7 +171,8 @@ class BranchTree(Generic[T]):
 
     @property
     def has_branches(self) -> bool:
-        return any(len(keys) > 1 for keys in self._children.values())
+        """Some turn has a sibling: the chosen branch is not every turn."""
+        return len(self._chosen()) < len(self._order)
 
     def _max_rank(self, parent_id: str | None) -> int:
         keys = self._children.get(parent_id, [])
@@ -183,12 +188,17 @@ class BranchTree(Generic[T]):
 
     def path(self) -> list[T]:
         """The chosen branch from the first turn to its last: what is shown and sent."""
-        turns: list[T] = []
-        turn = self.chosen_child(None)
-        while turn is not None:
-            turns.append(turn)
-            turn = self.chosen_child(turn.completion_id)
-        return turns
+        return list(self._chosen())
+
+    def _chosen(self) -> list[T]:
+        if self._path is None:
+            turns: list[T] = []
+            turn = self.chosen_child(None)
+            while turn is not None:
+                turns.append(turn)
+                turn = self.chosen_child(turn.completion_id)
+            self._path = turns
+        return self._path
 
     def path_to(self, completion_id: str | None) -> list[T]:
         """The turns from the first one down to ``completion_id`` (inclusive): the history
@@ -236,5 +246,6 @@ class BranchTree(Generic[T]):
         chosen = self.chosen_child(parent)
         if chosen is not None and chosen.completion_id != completion_id:
             turn.metadata[RANK_KEY] = self._max_rank(parent) + 1
+            self._path = None
         turn.metadata[PARENT_KEY] = parent or ""
         return turn

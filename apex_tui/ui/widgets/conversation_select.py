@@ -2,8 +2,9 @@
 
 The screen tracks the drag (Textual's own machinery); the line it looks up under the pointer
 carries offsets (``render.selection.with_offsets``) whose ``y`` is ``turn position * LINE_SPAN +
-line in the turn`` rather than a row of the whole conversation: turns above may be rendered while the user
-drags, changing their heights, and a selection must stay on the text it was made on. This
+line in the turn`` rather than a row of the whole conversation: turns above may be rendered
+while the user drags, changing their heights, and a selection must stay on the text it was
+made on. This
 helper turns a ``Selection`` back into the text shown (what Ctrl+C and ``y`` copy) or into the
 Markdown source of the blocks it covers (``Y``), and makes the word and block selections of a
 double and a triple click. Drawing the span is the painter's (visible lines only).

@@ -111,6 +111,7 @@ class ConversationView(ScrollView, can_focus=True):
         )
         self._width = 0
         self._painting = False
+        self._frame_selection: Selection | None = None
         self._adjusting = False
         self._sync_scheduled = False
         self.following = True
@@ -296,14 +297,16 @@ class ConversationView(ScrollView, can_focus=True):
         body = lines[offset] if offset < len(lines) else Strip.blank(self._width)
         selected = self._index.turns[index].key == self.selected_key
         code = line_code(index, offset)
+        if self._painting:
+            return self._painter.line(body, selected, code, self._frame_selection)
         line = self._painter.line(body, selected, code, self.text_selection)
-        return line if self._painting else self._painter.pointer_line(line, code)
+        return self._painter.pointer_line(line, code)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """A frame's lines. Lines asked for one by one (``render_line``) outside a frame are
         Textual finding the text under the pointer: only those carry selection offsets, so
-        frames never pay for them."""
-        self._painting = True
+        frames never pay for them (nor for looking the selection up on every line)."""
+        self._painting, self._frame_selection = True, self.text_selection
         try:
             return super().render_lines(crop)
         finally:

@@ -155,9 +155,9 @@ SCENES: dict[str, tuple[Scene, tuple[int, int]]] = {
     "help": (help_screen, SIZE),
     "settings": (settings, SIZE),
     "light": (light, SIZE),
-    "branches": (branches, SIZE),
     "search": (search, WIDE),
     "research": (research, WIDE),
+    "branches": (branches, SIZE),  # last: its chat would show in the others' chat lists
 }
 
 

@@ -75,14 +75,17 @@ def run_chats(args: argparse.Namespace) -> int:
             await client.delete_chats(args.chat_ids)
             note(f"deleted {len(args.chat_ids)} chat{'s' if len(args.chat_ids) != 1 else ''}")
             return 0
-        # show / export
-        turns = await sync.load_turns(args.chat_id)
+        # show / export: the chosen branch, or (export --all-branches) every branch
+        tree = await sync.load_tree(args.chat_id)
+        turns = tree.path()
+        every = command == "export" and args.all_branches
         session = await _title_of(client, args.chat_id)
         title = session.title if session is not None else ""
         as_json = args.json if command == "show" else args.format == "json"
         if as_json or command == "export" or args.markdown:
             fmt = "json" if as_json else "md"
-            text = export_chat(args.chat_id, session, turns, fmt, raw=args.raw)
+            branches = tree if every else None
+            text = export_chat(args.chat_id, session, turns, fmt, raw=args.raw, tree=branches)
         else:
             text = shown(chat_plain(title, turns), raw=args.raw)
         if command == "export" and args.output:
@@ -90,6 +93,11 @@ def run_chats(args: argparse.Namespace) -> int:
             note(f"wrote {args.output}")
         else:
             sys.stdout.write(text)
+        if tree.has_branches and not every:
+            note(
+                f"this is the chosen branch ({len(turns)} of the chat's {len(tree)} turns); "
+                f"every branch: apex-tui chats export {args.chat_id} --all-branches"
+            )
         return 0
 
     if command == "recover":

@@ -1,4 +1,5 @@
-"""A stored chat as a file or a page of text: Markdown, JSON or plain text.
+"""A stored chat as a file or a page of text: its chosen branch as Markdown, JSON or plain
+text, or every branch as a tree (nested Markdown headings, nested JSON).
 
 One place for the shapes ``apex-tui chats show/export`` prints and the app's "Export chat"
 writes, so a chat exported from either reads the same. The texts are the server's: Markdown
@@ -9,9 +10,13 @@ and plain text are made inert here unless ``raw``; JSON escapes what it would wr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from apex_tui.services.text_safety import inert, json_text
+
+if TYPE_CHECKING:
+    from apex_tui.services.branches import BranchTree
+    from apex_tui.services.chat_sync import Turn
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -22,7 +27,12 @@ __all__ = [
     "export_chat",
     "export_filename",
     "session_json",
+    "tree_json",
+    "tree_markdown",
+    "turn_json",
 ]
+
+MAX_HEADING = 6
 
 ExportFormat = Literal["md", "json"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("md", "json")
@@ -41,22 +51,21 @@ class ExportedTurn(Protocol):
     metadata: dict[str, Any]
 
 
+def _turn_markdown(turn: ExportedTurn, level: int) -> list[str]:
+    mark = "#" * min(level, MAX_HEADING)
+    lines = [f"{mark} You", "", turn.prompt.strip(), "", f"{mark} Apex", ""]
+    lines.append(turn.answer.strip() or "_(no answer)_")
+    if turn.interrupted:
+        lines += ["", "_(interrupted)_"]
+    lines.append("")
+    return lines
+
+
 def chat_markdown(title: str, turns: Sequence[ExportedTurn]) -> str:
     """A chat as Markdown: a heading, then each prompt and answer (not made inert)."""
     lines = [f"# {title or 'Untitled chat'}", ""]
     for turn in turns:
-        lines += [
-            "## You",
-            "",
-            turn.prompt.strip(),
-            "",
-            "## Apex",
-            "",
-            turn.answer.strip() or "_(no answer)_",
-        ]
-        if turn.interrupted:
-            lines += ["", "_(interrupted)_"]
-        lines.append("")
+        lines += _turn_markdown(turn, 2)
     return "\n".join(lines)
 
 
@@ -72,7 +81,7 @@ def chat_plain(title: str, turns: Sequence[ExportedTurn]) -> str:
     return "\n".join(lines)
 
 
-def _turn_json(turn: ExportedTurn) -> dict[str, Any]:
+def turn_json(turn: ExportedTurn) -> dict[str, Any]:
     return {
         "completion_id": turn.completion_id,
         "prompt": turn.prompt,
@@ -82,6 +91,52 @@ def _turn_json(turn: ExportedTurn) -> dict[str, Any]:
         "interrupted": turn.interrupted,
         "metadata": turn.metadata,
     }
+
+
+def tree_markdown(title: str, tree: BranchTree[Turn]) -> str:
+    """Every branch of a chat: where turns fork, each branch gets a heading ("Branch 1 of 2",
+    "(shown)" on the chosen one) and its turns go one heading level deeper (not made inert)."""
+    lines = [f"# {title or 'Untitled chat'}", ""]
+
+    def walk(parent: str | None, level: int) -> None:
+        while True:
+            children = tree.children(parent)
+            if not children:
+                return
+            if len(children) == 1:
+                lines.extend(_turn_markdown(children[0], level))
+                parent = children[0].completion_id
+                continue
+            chosen = tree.chosen_child(parent)
+            for number, turn in enumerate(children, start=1):
+                shown = " (shown)" if turn is chosen else ""
+                heading = "#" * min(level, MAX_HEADING)
+                lines.extend([f"{heading} Branch {number} of {len(children)}{shown}", ""])
+                lines.extend(_turn_markdown(turn, level + 1))
+                walk(turn.completion_id, level + 1)
+            return
+
+    walk(None, 2)
+    return "\n".join(lines)
+
+
+def tree_json(tree: BranchTree[Turn]) -> dict[str, Any]:
+    """Every branch as nested segments: ``{"turns": [...], "branches": [segment, ...]}``,
+    where ``turns`` run in order up to a fork and each branch after it is a segment marked
+    ``chosen`` or not (nesting grows with forks, not with the chat's length)."""
+
+    def segment(parent: str | None, first: Turn | None) -> dict[str, Any]:
+        turns: list[Turn] = []
+        children = [first] if first is not None else tree.children(parent)
+        while len(children) == 1:
+            turns.append(children[0])
+            parent = children[0].completion_id
+            children = tree.children(parent)
+        chosen = tree.chosen_child(parent)
+        branches = [{"chosen": turn is chosen, **segment(parent, turn)} for turn in children]
+        return {"turns": [turn_json(t) for t in turns], "branches": branches}
+
+    return segment(None, None)
 
 
 def session_json(session: Any) -> dict[str, Any]:
@@ -95,12 +150,21 @@ def session_json(session: Any) -> dict[str, Any]:
     }
 
 
-def chat_json(chat_id: str, session: Any | None, turns: Sequence[ExportedTurn]) -> str:
-    """The chat and every turn with its metadata, as JSON text ending in a newline."""
+def chat_json(
+    chat_id: str,
+    session: Any | None,
+    turns: Sequence[ExportedTurn],
+    tree: BranchTree[Turn] | None = None,
+) -> str:
+    """The chat and its turns with their metadata (every branch, nested, when ``tree`` is
+    given), as JSON text ending in a newline."""
     data: dict[str, Any] = {
-        "chat": session_json(session) if session is not None else {"id": chat_id},
-        "turns": [_turn_json(t) for t in turns],
+        "chat": session_json(session) if session is not None else {"id": chat_id}
     }
+    if tree is not None:
+        data["tree"] = tree_json(tree)
+    else:
+        data["turns"] = [turn_json(t) for t in turns]
     return json_text(data) + "\n"
 
 
@@ -111,13 +175,14 @@ def export_chat(
     fmt: str,
     *,
     raw: bool = False,
+    tree: BranchTree[Turn] | None = None,
 ) -> str:
     """The file's text of a chat: JSON when ``fmt`` is "json", else Markdown (made inert
-    unless ``raw``)."""
+    unless ``raw``); every branch when ``tree`` is given, else ``turns`` (the branch shown)."""
     if fmt == "json":
-        return chat_json(chat_id, session, turns)
+        return chat_json(chat_id, session, turns, tree)
     title = session.title if session is not None else ""
-    text = chat_markdown(title, turns)
+    text = tree_markdown(title, tree) if tree is not None else chat_markdown(title, turns)
     return text if raw else inert(text)
 
 

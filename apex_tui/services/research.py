@@ -10,6 +10,7 @@ import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from apex_tui.api.client import ApexClient
 from apex_tui.api.errors import ApexError
@@ -121,6 +122,7 @@ class ResearchTracker:
         link_chat: bool = True,
         chat_id: str | None = None,
         chat_type: str = "apex",
+        branch: dict[str, Any] | None = None,
     ) -> str:
         """Submit a job (fields as the SDK sends them) and start watching it.
 
@@ -128,6 +130,7 @@ class ResearchTracker:
         ``deep-researcher`` metadata, as the Apex web app did, so other clients find it: a turn
         of ``chat_id`` when the job was started from that chat, else a new chat of its own
         (``chat_type``). Its answer says "Researching…" until the report replaces it.
+        ``branch``: the metadata that places that turn in ``chat_id``'s branches.
         """
         request = ChatCompletionRequest(
             messages=[*(history or []), ChatMessage(role="user", content=prompt)],
@@ -155,6 +158,7 @@ class ResearchTracker:
                 chat_id, prompt, completion_type="chain-of-thought"
             )
             job.chat_id, job.completion_id = chat_id, completion.id
+            job.branch = dict(branch or {})
         elif link_chat:
             created = await self.client.create_chat_and_completion(
                 prompt,
@@ -169,7 +173,7 @@ class ResearchTracker:
             await self.client.update_completion_attributes(
                 job.completion_id,
                 completion_text="Researching…",
-                metadata={"deep-researcher": self._entry(job)},
+                metadata={**job.branch, "deep-researcher": self._entry(job)},
             )
             self.store.put(job)
         return job.job_id
@@ -273,5 +277,5 @@ class ResearchTracker:
             await self.client.update_completion_attributes(
                 job.completion_id,
                 completion_text=text,
-                metadata={"deep-researcher": self._entry(job)},
+                metadata={**job.branch, "deep-researcher": self._entry(job)},
             )

@@ -1,13 +1,14 @@
 """Which chat the main screen shows: its type, its id, its turns and each chat's settings.
 
 One plain object (no widgets) that the screen owns and hands to the flows that need it: the
-turn flow appends to ``turns`` and names a new chat, the research flow reads the conversation
-so far, the drafts are keyed by ``draft_key``.
+turn flow adds turns to ``tree`` and names a new chat, the branch flow switches branches in
+it, the research flow reads the conversation so far (``turns``: the chosen branch), the drafts
+are keyed by ``draft_key``.
 
-A chat's settings (Ctrl+T) persist with it: a stored chat takes those of its last answer
-(``metadata["settings"]``) when its turns load, unless settings changed since then are kept on
-this machine (``services.chat_memory``); the chat open last of each type is remembered too, so
-the app starts on it.
+A chat's settings (Ctrl+T) persist with it: a stored chat takes those of the last answer of the
+branch shown (``metadata["settings"]``) when its turns load, unless settings changed since then
+are kept on this machine (``services.chat_memory``); the chat open last of each type is
+remembered too, so the app starts on it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from apex_tui.services.branches import BranchTree
 from apex_tui.services.chat_memory import ChatMemory, settings_from_turns, settings_record
 from apex_tui.services.chat_sync import ChatSettings, Turn
 from apex_tui.services.config import Config
@@ -34,11 +36,21 @@ class OpenChat:
         """``remembered`` runs after ``memory`` changed (the screen saves it soon)."""
         self.chat_type = chat_type
         self.chat_id: str | None = None
-        self.turns: list[Turn] = []
+        self.tree: BranchTree[Turn] = BranchTree()
+        """Every turn of the chat, in all its branches."""
         self.memory = memory
         self._settings: dict[str | None, ChatSettings] = {}
         self._config = config  # read when needed: the settings screen may replace the config
         self._remembered = remembered
+
+    @property
+    def turns(self) -> list[Turn]:
+        """The chosen branch, first turn first: what is shown, and the history sent."""
+        return self.tree.path()
+
+    def load(self, turns: list[Turn]) -> None:
+        """The chat's stored turns (every branch, oldest first) have arrived."""
+        self.tree = BranchTree(turns)
 
     @property
     def draft_key(self) -> str:
@@ -73,8 +85,9 @@ class OpenChat:
         self._remembered()
 
     def took_stored(self, chat_id: str, turns: Sequence[Turn]) -> None:
-        """A stored chat's turns loaded: it takes the settings of its last answer, unless some
-        changed since are kept here."""
+        """A stored chat's turns loaded: it takes the settings of the last answer of ``turns``
+        (the branch shown, not the newest turn of another branch), unless some changed since
+        are kept here."""
         base = self.defaults()
         if self.memory.unsent_settings(chat_id, base) is None:
             current = self._settings.get(chat_id, base)
@@ -94,7 +107,7 @@ class OpenChat:
     def start_new(self) -> None:
         """A new, empty chat (its settings start again from the config)."""
         self.chat_id = None
-        self.turns = []
+        self.tree = BranchTree()
         self._settings.pop(None, None)
         self.memory.sent_settings(new_chat_key(self.chat_type))
         self.memory.set_last_chat(self.chat_type, None)
@@ -103,7 +116,7 @@ class OpenChat:
     def open(self, chat_id: str) -> None:
         """Another chat; its turns arrive when it has loaded."""
         self.chat_id = chat_id
-        self.turns = []
+        self.tree = BranchTree()
         self.memory.set_last_chat(self.chat_type, chat_id)
         self._remembered()
 

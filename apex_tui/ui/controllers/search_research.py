@@ -122,12 +122,16 @@ class SearchResearchController:
         chat_id, chat_type = self.chat.chat_id, self.chat.chat_type
         if chat_id is None:
             self._started_from_new.append(question)
+        shown = self.chat.turns  # the job's turn follows the end of the branch shown
+        branch = self.chat.tree.place_after(shown[-1].completion_id if shown else None).metadata()
         panes = self.panes
 
         def start() -> None:
             if not panes.research_pane.display:
                 panes.show(panes.research_pane, True)
-            panes.research_pane.start_job(question, history, chat_id=chat_id, chat_type=chat_type)
+            panes.research_pane.start_job(
+                question, history, chat_id=chat_id, chat_type=chat_type, branch=branch
+            )
             if sources:
                 n = len(sources)
                 self.screen.notify(f"Research started with the {n} attached source{'s' * (n > 1)}.")
@@ -173,12 +177,15 @@ class SearchResearchController:
 
     async def save_report(self, job: JobView) -> None:
         chat_id = self.chat.chat_id
+        shown = self.chat.turns
+        place = self.chat.tree.place_after(shown[-1].completion_id if shown else None)
         try:
             saved = await store_report_in_chat(
                 self._client,
                 job,
                 chat_id=chat_id,
                 chat_type=self.chat.chat_type,
+                place=place if chat_id is not None else None,
             )
         except ApexError as exc:
             report(self.screen, "The report was not saved", exc)

@@ -93,9 +93,11 @@ class JobFollower:
         link_chat: bool,
         chat_id: str | None = None,
         chat_type: str = "apex",
+        branch: dict[str, Any] | None = None,
     ) -> None:
         """Submit a research job for ``prompt`` (after ``history``) and follow it; linked to
-        ``chat_id`` (the chat it was started from) or to a new chat of ``chat_type``."""
+        ``chat_id`` (the chat it was started from, at the place ``branch`` says) or to a new
+        chat of ``chat_type``."""
         app = self._owner.app
         if not prompt.strip():
             app.notify("Type a research question first.", severity="warning")
@@ -103,7 +105,7 @@ class JobFollower:
         if self.tracker is None:
             app.notify("Not connected to a server — open Settings.", severity="error")
             return
-        submit = partial(self._submit, prompt, history, link_chat, chat_id, chat_type)
+        submit = partial(self._submit, prompt, history, link_chat, chat_id, chat_type, branch)
         self._run(submit, "_submit", "research-submit")
 
     async def _submit(
@@ -113,11 +115,17 @@ class JobFollower:
         link_chat: bool,
         chat_id: str | None,
         chat_type: str,
+        branch: dict[str, Any] | None,
     ) -> None:
         assert self.tracker is not None
         try:
             job_id = await self.tracker.submit(
-                prompt, history=history, link_chat=link_chat, chat_id=chat_id, chat_type=chat_type
+                prompt,
+                history=history,
+                link_chat=link_chat,
+                chat_id=chat_id,
+                chat_type=chat_type,
+                branch=branch,
             )
         except ApexError as err:
             self._owner.app.notify(f"Research could not start: {err}", severity="error", timeout=10)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -160,11 +160,18 @@ class ResearchPane(Vertical):
         link_chat: bool = True,
         chat_id: str | None = None,
         chat_type: str = "apex",
+        branch: dict[str, Any] | None = None,
     ) -> None:
         """Submit a research job for ``prompt`` (after ``history``) and follow it, as a turn of
-        ``chat_id`` (the chat it was started from) or of a new chat of ``chat_type``."""
+        ``chat_id`` (the chat it was started from; ``branch`` places it in its branches) or of
+        a new chat of ``chat_type``."""
         self._follower.start(
-            prompt, list(history or []), link_chat=link_chat, chat_id=chat_id, chat_type=chat_type
+            prompt,
+            list(history or []),
+            link_chat=link_chat,
+            chat_id=chat_id,
+            chat_type=chat_type,
+            branch=branch,
         )
 
     def resume_watched(self) -> None:

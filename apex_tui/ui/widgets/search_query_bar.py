@@ -2,11 +2,13 @@
 
 A box that does not hold a positive integer falls back to the configured default (and shows it),
 so a search never goes out with a nonsense parameter. Its look is in the pane's CSS: one row of
-borderless boxes, each number box wide enough for five digits and the cursor.
+borderless boxes, each number box wide enough for five digits and the cursor; in a narrow pane
+(beside the chat) the numbers go on a second row, so the query keeps a usable width.
 """
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Label
@@ -19,6 +21,8 @@ _PARAMETERS = (
     ("search-seconds", "secs", "Longest wait for the miners, in seconds"),
 )
 """(id, label, tooltip) of each parameter box, in the order of a search's parameters."""
+STACK_BELOW = 72
+"""Narrower than this, the numbers (about 41 columns) go below the query (class ``-stacked``)."""
 
 
 class SearchQueryBar(Horizontal):
@@ -32,17 +36,21 @@ class SearchQueryBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Search the web… (Enter)", id="search-query", compact=True)
-        for (box_id, label, tooltip), value in zip(_PARAMETERS, self._defaults, strict=True):
-            yield Label(label, classes="search-label")
-            yield Input(
-                str(value),
-                type="integer",
-                id=box_id,
-                classes="search-param",
-                tooltip=tooltip,
-                compact=True,
-                select_on_focus=False,
-            )
+        with Horizontal(id="search-numbers"):
+            for (box_id, label, tooltip), value in zip(_PARAMETERS, self._defaults, strict=True):
+                yield Label(label, classes="search-label")
+                yield Input(
+                    str(value),
+                    type="integer",
+                    id=box_id,
+                    classes="search-param",
+                    tooltip=tooltip,
+                    compact=True,
+                    select_on_focus=False,
+                )
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < STACK_BELOW, "-stacked")
 
     @property
     def query_box(self) -> Input:

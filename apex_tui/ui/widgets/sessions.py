@@ -25,7 +25,7 @@ from apex_tui.ui.messages import ChatChosen, DeleteRequested, RenameRequested, S
 from apex_tui.ui.safe_text import make_inert
 from apex_tui.ui.widgets.row_list import RowList
 
-FILTER_PLACEHOLDER = "Filter · Enter searches text"
+FILTER_PLACEHOLDER = "Filter · Enter finds text"
 SHORT_FILTER_PLACEHOLDER = "Filter · ⏎ text"
 """For a narrow chat list (80 columns)."""
 GROUPS = ("Today", "Yesterday", "Last 7 days", "Older")

@@ -313,6 +313,8 @@ class ApexApp(App[int]):
 
     def copy_text(self, text: str, what: str) -> None:
         result = self.clipboard_service.copy(text)
+        if result.detail:
+            self.log.warning(f"no system clipboard: {result.detail}")
         self.notify(result.toast, title=f"{what} copied")
 
     def help_sections(self) -> list[HelpSection]:

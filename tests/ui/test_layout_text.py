@@ -9,6 +9,7 @@ from apex_pilot import SIZE, AppFactory, main_of, send, settle
 from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Input, Label, OptionList
+from textual.widgets._toast import Toast
 
 from apex_tui.shorten import cell_width
 from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
@@ -121,3 +122,28 @@ async def test_80_by_24_panes_cover_the_chat_and_say_how_back(make_app: AppFacto
         row = jobs.get_option(job.job_id).prompt
         assert cell_width(str(row)) <= jobs.scrollable_content_region.width - 2
         assert str(row).endswith("…")  # the title ends at a whole word
+
+
+@pytest.mark.parametrize("size", [SIZE, SMALL])
+async def test_toasts_are_short_and_clear_of_the_prompt(
+    make_app: AppFactory, size: tuple[int, int]
+) -> None:
+    """Item 17: a toast is its title and one short line (two at 80 columns), and it sits at
+    the top right: the prompt being typed is never under one, however many there are."""
+    app = make_app(system_copy=None)  # no system clipboard: the OSC 52 toast
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await settle(pilot)
+        main = main_of(app)
+        await send(pilot, "hello")
+        await settle(pilot)
+        main.view.focus()
+        for _ in range(3):
+            await pilot.press("c")
+        main.prompt_bar.input.focus()
+        await pilot.pause()
+        await pilot.pause()
+        toasts = list(app.screen.query(Toast))
+        assert len(toasts) == 3
+        for toast in toasts:
+            assert not toast.region.overlaps(main.prompt_bar.region)
+            assert toast.region.height <= (2 if size == SIZE else 3)

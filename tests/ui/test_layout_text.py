@@ -112,6 +112,21 @@ async def test_80_by_24_panes_cover_the_chat_and_say_how_back(make_app: AppFacto
         await pilot.press("escape")
         await pilot.pause()
         assert main.query_one("#chat-column").display and main.sessions.display
+        # from the prompt too: the line over the pane says Esc brings the chat back
+        await pilot.press("f3")
+        await pilot.pause()
+        main.prompt_bar.input.focus()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert main.query_one("#chat-column").display and not main.search_pane.display
+        assert app.focused is main.prompt_bar.input
+        # the chat list asked for (Ctrl+L) while a pane covers it: the pane steps aside
+        await pilot.press("f3")
+        await pilot.pause()
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert main.sessions.display and not main.search_pane.display
+        assert app.focused is main.sessions.query_one("#chat-list")
         await pilot.press("f5")
         await pilot.pause()
         pane = main.research_pane

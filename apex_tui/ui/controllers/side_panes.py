@@ -219,6 +219,20 @@ class SidePanes:
         else:
             self.show(pane, False)
 
+    def uncover(self) -> bool:
+        """Panes that cover the chat (80 columns, or maximised) step aside so the chat and its
+        list show again: closed at 80 columns, back beside the chat when maximised. True when
+        something moved."""
+        screen = self.screen
+        moved = screen.has_class("-maximised") or screen.has_class("-covered")
+        if screen.has_class("-maximised"):
+            screen.remove_class("-maximised")
+            self._say_way_back(self.open_panes())
+        if screen.has_class("-covered"):
+            for pane in self.open_panes():
+                self.show(pane, False)
+        return moved
+
     def toggle_search(self) -> None:
         self.when_ready(lambda: self._toggle(self.search_pane))
 

@@ -334,22 +334,26 @@ class MainScreen(Screen[None]):
         self.load_sessions()
 
     def action_focus_filter(self) -> None:
+        self.panes.uncover()  # a pane covering the list (80 columns) steps aside
         self.sessions.query_one("#chat-filter").focus()
 
     def action_focus_sessions(self) -> None:
+        self.panes.uncover()
         self.sessions.query_one("#chat-list").focus()
 
     def action_focus_prompt(self) -> None:
         self.prompt_bar.input.focus()
 
     def action_back(self) -> None:
-        """Esc where nothing nearer takes it: close the pane the focus is in, else go back to
-        the prompt (what the next keystroke is most likely meant for)."""
+        """Esc where nothing nearer takes it: close the pane the focus is in, else the panes
+        that cover the chat (80 columns, or maximised: their top line says Esc brings the chat
+        back), else go back to the prompt (what the next keystroke is most likely meant for)."""
         focused = self.focused
         for pane in self.panes.open_panes():
             if focused is not None and pane in focused.ancestors_with_self:
                 self.panes.show(pane, False)
                 return
+        self.panes.uncover()
         self.prompt_bar.input.focus()
 
     @on(ChatChosen)

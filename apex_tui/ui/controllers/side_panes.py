@@ -184,6 +184,7 @@ class SidePanes:
         too: adding a class to a mounted screen restyles every widget (~0.1-0.2 s at start)."""
         self.screen.set_class(width < NARROW, "-narrow")
         self.screen.set_class(NARROW <= width < WIDE, "-stacked")
+        self.screen.set_class(width >= WIDE, "-beside")
         self.screen.set_class(panes_open and width < NARROW, "-covered")
 
     # --- showing and focusing ----------------------------------------------------------------

@@ -47,7 +47,6 @@ class SearchPane(Vertical):
     DEFAULT_CSS = """
     SearchPane { height: 1fr; }
     SearchPane > #search-bar { height: 1; margin: 0 1; }
-    SearchPane > #search-bar.-stacked { height: 2; layout: vertical; }
     SearchPane #search-numbers { width: auto; height: 1; }
     SearchPane #search-bar Input { background: $panel; }
     SearchPane #search-bar Input:focus { background: $accent 30%; }

@@ -2,13 +2,12 @@
 
 A box that does not hold a positive integer falls back to the configured default (and shows it),
 so a search never goes out with a nonsense parameter. Its look is in the pane's CSS: one row of
-borderless boxes, each number box wide enough for five digits and the cursor; in a narrow pane
-(beside the chat) the numbers go on a second row, so the query keeps a usable width.
+borderless boxes, each number box wide enough for five digits and the cursor; beside the chat
+(a narrow pane) the numbers go on a second row, so the query keeps a usable width (app.tcss).
 """
 
 from __future__ import annotations
 
-from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Label
@@ -21,8 +20,6 @@ _PARAMETERS = (
     ("search-seconds", "secs", "Longest wait for the miners, in seconds"),
 )
 """(id, label, tooltip) of each parameter box, in the order of a search's parameters."""
-STACK_BELOW = 72
-"""Narrower than this, the numbers (about 41 columns) go below the query (class ``-stacked``)."""
 
 
 class SearchQueryBar(Horizontal):
@@ -48,9 +45,6 @@ class SearchQueryBar(Horizontal):
                     compact=True,
                     select_on_focus=False,
                 )
-
-    def on_resize(self, event: events.Resize) -> None:
-        self.set_class(event.size.width < STACK_BELOW, "-stacked")
 
     @property
     def query_box(self) -> Input:

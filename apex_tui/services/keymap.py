@@ -28,6 +28,7 @@ BINDING_IDS = frozenset(
         "app.settings",
         "app.use_found_model",
         "chat.back",
+        "chat.cancel_edit",
         "chat.copy_answer",
         "chat.copy_code",
         "chat.delete_turn",
@@ -88,6 +89,7 @@ BINDING_IDS = frozenset(
 GLOBAL_BINDING_IDS = frozenset(
     {
         "app.quit",
+        "chat.cancel_edit",
         "chat.filter",
         "chat.focus_list",
         "chat.new",

@@ -13,6 +13,7 @@ from textual.widgets._toast import Toast
 
 from apex_tui.shorten import cell_width
 from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
+from apex_tui.ui.widgets.key_hints import KeyHints
 
 SMALL = (80, 24)
 WIDE = (160, 42)
@@ -60,6 +61,8 @@ async def test_delete_dialog_and_edit_header_read_whole(
         )
         if size == SIZE:
             assert "Enter sends" in title
+        hints = main.query_one(KeyHints).render().plain
+        assert hints.startswith(" esc Cancel edit") and "Stop" not in hints
         await pilot.press("escape")
         assert not main.prompt_bar.input.border_title
 

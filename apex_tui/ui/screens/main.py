@@ -121,6 +121,7 @@ PANE_BINDINGS = [
 ]
 TURN_BINDINGS = [
     Binding("escape", "stop", "Stop", priority=True, id="chat.stop"),
+    Binding("escape", "cancel_edit", "Cancel edit", priority=True, id="chat.cancel_edit"),
     Binding("ctrl+r", "regenerate", "Regenerate", show=False, priority=True, id="chat.regenerate"),
     Binding("c", "copy_answer", "Copy answer", id="chat.copy_answer"),
     Binding("b", "copy_code", "Copy code", id="chat.copy_code"),
@@ -464,6 +465,9 @@ class MainScreen(Screen[None]):
 
     def action_stop(self) -> None:
         self.turn_flow.stop()
+
+    def action_cancel_edit(self) -> None:
+        self.turn_flow.cancel_edit()
 
     def action_regenerate(self) -> None:
         self.turn_flow.regenerate()

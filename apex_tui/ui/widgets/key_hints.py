@@ -28,6 +28,7 @@ Hint = tuple[str, str, str, bool]
 
 RANKS = {
     "chat.stop": 0,
+    "chat.cancel_edit": 0,
     "prompt.send": 1,
     "app.use_found_model": 2,
     "chat.new": 50,

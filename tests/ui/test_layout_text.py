@@ -5,7 +5,7 @@ layout where a pane covering the chat says how to get back."""
 from __future__ import annotations
 
 import pytest
-from apex_pilot import SIZE, AppFactory, main_of, send, settle
+from apex_pilot import SIZE, AppFactory, main_of, notices, send, settle
 from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Input, Label, OptionList
@@ -165,3 +165,26 @@ async def test_toasts_are_short_and_clear_of_the_prompt(
         for toast in toasts:
             assert not toast.region.overlaps(main.prompt_bar.region)
             assert toast.region.height <= (2 if size == SIZE else 3)
+
+
+async def test_one_toast_per_cause_when_the_server_cannot_be_reached(
+    make_app: AppFactory,
+) -> None:
+    """Item 17: the chat list, the open chat and past research all fail on an unreachable
+    server; one toast says so and what to do, not three alike."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = make_app(base_url=f"http://127.0.0.1:{port}")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_of(app)
+        await pilot.press("f5")
+        await settle(pilot)
+        main.load_sessions()
+        await settle(pilot)
+        said = [n for n in notices(app) if "cannot reach" in n]
+        assert len(said) == 1, notices(app)
+        assert "Could not load your chats" in said[0]

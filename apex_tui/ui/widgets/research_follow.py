@@ -18,6 +18,7 @@ from textual.css.query import NoMatches
 from apex_tui.api.errors import ApexError
 from apex_tui.shorten import shorten
 from apex_tui.ui.safe_text import make_inert
+from apex_tui.ui.toasts import report
 from apex_tui.ui.widgets.research_jobs import Clock, JobView
 
 if TYPE_CHECKING:
@@ -239,7 +240,7 @@ class JobFollower:
         try:
             completions = await self.tracker.client.get_completions_with_deep_researcher_entry()
         except ApexError as err:
-            self._owner.app.notify(f"Past research could not be listed: {err}", severity="warning")
+            report(self._owner, "Past research could not be listed", err)
             return
         past: dict[str, JobView] = {}
         for completion in completions:

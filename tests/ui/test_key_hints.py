@@ -122,3 +122,20 @@ async def test_the_footer_shows_whole_hints_most_important_first(
                 assert line.startswith(" ⏎ Send")
             elif area == "search results":
                 assert line.startswith(" / Query")
+
+
+async def test_a_chat_with_branches_shows_the_branch_keys(make_app: AppFactory) -> None:
+    """Regenerating makes a second branch: at 120 columns the footer of the conversation says
+    how to switch (after moving between turns and copying), and still ends with Help."""
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        main = main_of(app)
+        await send(pilot, "hello")
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        main.view.focus()
+        line, _ = await footer_line(pilot)
+        assert "< ‹ Branch" in line and "> Branch ›" in line, line
+        assert line.index("[ Prev turn") < line.index("‹ Branch") < line.rindex("f1 Help")

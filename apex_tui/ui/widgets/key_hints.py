@@ -31,6 +31,8 @@ RANKS = {
     "chat.cancel_edit": 0,
     "prompt.send": 1,
     "app.use_found_model": 2,
+    "chat.previous_branch": 12,  # a chat with branches: just after the turn keys and copy
+    "chat.next_branch": 12,
     "chat.new": 50,
     "pane.search": 51,
     "pane.research": 52,

@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 from apex_pilot import SIZE, AppFactory, main_of, send, settle
+from textual.color import Color
 from textual.widgets import Input
 
+from apex_tui.services.config import Config
+from apex_tui.ui.screens.settings import SettingsScreen
 from apex_tui.ui.widgets.sessions import ChatList
 
 
@@ -124,3 +127,28 @@ async def test_tab_goes_round_the_visible_areas_in_reading_order(make_app: AppFa
             "prompt-input",
             "completion-type",
         ]
+
+
+@pytest.mark.parametrize("theme", ["apex-dark", "apex-light"])
+async def test_the_focused_form_field_is_plain_to_see(make_app: AppFactory, theme: str) -> None:
+    """Item 9: in the settings form the field with the focus has an accent border and its own
+    background, in both themes; the others have neither."""
+    app = make_app(config=Config(theme=theme))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)
+        boxes = [box for box in app.screen.query(Input) if box.display and box.region.area]
+        focused = boxes[0]
+        focused.focus()
+        await pilot.pause()
+        other = boxes[1]
+        accent = Color.parse(app.current_theme.accent)
+        assert focused.styles.background != other.styles.background
+        if focused.has_class("-textual-compact"):  # a one-row field: tinted with the accent
+            assert focused.styles.background.a > 0
+            assert other.styles.background != focused.styles.background
+        else:
+            assert focused.styles.border_top == ("tall", accent)
+        assert other.styles.border_top[1] != accent

@@ -12,24 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from apex_tui.cli_runtime import UsageError, emit_json, note, one_line, run_connected, shown
+from apex_tui.services.chat_export import chat_plain, export_chat, session_json
 from apex_tui.services.config import Config
-from apex_tui.services.text_safety import json_text
 
 __all__ = ["run_chats"]
 
 
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value is not None else "-"
-
-
-def _session_json(s: Any) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "title": s.title,
-        "chat_type": s.chat_type,
-        "created_at": s.created_at.isoformat() if s.created_at else None,
-        "updated_at": s.updated_at.isoformat() if s.updated_at else None,
-    }
 
 
 async def _title_of(client: Any, chat_id: str) -> Any:
@@ -58,7 +48,7 @@ def run_chats(args: argparse.Namespace) -> int:
         if command == "list":
             sessions = await client.get_chat_sessions(args.chat_type)
             if args.json:
-                emit_json([_session_json(s) for s in sessions])
+                emit_json([session_json(s) for s in sessions])
             for s in [] if args.json else sessions:
                 kind = one_line(s.chat_type) or "-"
                 print(f"{one_line(s.id)}  {_when(s.updated_at)}  {kind:7}  {one_line(s.title)}")
@@ -70,7 +60,7 @@ def run_chats(args: argparse.Namespace) -> int:
             sessions = {s.id: s for s in await client.get_chat_sessions("")}
             found = [sessions[i] for i in ids if i in sessions]
             if args.json:
-                emit_json([_session_json(s) for s in found])
+                emit_json([session_json(s) for s in found])
                 return 0
             for s in found:
                 print(f"{one_line(s.id)}  {_when(s.updated_at)}  {one_line(s.title)}")
@@ -86,33 +76,16 @@ def run_chats(args: argparse.Namespace) -> int:
             note(f"deleted {len(args.chat_ids)} chat{'s' if len(args.chat_ids) != 1 else ''}")
             return 0
         # show / export: the chosen branch, or (export --all-branches) every branch
-        from apex_tui.services.chat_export import (
-            chat_markdown,
-            chat_plain,
-            tree_json,
-            tree_markdown,
-            turn_json,
-        )
-
         tree = await sync.load_tree(args.chat_id)
         turns = tree.path()
         every = command == "export" and args.all_branches
         session = await _title_of(client, args.chat_id)
         title = session.title if session is not None else ""
         as_json = args.json if command == "show" else args.format == "json"
-        if as_json:
-            data: dict[str, Any] = {
-                "chat": _session_json(session) if session else {"id": args.chat_id}
-            }
-            if every:
-                data["tree"] = tree_json(tree)
-            else:
-                data["turns"] = [turn_json(t) for t in turns]
-            text = json_text(data) + "\n"  # escapes what it would write raw: no --raw needed
-        elif every:
-            text = shown(tree_markdown(title, tree), raw=args.raw)
-        elif command == "export" or args.markdown:
-            text = shown(chat_markdown(title, turns), raw=args.raw)
+        if as_json or command == "export" or args.markdown:
+            fmt = "json" if as_json else "md"
+            branches = tree if every else None
+            text = export_chat(args.chat_id, session, turns, fmt, raw=args.raw, tree=branches)
         else:
             text = shown(chat_plain(title, turns), raw=args.raw)
         if command == "export" and args.output:

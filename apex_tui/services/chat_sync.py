@@ -4,8 +4,9 @@ First turn → ``CreateChatAndCompletion``; later turns → ``CreateCompletion``
 so far is streamed (:mod:`apex_tui.services.answer_stream`, which splits the model's reasoning
 off the answer); the final text and metadata (model, finish reason, token usage, interrupted
 or not, the model's reasoning in ``metadata["reasoning"]``, never in the answer text) are
-written back with ``UpdateCompletionAttributes``. A cancelled or broken stream still stores
-what arrived, marked interrupted.
+written back with ``UpdateCompletionAttributes``, with the settings it was asked with
+(``metadata["settings"]``: a chat opened again, on any client, takes those of its last turn).
+A cancelled or broken stream still stores what arrived, marked interrupted.
 
 Each turn records where it sits in its chat's tree of branches (``services.branches``): the
 turn it follows, and its rank when it forks (an edited prompt resent, a regenerated answer).
@@ -40,6 +41,7 @@ from apex_tui.services.answer_stream import (
     stream_answer,
 )
 from apex_tui.services.branches import PARENT_KEY, RANK_KEY, BranchTree, NewTurnPlace
+from apex_tui.services.chat_memory import settings_record
 from apex_tui.services.completion_types import plan_for
 from apex_tui.services.recovery import RecoveryStore, UnsavedAnswer
 from apex_tui.shorten import shorten
@@ -297,13 +299,7 @@ class ChatSync:
             "model": progress.model,
             "finish_reason": progress.finish_reason,
             "interrupted": turn.interrupted,
-            "settings": {
-                "temperature": settings.temperature,
-                "top_p": settings.top_p,
-                "max_new_tokens": settings.max_new_tokens,
-                "seed": settings.seed,
-                "model": settings.model,
-            },
+            "settings": settings_record(settings)[0],  # a chat opened again takes these
         }
         if progress.usage:
             metadata["usage"] = progress.usage

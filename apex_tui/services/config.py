@@ -20,6 +20,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from apex_tui.api.limits import ClientLimits
+from apex_tui.services.keymap import keymap_problem
 from apex_tui.services.paths import APP_DIR, config_dir, config_path, data_dir, state_dir
 from apex_tui.services.theme_names import known_theme_names
 
@@ -313,7 +314,11 @@ def set_value(config: Config, key: str, raw: str, *, config_file: Path | None = 
     installed: Textual's, the shipped ones, or a file in the themes folder beside
     ``config_file`` (the default config file when None)."""
     if key.startswith("keymap."):
-        config.keymap = {**config.keymap, key.split(".", 1)[1]: raw}
+        binding_id = key.split(".", 1)[1]
+        problem = keymap_problem(binding_id, raw)
+        if problem:
+            raise ConfigError(problem)
+        config.keymap = {**config.keymap, binding_id: raw.strip()}
         return
     target, name = _locate(config, key)
     value: Any = raw

@@ -34,12 +34,14 @@ __all__ = [
     "LOCAL_KEY",
     "PUBLIC_HOST",
     "Connection",
+    "EndpointOrigins",
     "PendingConnection",
     "aclose_connection",
     "begin_connection",
     "child_server",
     "close_connection",
     "current_local_plan",
+    "endpoint_origins",
     "local_plan",
     "open_connection",
     "resolve_endpoint",
@@ -48,6 +50,15 @@ __all__ = [
 PUBLIC_HOST = "constellation.api.cloud.macrocosmos.ai"
 
 _TRUE = ("true", "1", "yes", "y", "on")
+
+
+@dataclass(frozen=True)
+class EndpointOrigins:
+    """Where the base URL and the key in use came from, as a person would name it: a flag
+    (``--base-url``), an environment variable's name, "the config file", or "" (none set)."""
+
+    base_url: str = ""
+    api_key: str = ""
 
 
 @dataclass
@@ -59,6 +70,8 @@ class Connection:
     """A local server this connection owns (stopped by ``close_connection``)."""
     local: UserServer | None = None
     """The per-user local server in use (shared: never stopped by ``close_connection``)."""
+    origins: EndpointOrigins = EndpointOrigins()
+    """Where its base URL and key came from (the settings screen says so)."""
 
 
 def _env_flag_https(env: Mapping[str, str]) -> bool | None:
@@ -112,6 +125,36 @@ def resolve_endpoint(
     from apex_tui.api.transport import normalize_base_url  # httpx: only when a URL is given
 
     return normalize_base_url(raw, use_https=https), key
+
+
+def endpoint_origins(
+    flag_base_url: str | None,
+    flag_api_key: str | None,
+    env: Mapping[str, str],
+    config: Config,
+) -> EndpointOrigins:
+    """What :func:`resolve_endpoint` took each value from (same order: flag > env > config)."""
+
+    def first(candidates: list[tuple[str, str | None]]) -> str:
+        return next((origin for origin, value in candidates if value and value.strip()), "")
+
+    return EndpointOrigins(
+        base_url=first(
+            [
+                ("--base-url", flag_base_url),
+                ("MACROCOSMOS_BASE_URL", env.get("MACROCOSMOS_BASE_URL")),
+                ("the config file", config.base_url),
+            ]
+        ),
+        api_key=first(
+            [
+                ("--api-key", flag_api_key),
+                ("APEX_API_KEY", env.get("APEX_API_KEY")),
+                ("MACROCOSMOS_API_KEY", env.get("MACROCOSMOS_API_KEY")),
+                ("the config file", config.api_key),
+            ]
+        ),
+    )
 
 
 def _is_url(value: str) -> bool:
@@ -199,6 +242,7 @@ class PendingConnection:
     client_options: dict[str, Any]
     key_configured: bool = True
     """False when ``key`` is the local stand-in (or empty): nobody configured a key."""
+    origins: EndpointOrigins = EndpointOrigins()
 
     def finish(self, *, wait: bool = True) -> Connection:
         """Build the client. With ``wait`` (the CLI commands), first wait until a local server
@@ -221,7 +265,9 @@ class PendingConnection:
                 key_configured=self.key_configured,
                 **options,
             )
-            return Connection(client=client, description=local.description, local=local)
+            return Connection(
+                client=client, description=local.description, local=local, origins=self.origins
+            )
         if local is not None:
             try:
                 url = local.base_url if not wait else local.wait_ready()
@@ -230,12 +276,14 @@ class PendingConnection:
             client = ApexClient(
                 url, self.key, key_configured=self.key_configured, **self.client_options
             )
-            return Connection(client=client, description=self.description, embedded=local)
+            return Connection(
+                client=client, description=self.description, embedded=local, origins=self.origins
+            )
         assert self.url is not None
         client = ApexClient(
             self.url, self.key, key_configured=self.key_configured, **self.client_options
         )
-        return Connection(client=client, description=self.description, embedded=None)
+        return Connection(client=client, description=self.description, origins=self.origins)
 
     def cancel(self) -> None:
         """Stop a child server if the connection will not be used after all (a per-user
@@ -259,10 +307,11 @@ def begin_connection(
     env = os.environ if env is None else env
     client_options = {**config.client.client_options(), **client_options}  # [client] limits
     url, key = resolve_endpoint(base_url, api_key, env, config)
+    origins = endpoint_origins(base_url, api_key, env, config)
     if url is None and key is None:
         server, description = _local_server(config, env, early)
         return PendingConnection(
-            None, LOCAL_KEY, description, server, client_options, key_configured=False
+            None, LOCAL_KEY, description, server, client_options, False, origins
         )
     if url is None:
         from apex_tui.api.transport import normalize_base_url
@@ -272,7 +321,7 @@ def begin_connection(
     if key is None and _is_loopback_host(url):
         key = LOCAL_KEY
     host = urlsplit(url).netloc or url
-    return PendingConnection(url, key or "", host, None, client_options, key_configured=configured)
+    return PendingConnection(url, key or "", host, None, client_options, configured, origins)
 
 
 def open_connection(

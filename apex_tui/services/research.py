@@ -10,6 +10,7 @@ import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from apex_tui.api.client import ApexClient
 from apex_tui.api.errors import ApexError
@@ -119,11 +120,17 @@ class ResearchTracker:
         model: str | None = None,
         seed: int | None = None,
         link_chat: bool = True,
+        chat_id: str | None = None,
+        chat_type: str = "apex",
+        branch: dict[str, Any] | None = None,
     ) -> str:
         """Submit a job (fields as the SDK sends them) and start watching it.
 
-        With ``link_chat`` the job is also stored as a chat whose completion carries the
-        ``deep-researcher`` metadata, as the Apex web app did, so other clients find it.
+        With ``link_chat`` the job is also stored as a turn whose completion carries the
+        ``deep-researcher`` metadata, as the Apex web app did, so other clients find it: a turn
+        of ``chat_id`` when the job was started from that chat, else a new chat of its own
+        (``chat_type``). Its answer says "Researching…" until the report replaces it.
+        ``branch``: the metadata that places that turn in ``chat_id``'s branches.
         """
         request = ChatCompletionRequest(
             messages=[*(history or []), ChatMessage(role="user", content=prompt)],
@@ -146,17 +153,27 @@ class ResearchTracker:
             updated_at=reply.updated_at,
         )
         self.store.put(job)
-        if link_chat:
+        if link_chat and chat_id:
+            completion = await self.client.create_completion(
+                chat_id, prompt, completion_type="chain-of-thought"
+            )
+            job.chat_id, job.completion_id = chat_id, completion.id
+            job.branch = dict(branch or {})
+        elif link_chat:
             created = await self.client.create_chat_and_completion(
-                prompt, completion_type="chain-of-thought", title=title_from_prompt(prompt)
+                prompt,
+                chat_type=chat_type,
+                completion_type="chain-of-thought",
+                title=title_from_prompt(prompt),
             )
             assert created.parsed_chat is not None and created.parsed_completion is not None
             job.chat_id = created.parsed_chat.id
             job.completion_id = created.parsed_completion.id
+        if job.completion_id:
             await self.client.update_completion_attributes(
                 job.completion_id,
                 completion_text="Researching…",
-                metadata={"deep-researcher": self._entry(job)},
+                metadata={**job.branch, "deep-researcher": self._entry(job)},
             )
             self.store.put(job)
         return job.job_id
@@ -260,5 +277,5 @@ class ResearchTracker:
             await self.client.update_completion_attributes(
                 job.completion_id,
                 completion_text=text,
-                metadata={"deep-researcher": self._entry(job)},
+                metadata={**job.branch, "deep-researcher": self._entry(job)},
             )

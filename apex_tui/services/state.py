@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,9 @@ class WatchedJob:
     chat_id: str = ""
     completion_id: str = ""
     """The stored completion that links this job (metadata ``deep-researcher``), if any."""
+    branch: dict[str, Any] = field(default_factory=dict)
+    """The metadata keys that place that completion in its chat's branches (after the end of
+    the branch shown when the job started), written with each update of it."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> WatchedJob:

@@ -10,11 +10,12 @@ import asyncio
 import contextlib
 import gc
 import signal
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import events
-from textual.app import App, InvalidThemeError
+from textual.app import App, InvalidThemeError, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.theme import Theme
@@ -22,6 +23,7 @@ from textual.theme import Theme
 from apex_tui.services.chat_sync import ChatSync
 from apex_tui.services.config import Config, ConfigError, config_path, save_config, state_dir
 from apex_tui.services.connection import Connection, current_local_plan
+from apex_tui.services.keymap import usable_keymap
 from apex_tui.services.local_server import LocalServerError, LocalServerProcess
 from apex_tui.services.recovery import RecoveryStore
 from apex_tui.services.user_server import UserServer
@@ -35,13 +37,15 @@ from apex_tui.ui.screens.chat_settings import ChatSettingsScreen
 from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
 from apex_tui.ui.screens.help import HelpScreen, HelpSection
 from apex_tui.ui.screens.main import PANE_BINDINGS, TURN_BINDINGS, MainScreen
-from apex_tui.ui.screens.settings import SettingsScreen
+from apex_tui.ui.screens.settings import InUse, SettingsScreen
 from apex_tui.ui.themes import discover_themes, shipped_themes_dir
 from apex_tui.ui.widgets.conversation import ConversationView
 from apex_tui.ui.widgets.prompt_bar import PromptInput
 from apex_tui.ui.widgets.sessions import ChatList, SessionsPane
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from apex_tui.services.attachment import Attachment
 
 FALLBACK_THEME = "apex-dark"
@@ -98,7 +102,7 @@ class ApexApp(App[int]):
 
     def on_mount(self) -> None:
         self._register_themes()
-        self.set_keymap(self.config.keymap)
+        keymap_note = self._apply_keymap()
         self._apply_theme(self.config.theme)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         # The chat list is asked for now, so the server answers while the main screen mounts.
@@ -120,10 +124,21 @@ class ApexApp(App[int]):
             self.run_worker(self._check_local_server(self.connection.embedded), group="server")
         if self.discovery.applies(self._first_run):
             self.discovery.start()
-        for problem in [*self.theme_errors, self.drafts.load_error]:
+        for problem in [*self.theme_errors, self.drafts.load_error, keymap_note]:
             if problem:
                 self.notify(problem, severity="warning", timeout=10)
         self._watch_hangup(True)
+
+    def _apply_keymap(self) -> str:
+        """Remap the keys of ``[keymap]``, but none it cannot use; returns what it left out
+        (a line for a toast), or ""."""
+        from apex_tui.services.keymap import keymap_problems
+
+        problems = keymap_problems(self.config.keymap)
+        self.set_keymap(usable_keymap(self.config.keymap))
+        if not problems:
+            return ""
+        return "Keymap entries not used: " + "; ".join(problems.values()) + "."
 
     def _watch_hangup(self, on: bool) -> None:
         """SIGHUP (the terminal window closed, the ssh session dropped) leaves the way Ctrl+Q
@@ -264,6 +279,13 @@ class ApexApp(App[int]):
         self.config.theme = theme.name
         self.save_config()
 
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own palette entries, without its "Maximize"/"Minimize" (a widget-level
+        zoom beside ours: "Maximise pane" is the one this app means)."""
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Maximize", "Minimize"):
+                yield command
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "use_found_model":
             return self.discovery.found is not None and not self.discovery.switching
@@ -291,10 +313,13 @@ class ApexApp(App[int]):
 
     def copy_text(self, text: str, what: str) -> None:
         result = self.clipboard_service.copy(text)
+        if result.detail:
+            self.log.warning(f"no system clipboard: {result.detail}")
         self.notify(result.toast, title=f"{what} copied")
 
     def help_sections(self) -> list[HelpSection]:
-        from apex_tui.ui.widgets.research_pane import ResearchPane  # not needed at start-up
+        from apex_tui.ui.screens.export import ExportScreen  # not needed at start-up
+        from apex_tui.ui.widgets.research_pane import ResearchPane
         from apex_tui.ui.widgets.search_pane import SearchPane
 
         palette = Binding(
@@ -322,22 +347,30 @@ class ApexApp(App[int]):
             ("Research pane (when focused)", ResearchPane.BINDINGS),
             ("Chat list", [*ChatList.BINDINGS, *SessionsPane.BINDINGS]),
             ("Settings screens", [*SettingsScreen.BINDINGS, *ChatSettingsScreen.BINDINGS]),
+            ("Export dialog", ExportScreen.BINDINGS),
             ("Confirm delete", ConfirmDeleteScreen.BINDINGS),
             ("Help", HelpScreen.BINDINGS),
         ]
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.help_sections(), self.config.keymap))
+            self.push_screen(HelpScreen(self.help_sections(), usable_keymap(self.config.keymap)))
 
     def action_settings(self) -> None:
         if isinstance(self.screen, SettingsScreen):
             return
         themes = sorted(self.available_themes)
-        self.push_screen(
-            SettingsScreen(self.config.model_copy(deep=True), themes, path=self.config_file),
-            self._settings_saved,
+        connection = self.connection
+        in_use = InUse(
+            connection.description,
+            connection.client.base_url,
+            connection.origins,
+            local=connection.local is not None or connection.embedded is not None,
         )
+        screen = SettingsScreen(
+            self.config.model_copy(deep=True), themes, path=self.config_file, in_use=in_use
+        )
+        self.push_screen(screen, self._settings_saved)
 
     def _settings_saved(self, config: Config | None) -> None:
         if config is None:
@@ -352,7 +385,9 @@ class ApexApp(App[int]):
         main = self.main_screen
         if main is not None:
             main.config = config
-        self.set_keymap(config.keymap)
+        keymap_note = self._apply_keymap()
+        if keymap_note:
+            self.notify(keymap_note, severity="warning", timeout=10)
         self._apply_theme(config.theme)
         note = " Server changes apply when apex-tui next starts." if server_changed else ""
         if local_changed:

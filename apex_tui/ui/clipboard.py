@@ -28,17 +28,14 @@ class CopyResult:
 
     method: str  # "system" | "osc52"
     detail: str = ""
+    """Why the system clipboard was not used (pyperclip's words: for the log, not the toast)."""
 
     @property
     def toast(self) -> str:
+        """One short line: where the text went, and what to do if the paste comes up empty."""
         if self.method == "system":
             return "Copied to the system clipboard."
-        return (
-            "Copied with the terminal's OSC 52 (no system clipboard here"
-            + (f": {self.detail}" if self.detail else "")
-            + "). If paste is empty, enable clipboard access in your terminal "
-            "(tmux: set -g set-clipboard on)."
-        )
+        return "via the terminal (OSC 52); empty paste? tmux: set-clipboard on"
 
 
 class Clipboard:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from apex_tui.services.keymap import usable_keymap
 from apex_tui.ui.screens.help import HelpSection, current_keys
 from apex_tui.ui.widgets.sessions import ChatList
 
@@ -47,7 +48,7 @@ class PaletteHost(Protocol):
 def app_commands(app: PaletteHost, main: MainScreen) -> list[Command]:
     """(name, help, callback) for every action; callbacks act on the main screen directly."""
     sessions = main.sessions
-    shown = current_keys(app.help_sections(), app.config.keymap)
+    shown = current_keys(app.help_sections(), usable_keymap(app.config.keymap))
 
     def key(text: str, binding_id: str) -> str:
         """Help text with the action's key as it is bound now (remapping included)."""
@@ -141,6 +142,16 @@ def app_commands(app: PaletteHost, main: MainScreen) -> list[Command]:
             "Chat list on/off",
             key("Hide or show the chat list", "pane.sidebar"),
             main.action_toggle_sidebar,
+        ),
+        (
+            "Export chat",
+            "Save the open chat as Markdown or JSON (shows where first)",
+            main.action_export_chat,
+        ),
+        (
+            "Export research report",
+            "Save the selected research job's report as Markdown or JSON",
+            main.action_export_report,
         ),
         (
             "Clear attached sources",

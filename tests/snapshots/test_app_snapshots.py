@@ -5,18 +5,11 @@ Deterministic: fixed chats seeded through the real client, fixed turn times, no 
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from apex_tui.api.client import ApexClient
-from apex_tui.services.config import Config
-from apex_tui.services.connection import Connection
-from apex_tui.ui.app import ApexApp
 
 SIZE = (120, 36)
 KEY = "snapshot-key"
@@ -26,29 +19,6 @@ ANSWER = (
     "```python\nfrom macrocosmos import ApexClient\nclient = ApexClient(api_key=KEY)\n```\n\n"
     "- miners answer\n- validators score\n"
 )
-
-
-@pytest.fixture
-def utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Local time is UTC so start times print the same everywhere."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-
-
-@pytest.fixture
-def build(apex_server: Any, tmp_path: Path) -> Any:
-    def make(theme: str = "apex-dark") -> ApexApp:
-        client = ApexClient(apex_server.base_url, KEY, max_retries=0)
-        connection = Connection(client=client, description="local server, offline engine")
-        return ApexApp(
-            connection,
-            Config(theme=theme),
-            config_file=tmp_path / "config.toml",
-            state_path=tmp_path / "state",
-            system_copy=None,
-        )
-
-    return make
 
 
 async def quiet(pilot: Any) -> None:
@@ -105,11 +75,24 @@ def test_help(snap_compare: Any, build: Any) -> None:
     assert snap_compare(build(), terminal_size=SIZE, run_before=run_before)
 
 
+def steady_settings(pilot: Any) -> None:
+    """The settings screen names the test server's port and the test's config path, which
+    change from run to run: the picture shows fixed ones in their place."""
+    screen = pilot.app.screen
+    in_use = screen.query_one("#settings-in-use")
+    url = pilot.app.connection.client.base_url
+    in_use.update(str(in_use.render()).replace(url, "http://127.0.0.1:8000"))
+    for dialog in screen.query("Vertical"):
+        if dialog.border_subtitle:
+            dialog.border_subtitle = "saved to ~/.config/apex-tui/config.toml"
+
+
 def test_settings(snap_compare: Any, build: Any) -> None:
     async def run_before(pilot: Any) -> None:
         await quiet(pilot)
         await pilot.press("f4")
         await pilot.pause()
+        steady_settings(pilot)
         await quiet(pilot)
 
     assert snap_compare(build(), terminal_size=SIZE, run_before=run_before)

@@ -200,17 +200,20 @@ async def test_save_report_to_chat_and_job_finished_once(
         await settle(pilot)
         pane = main.research_pane
         [job] = pane.jobs.values()
-        assert job.status == "completed"
+        assert job.status == "completed" and job.chat_id == chat_id
         assert sum("Research finished" in n for n in notices(app)) == 1 and bells == [1]
-        # The job's own linked chat shows in the sidebar once the job has finished.
-        assert len(main.sessions.visible_ids) == 2
+        # Item 3: the job is a turn of the chat it was started from; its report arrived there.
+        assert main.sessions.visible_ids == [chat_id]
+        assert [t.prompt for t in main.view.turns] == ["first turn", job.title]
+        assert main.view.turns[-1].answer == job.report
+        # Item 2: "save to chat" makes no second copy and no second chat.
         pane.query_one("#research-jobs").focus()
         await pilot.press("s")
         await settle(pilot)
         assert main.chat_id == chat_id
         assert [t.prompt for t in main.view.turns] == ["first turn", job.title]
-        assert main.view.turns[-1].answer == job.report
-        assert main.sessions.visible_ids[0] == chat_id
+        assert main.sessions.visible_ids == [chat_id]
+        assert any("The report is in this chat" in n for n in notices(app))
         assert sum("Research finished" in n for n in notices(app)) == 1 and bells == [1]
     async with ApexClient(apex_server.base_url, KEY) as client:
         stored = await client.get_stored_chat_completions(chat_id)  # type: ignore[arg-type]

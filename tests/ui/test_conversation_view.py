@@ -344,3 +344,19 @@ async def test_theme_change_rerenders_with_new_palette() -> None:
         await pilot.pause()
         assert not view._ensure_renderer().palette.dark
         assert any("End of turn 1." in line for line in screen_text(view))
+
+
+async def test_a_short_answer_leaves_no_streaming_cursor_on_screen() -> None:
+    """Issue 14, item 5: a turn that gets shorter when its stream ends (the cursor line goes)
+    is repainted, though every row it still has is the very strip drawn before."""
+    app = ViewApp()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(ConversationView)
+        view.add_turn(TurnView(key="t", prompt="hello", status="streaming"))
+        view.append_answer("t", "Hello.")
+        view.flush()
+        await pilot.pause()
+        assert "▍" in app.export_screenshot()
+        view.finish_answer("t", final_text="Hello.")
+        await pilot.pause()
+        assert "▍" not in app.export_screenshot()

@@ -73,4 +73,8 @@ def test_clipboard_system_then_osc52() -> None:
 
     result = Clipboard(app, no_clipboard).copy("over ssh")
     assert result.method == "osc52" and app.clipboard == "over ssh"
-    assert "OSC 52" in result.toast and "Pyperclip could not find" in result.toast
+    # one short line: what happened and what to do, not pyperclip's words (kept for the log)
+    assert "OSC 52" in result.toast and "set-clipboard" in result.toast
+    assert "Pyperclip" not in result.toast and "http" not in result.toast
+    assert "\n" not in result.toast and len(result.toast) <= 69
+    assert "Pyperclip could not find" in result.detail

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import ContentSwitcher, Markdown, OptionList, Static
+from textual.widgets import ContentSwitcher, Input, Markdown, OptionList, Static
 
 from apex_tui.api.client import ApexClient
 from apex_tui.server.embedded import EmbeddedServer, ServerOptions
@@ -147,10 +148,25 @@ async def test_copy_and_export_the_report(client: ApexClient, tmp_path: Path) ->
         app.query_one("#research-jobs", OptionList).focus()
         await pilot.press("c")
         assert app.clipboard == view.report
-        await pilot.press("e")
+        (tmp_path / "exports").mkdir()
+        await pilot.press("e")  # the dialog shows where the file goes before it is written
+        await pilot.pause()
         exported = tmp_path / "exports" / f"research-{view.job_id[:8]}.md"
+        assert app.screen.query_one("#export-path", Input).value == str(exported)
+        assert not exported.exists()
+        await pilot.press("enter")
+        await pilot.pause()
         text = exported.read_text(encoding="utf-8")
         assert QUESTION in text and view.job_id in text and view.report.strip() in text
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query("RadioButton").last().value = True  # JSON
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        data = json.loads(exported.with_suffix(".json").read_text(encoding="utf-8"))
+        assert data["job_id"] == view.job_id and data["report"] == view.report
+        assert data["question"] == QUESTION and data["log"] == view.text
 
 
 async def test_export_in_a_browser_is_a_download(
@@ -169,13 +185,15 @@ async def test_export_in_a_browser_is_a_download(
         monkeypatch.setattr(type(app), "is_web", property(lambda self: True))
         monkeypatch.setattr(app._driver, "deliver_binary", deliver_binary)
         app.query_one("#research-jobs", OptionList).focus()
-        await pilot.press("e")
+        await pilot.press("e")  # the dialog asks only for the file's name
+        await pilot.pause()
+        await pilot.press("enter")
         await pilot.pause()
     [(name, text, mime)] = delivered
     assert name == f"research-{view.job_id[:8]}.md" and mime == "text/markdown"
     assert QUESTION in text and view.report.strip() in text
     assert not (tmp_path / "exports").exists()
-    assert any("download" in n for n in app.notices())
+    assert any("download" in n.lower() for n in app.notices())
 
 
 async def test_save_report_to_chat_stores_a_linked_completion(

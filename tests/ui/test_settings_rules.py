@@ -55,7 +55,7 @@ async def test_settings_screen_uses_the_config_rules(make_app: AppFactory) -> No
         assert config is None
         assert problems == [
             f"Base URL: {_rule('base_url', 'ftp://example.com')}.",
-            f"Offline engine tokens per second: {_rule('server.tokens_per_second', '-1')}.",
+            f"Offline tokens per second: {_rule('server.tokens_per_second', '-1')}.",
         ]
         screen.query_one("#base_url", Input).value = "localhost:8080"  # as `config set` takes
         screen.query_one("#tokens_per_second", Input).value = "0"

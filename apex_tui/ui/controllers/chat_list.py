@@ -133,6 +133,7 @@ class ChatListController:
             return
         self.sessions.remove_chats(chat_ids)
         self.drafts.forget(chat_ids)
+        self.chat.forget(chat_ids)
         if self.chat.chat_id in chat_ids:
             self._open_chat_deleted()
         n = len(chat_ids)

@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from apex_tui.services.config import Config, ConfigError
 from apex_tui.services.connection import Connection
+from apex_tui.services.keymap import usable_keymap
 from apex_tui.services.local_server import LocalServerError, LocalServerProcess
 from apex_tui.services.server_switch import ServerBusy
 from apex_tui.services.upstream_models import FoundServer, discover_local
@@ -90,7 +91,7 @@ class ModelDiscovery:
         if found is None or self.switching:
             return ""
         count = f"{len(found.models)} model{'s' if len(found.models) != 1 else ''}"
-        keys = self._config().keymap.get("app.use_found_model", SWITCH_KEY)
+        keys = usable_keymap(self._config().keymap).get("app.use_found_model", SWITCH_KEY)
         key = format_key(keys.split(",")[0].strip())
         return (
             f"Found {found.name} at {found.url} ({count}). Press {key} to use it "
@@ -110,7 +111,7 @@ class ModelDiscovery:
             if tries:
                 self.app.set_timer(0.1, lambda: self._show_welcome(line, tries - 1))
             return
-        text = welcome_text(self.connection.description, dict(self._config().keymap))
+        text = welcome_text(self.connection.description, usable_keymap(self._config().keymap))
         extra = self.offer() if line is None else line
         welcome.update(text + (f"\n\n{make_inert(extra)}" if extra else ""))
         status.server = self.connection.description

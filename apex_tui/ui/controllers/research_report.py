@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from apex_tui.api.models import format_timestamp
 from apex_tui.services.branches import NewTurnPlace
+from apex_tui.services.chat_sync import title_from_prompt
 
 if TYPE_CHECKING:
     from apex_tui.api.client import ApexClient
@@ -58,7 +59,7 @@ async def store_report_in_chat(
             prompt,
             chat_type=chat_type,
             completion_type=REPORT_COMPLETION_TYPE,
-            title=" ".join(prompt.split())[:60],
+            title=title_from_prompt(prompt),
         )
         assert created.parsed_chat is not None and created.parsed_completion is not None
         chat_id, completion_id = created.parsed_chat.id, created.parsed_completion.id

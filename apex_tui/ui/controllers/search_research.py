@@ -16,6 +16,7 @@ from textual.screen import Screen
 from apex_tui.api.errors import ApexError
 from apex_tui.api.models import WebSearchResult
 from apex_tui.services.chat_sync import ChatSettings, history_messages, search_sources
+from apex_tui.services.completion_types import sources_message
 from apex_tui.ui.controllers.open_chat import OpenChat
 from apex_tui.ui.controllers.research_report import store_report_in_chat
 from apex_tui.ui.controllers.side_panes import SidePanes
@@ -41,7 +42,10 @@ class SearchResearchController:
         is_streaming: Callable[[], bool],
         reload_chats: Callable[[], object],
         open_chat: Callable[[str], None],
+        adopt_chat: Callable[[str], None],
     ) -> None:
+        """``open_chat`` shows (or reloads) a chat; ``adopt_chat`` makes a chat created for the
+        new chat (a research job started from it) the open one, as its first send would."""
         self.screen = screen
         self._client = client
         self.chat = chat
@@ -49,7 +53,10 @@ class SearchResearchController:
         self._is_streaming = is_streaming
         self._reload_chats = reload_chats
         self._open_chat = open_chat
+        self._adopt_chat = adopt_chat
         self.attached: list[WebSearchResult] = []
+        self._started_from_new: list[str] = []
+        """Questions of jobs started from the new chat, whose chat is not known yet."""
 
     @property
     def prompt_bar(self) -> PromptBar:
@@ -102,27 +109,69 @@ class SearchResearchController:
     # --- research ----------------------------------------------------------------------------
 
     def start_research(self, question: str) -> None:
-        """Start a job for ``question`` with the conversation so far as its messages."""
+        """Start a job for ``question`` with the conversation so far (and the attached sources)
+        as its messages; the job is a turn of the open chat (a new chat's first)."""
         if not question.strip():
             self.screen.notify("Type a research question in the prompt first.", severity="warning")
             return
         history = history_messages(self.chat.turns, question)[:-1]
+        sources = self.take_attached()
+        if sources:  # they go with the job, as with a prompt, and leave the prompt bar
+            history = [sources_message(sources), *history]
+            self.clear_attached()
+        chat_id, chat_type = self.chat.chat_id, self.chat.chat_type
+        if chat_id is None:
+            self._started_from_new.append(question)
+        shown = self.chat.turns  # the job's turn follows the end of the branch shown
+        branch = self.chat.tree.place_after(shown[-1].completion_id if shown else None).metadata()
         panes = self.panes
 
         def start() -> None:
             if not panes.research_pane.display:
                 panes.show(panes.research_pane, True)
-            panes.research_pane.start_job(question, history)
+            panes.research_pane.start_job(
+                question, history, chat_id=chat_id, chat_type=chat_type, branch=branch
+            )
+            if sources:
+                n = len(sources)
+                self.screen.notify(f"Research started with the {n} attached source{'s' * (n > 1)}.")
 
         panes.when_ready(start)
 
+    def research_started(self, job: JobView) -> None:
+        """The job's turn is in its chat: the list shows it at once, the open chat shows it."""
+        self._reload_chats()
+        from_new = job.title in self._started_from_new
+        if from_new:
+            self._started_from_new.remove(job.title)
+        if not job.chat_id or self._is_streaming():
+            return
+        if from_new and self.chat.chat_id is None:
+            self._adopt_chat(job.chat_id)
+        elif job.chat_id == self.chat.chat_id:
+            self._open_chat(job.chat_id)  # reloaded: the question and "Researching…"
+
+    def research_finished(self, job: JobView) -> None:
+        """The report replaced "Researching…" in the job's chat: show it if that one is open."""
+        self._reload_chats()
+        if job.chat_id and job.chat_id == self.chat.chat_id and not self._is_streaming():
+            self._open_chat(job.chat_id)
+
     def save_report_asked(self, job: JobView) -> None:
-        """The research pane asks to store ``job``'s report in the open chat."""
+        """The research pane asks to have ``job``'s report in a chat. A job linked to a chat
+        has it there already (one chat per job): that chat is opened. Otherwise, or when
+        another stored chat is open, the report is added to the open chat."""
         if self._is_streaming():
             self.screen.notify(
                 "An answer is still streaming; save the report when it has finished.",
                 severity="warning",
             )
+            return
+        open_id = self.chat.chat_id
+        if job.chat_id and open_id in (None, job.chat_id):
+            where = "this chat" if open_id == job.chat_id else "its own chat, opened now"
+            self._open_chat(job.chat_id)
+            self.screen.notify(f"The report is in {where}.", title="Deep research")
             return
         start_worker(self.screen, self.save_report, job, group="save-report")
 

@@ -18,9 +18,12 @@ from typing import TYPE_CHECKING
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Input
 
 from apex_tui.ui.widgets.key_hints import KeyHints
+from apex_tui.ui.widgets.one_line import OneLine
 from apex_tui.ui.widgets.prompt_bar import PLACEHOLDER, PromptBar
+from apex_tui.ui.widgets.sessions import FILTER_PLACEHOLDER, SHORT_FILTER_PLACEHOLDER
 
 if TYPE_CHECKING:
     from apex_tui.api.client import ApexClient
@@ -153,18 +156,35 @@ class SidePanes:
             return
         open_panes = self.open_panes()
         side.display = bool(open_panes)
+        side.set_class(len(open_panes) == 2, "-both")
         self.set_width_classes(width, bool(open_panes))
-        screen.query_one(KeyHints).compact = width < NARROW
-        self.prompt_bar.input.placeholder = SHORT_PLACEHOLDER if width < NARROW else PLACEHOLDER
+        narrow = width < NARROW
+        screen.query_one(KeyHints).compact = narrow
+        self.prompt_bar.input.placeholder = SHORT_PLACEHOLDER if narrow else PLACEHOLDER
+        chat_filter = screen.query_one("#chat-filter", Input)
+        chat_filter.placeholder = SHORT_FILTER_PLACEHOLDER if narrow else FILTER_PLACEHOLDER
         if not open_panes:
             screen.remove_class("-maximised")
+        self._say_way_back(open_panes)
         screen.refresh_bindings()
+
+    def _say_way_back(self, open_panes: list[Widget]) -> None:
+        """The line over a pane that covers the chat: how to get the chat back."""
+        names = " and ".join(
+            "web search" if p is self.search_pane else "research" for p in open_panes
+        )
+        if self.screen.has_class("-maximised"):
+            back = f"{names.capitalize()} · F9: the chat beside it again · Esc closes"
+        else:
+            back = f"{names.capitalize()} · Esc closes it: back to the chat"
+        self.screen.query_one("#side-back", OneLine).say(back)
 
     def set_width_classes(self, width: int, panes_open: bool) -> None:
         """The screen's layout classes for this width. Called once before the widgets mount
         too: adding a class to a mounted screen restyles every widget (~0.1-0.2 s at start)."""
         self.screen.set_class(width < NARROW, "-narrow")
         self.screen.set_class(NARROW <= width < WIDE, "-stacked")
+        self.screen.set_class(width >= WIDE, "-beside")
         self.screen.set_class(panes_open and width < NARROW, "-covered")
 
     # --- showing and focusing ----------------------------------------------------------------
@@ -200,6 +220,20 @@ class SidePanes:
         else:
             self.show(pane, False)
 
+    def uncover(self) -> bool:
+        """Panes that cover the chat (80 columns, or maximised) step aside so the chat and its
+        list show again: closed at 80 columns, back beside the chat when maximised. True when
+        something moved."""
+        screen = self.screen
+        moved = screen.has_class("-maximised") or screen.has_class("-covered")
+        if screen.has_class("-maximised"):
+            screen.remove_class("-maximised")
+            self._say_way_back(self.open_panes())
+        if screen.has_class("-covered"):
+            for pane in self.open_panes():
+                self.show(pane, False)
+        return moved
+
     def toggle_search(self) -> None:
         self.when_ready(lambda: self._toggle(self.search_pane))
 
@@ -223,6 +257,7 @@ class SidePanes:
             screen.notify("Open the search (F3) or research (F5) pane first.")
             return
         screen.toggle_class("-maximised")
+        self._say_way_back(self.open_panes())
         if screen.has_class("-maximised") and not self._focus_in_side():
             pane = self.search_pane if self.search_pane.display else self.research_pane
             self.focus_inside(pane)

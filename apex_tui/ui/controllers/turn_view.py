@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from apex_tui.services.branches import BranchTree
 from apex_tui.services.chat_sync import Turn
+from apex_tui.shorten import shorten
 from apex_tui.ui.widgets.conversation import TurnView
 
 SOURCE_TITLE = 70
-"""Characters of a source's passage shown as its footnote title."""
+"""Columns of a source's passage shown as its footnote title (whole words, then "…")."""
 
 
 def turn_status(turn: Turn) -> str:
@@ -19,16 +20,11 @@ def turn_status(turn: Turn) -> str:
     return "interrupted" if turn.interrupted else "done"
 
 
-def _short(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= SOURCE_TITLE else line[: SOURCE_TITLE - 1].rstrip() + "…"
-
-
 def turn_sources(turn: Turn) -> list[tuple[str, str]]:
     """(url, title) footnotes of a web-search answer, from its stored metadata ("sources")."""
     sources = turn.metadata.get("sources", [])
     return [
-        (str(s.get("url", "")), _short(str(s.get("relevant", ""))))
+        (str(s.get("url", "")), shorten(str(s.get("relevant", "")), SOURCE_TITLE))
         for s in (sources if isinstance(sources, list) else [])
         if isinstance(s, dict)
     ]

@@ -5,6 +5,8 @@ Streaming runs in one exclusive worker (group ``stream``, on the screen); the st
 it, and ``ChatSync.send`` stores the partial answer marked interrupted before the cancellation
 ends the worker. An edited prompt resent, or a regenerated answer, is a new branch beside the
 turn it replaces on screen (``services.branches``): the old turns stay stored, one key away.
+Just over 400 lines: the stream's loop and each way it can end (stored, interrupted, refused)
+read best in one place.
 """
 
 from __future__ import annotations
@@ -58,7 +60,15 @@ YIELD_PAUSE = 0.002
 """How long it then steps aside: long enough for a key or a frame to pass every queue."""
 FREEZE_DELAY = 0.5
 """Seconds after an answer ends before the one full GC pass (after its last frame)."""
-TURN_ACTIONS = ("stop", "regenerate", "copy_answer", "copy_code", "edit_turn", "delete_turn")
+TURN_ACTIONS = (
+    "stop",
+    "cancel_edit",
+    "regenerate",
+    "copy_answer",
+    "copy_code",
+    "edit_turn",
+    "delete_turn",
+)
 """The screen's actions whose availability :meth:`TurnController.allows` decides."""
 
 
@@ -85,6 +95,8 @@ class TurnController:
         self.streaming = False
         self.editing: str | None = None
         """The completion id whose prompt is being edited for a resend."""
+        self._mode_before_edit = "basic"
+        """The prompt's mode when an edit began: Esc gives it back."""
         self._stream_worker: Worker[None] | None = None
         self._pending = 0
         self._code_cursor: tuple[str, int] = ("", -1)
@@ -106,7 +118,9 @@ class TurnController:
     def allows(self, action: str) -> bool:
         """Whether one of ``TURN_ACTIONS`` applies now (its key shows in the footer)."""
         if action == "stop":
-            return self.streaming or self.editing is not None
+            return self.streaming
+        if action == "cancel_edit":  # Esc too: the footer says which it does now
+            return not self.streaming and self.editing is not None
         if action == "regenerate":
             return bool(self.chat.turns)
         return isinstance(self.screen.focused, ConversationView) and bool(self.view.turns)
@@ -138,7 +152,7 @@ class TurnController:
             if self.editing in chat.tree:
                 fork, parent = self.editing, chat.tree.parent_of(self.editing)
             self.editing = None
-            self.status.activity = ""
+            self.prompt_bar.show_editing("")
         self.drafts.clear_prompt()
         self.start_stream(
             text,
@@ -242,6 +256,8 @@ class TurnController:
                         elif isinstance(event, TurnFinished):
                             finished = True
                             self._turn_finished(event.turn, key, parent)
+                            if event.turn.saved and chat.chat_id is not None:
+                                chat.answered(chat.chat_id, settings)
         except ApexError as exc:
             if not started:
                 self._not_started(key, prompt, fork)
@@ -327,7 +343,8 @@ class TurnController:
     # --- stop, regenerate, edit --------------------------------------------------------------
 
     def stop(self) -> None:
-        """Esc: cancel the stream (its partial answer is kept), or leave the edit."""
+        """Esc while streaming: cancel the stream (its partial answer is kept); else leave an
+        edit (Esc's other binding, "Cancel edit", is the one the footer shows then)."""
         if self.streaming and self._stream_worker is not None:
             self._stream_worker.cancel()
             self.screen.notify(
@@ -362,12 +379,14 @@ class TurnController:
         if turn is None or self.refuse_while_streaming("edit"):
             return
         self.editing = turn.key
+        self._mode_before_edit = self.prompt_bar.completion_type
         self.prompt_bar.load_draft(turn.prompt)
         self.prompt_bar.completion_type = turn.completion_type
         self.prompt_bar.input.focus()
-        self.status.activity = (
-            "editing a prompt: Enter sends it as a new branch (this one is kept: < > switch)"
-            " · Esc cancels"
+        self.prompt_bar.show_editing(
+            "Editing — Esc cancels, Enter sends it as a new branch (this one is kept: < > switch)",
+            "Editing — Esc cancels, Enter sends a new branch",
+            "Editing — Esc cancels",
         )
         self.screen.refresh_bindings()
 
@@ -375,7 +394,8 @@ class TurnController:
         if self.editing is None:
             return
         self.editing = None
-        self.status.activity = ""
+        self.prompt_bar.show_editing("")
+        self.prompt_bar.completion_type = self._mode_before_edit  # the edited turn's mode goes
         self.drafts.show()
         self.screen.refresh_bindings()
 

@@ -9,12 +9,14 @@ from pydantic import ValidationError
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from apex_tui.services.chat_sync import ChatSettings
 from apex_tui.services.config import Defaults, describe_errors
+from apex_tui.shorten import shorten
+from apex_tui.ui.safe_text import make_inert
 from apex_tui.ui.widgets.model_picker import ModelPicker
 
 FIELDS = [
@@ -34,8 +36,12 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
     DEFAULT_CSS = """
     ChatSettingsScreen { align: center middle; }
     ChatSettingsScreen > Vertical {
-        width: 70; max-width: 98%; height: auto; max-height: 95%; border: thick $primary;
+        width: 76; max-width: 100%; height: auto; max-height: 100%; border: thick $primary;
         background: $surface; padding: 0 1;
+    }
+    ChatSettingsScreen .section { text-style: bold; margin-bottom: 1; }
+    ChatSettingsScreen Grid {
+        grid-size: 2; grid-columns: 1fr 2fr; grid-rows: auto; grid-gutter: 1 2; height: auto;
     }
     ChatSettingsScreen .field-label { color: $text-muted; }
     ChatSettingsScreen #chat-settings-errors { color: $error; height: auto; }
@@ -56,20 +62,24 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
         model_server: tuple[str | None, str | None] = (None, None),
     ) -> None:
         """``model_server``: (URL, key) of the server whose models the picker lists."""
-        super().__init__()
+        super().__init__(classes="form")
         self.settings = settings
         self.chat_title = chat_title
         self.model_server = model_server
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"Settings for {self.chat_title}", classes="section")
-            for name, label in FIELDS:
-                value = getattr(self.settings, name)
-                yield Label(label, classes="field-label")
-                yield Input("" if value is None else str(value), id=f"cs-{name}")
-                if name == "model":
-                    yield ModelPicker("cs-model")
+            title = shorten(f"Settings for {make_inert(self.chat_title)}", 70)
+            yield Static(title, classes="section", markup=False)
+            with Grid():
+                for name, label in FIELDS:
+                    value = getattr(self.settings, name)
+                    yield Label(label, classes="field-label")
+                    text = "" if value is None else str(value)
+                    yield Input(text, id=f"cs-{name}", compact=True)
+                    if name == "model":
+                        yield Label("", classes="field-label")
+                        yield ModelPicker("cs-model", compact=True)
             yield Static("", id="chat-settings-errors")
             with Horizontal():
                 yield Button("Cancel (Esc)", id="cancel")

@@ -9,6 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
+from apex_tui.shorten import shorten
 from apex_tui.ui.safe_text import make_inert
 
 
@@ -18,9 +19,10 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
     ConfirmDeleteScreen { align: center middle; }
     ConfirmDeleteScreen > Vertical {
-        width: 60; height: auto; max-height: 80%; border: thick $error; background: $surface;
-        padding: 1 2;
+        width: 60; max-width: 100%; height: auto; max-height: 90%; border: thick $error;
+        background: $surface; padding: 1 2;
     }
+    ConfirmDeleteScreen Label { width: 1fr; }
     ConfirmDeleteScreen #confirm-titles { color: $text-muted; margin: 1 0; }
     ConfirmDeleteScreen Horizontal { height: auto; align-horizontal: right; }
     ConfirmDeleteScreen Button { margin-left: 2; }
@@ -44,7 +46,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         count = self.count
-        shown = [f"• {make_inert(t) or '(untitled)'}" for t in self.titles[:8]]
+        shown = [f"• {shorten(make_inert(t) or '(untitled)', 50)}" for t in self.titles[:8]]
         if len(self.titles) > 8:
             shown.append(f"… and {len(self.titles) - 8} more")
         with Vertical():

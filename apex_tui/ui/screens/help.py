@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from rich.cells import cell_len
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -22,22 +24,31 @@ def keys_label(app_keys: str) -> str:
     return " / ".join(format_key(k.strip()) for k in app_keys.split(",") if k.strip())
 
 
-def help_table(sections: Iterable[HelpSection], keymap: Mapping[str, str]) -> Table:
-    """A two-column table of key → what it does, one block per section."""
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column()
+def help_table(sections: Iterable[HelpSection], keymap: Mapping[str, str]) -> Group:
+    """Each section's title, then a two-column table of key → what it does. The titles sit
+    above their tables (not in the key column, which they would widen until the descriptions
+    wrap), and every key column has the widest key's width, so the descriptions line up."""
+    blocks: list[tuple[str, list[tuple[str, str]]]] = []
     for title, bindings in sections:
-        rows = [b for b in bindings if isinstance(b, Binding) and b.description]
-        if not rows:
-            continue
-        table.add_row(Text(title, style="bold underline"), "")
-        for binding in rows:
-            keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
-            action = binding.tooltip or binding.description
-            table.add_row(keys_label(keys), action)
-        table.add_row("", "")
-    return table
+        shown = [b for b in bindings if isinstance(b, Binding) and b.description]
+        if shown:
+            blocks.append(
+                (title, [(_keys_of(b, keymap), b.tooltip or b.description) for b in shown])
+            )
+    width = max((cell_len(keys) for _, rows in blocks for keys, _ in rows), default=1)
+    parts: list[RenderableType] = []
+    for title, rows in blocks:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True, min_width=width)
+        table.add_column()
+        for keys, action in rows:
+            table.add_row(keys, action)
+        parts += [Text(title, style="bold underline"), table, Text("")]
+    return Group(*parts)
+
+
+def _keys_of(binding: Binding, keymap: Mapping[str, str]) -> str:
+    return keys_label(keymap.get(binding.id, binding.key) if binding.id else binding.key)
 
 
 class HelpScreen(ModalScreen[None]):

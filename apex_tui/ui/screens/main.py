@@ -4,7 +4,9 @@ a status line and the footer.
 The screen composes the widgets, owns one controller per flow and routes its key bindings and
 the widgets' messages to them (``apex_tui.ui.controllers``):
 
-- ``OpenChat``: which chat is open, its turns and each chat's settings (plain state);
+- ``OpenChat``: which chat is open, its turns and each chat's settings (plain state; what
+  outlives a run, the last chat and settings not sent yet, is ``services.chat_memory``'s);
+- ``ChatSettingsFlow``: the open chat's settings dialog and what the prompt bar says of them;
 - ``DraftKeeper``: the prompt bar's draft per chat;
 - ``ChatListController``: the chat list (load, search, rename, delete);
 - ``SidePanes``: mounting, placing, showing and focusing the search and research panes;
@@ -13,16 +15,18 @@ the widgets' messages to them (``apex_tui.ui.controllers``):
 - ``TurnController``: send and stream, stop, regenerate, edit, delete and copy turns;
 - ``BranchSwitcher``: moving to another branch of the chat (``<`` ``>``, a click on "‹ ›"),
   deleting a turn and what follows from it;
-- ``SelectionCopier``: copying a mouse selection (``y``, Ctrl+C; ``Y`` as Markdown).
-- ``UnsavedAnswers``: answers the server did not save (reported, kept, restored at start).
+- ``SelectionCopier``: copying a mouse selection (``y``, Ctrl+C; ``Y`` as Markdown);
+- ``UnsavedAnswers``: answers the server did not save (reported, kept, restored at start);
+- ``ChatExporter``: the open chat to a Markdown or JSON file (or a browser download).
 
 Opening a chat (new, another type, from the list) stays here: it touches every flow. The
-rest is one thin method per key and message, routed to a flow: that is why this module is a
-little over 400 lines.
+rest is one thin method per key and message, routed to a flow: that is why this module is over
+400 lines.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,14 +35,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Input, Static, TextArea
 
 from apex_tui.api.errors import ApexError
+from apex_tui.services.chat_memory import ChatMemory
 from apex_tui.services.chat_sync import ChatSettings, ChatSync
-from apex_tui.services.config import Config
+from apex_tui.services.config import Config, state_dir
+from apex_tui.services.keymap import usable_keymap
 from apex_tui.services.state import JobStore
 from apex_tui.ui.controllers.branches import BRANCH_ACTIONS, BranchSwitcher
 from apex_tui.ui.controllers.chat_list import ChatListController, SessionsPrefetch
+from apex_tui.ui.controllers.chat_settings_flow import ChatSettingsFlow
+from apex_tui.ui.controllers.exports import ChatExporter
 from apex_tui.ui.controllers.open_chat import OpenChat
 from apex_tui.ui.controllers.prompt_drafts import DraftKeeper
 from apex_tui.ui.controllers.search_research import SearchResearchController
@@ -61,11 +69,11 @@ from apex_tui.ui.messages import (
     RenameRequested,
     SearchRequested,
 )
-from apex_tui.ui.screens.chat_settings import ChatSettingsScreen
 from apex_tui.ui.toasts import report
 from apex_tui.ui.welcome import update_welcome, welcome_text
 from apex_tui.ui.widgets.conversation import ConversationView
 from apex_tui.ui.widgets.key_hints import KeyHints
+from apex_tui.ui.widgets.one_line import OneLine
 from apex_tui.ui.widgets.prompt_bar import RESEARCH_MODE, PromptBar
 from apex_tui.ui.widgets.sessions import SessionsPane
 from apex_tui.ui.widgets.status_line import StatusLine
@@ -80,23 +88,41 @@ SIDE_PANES_DELAY = 1.5
 SIDE_PANES_AFTER_LIST = 0.1
 """...or this long after the chat list was filled (a frame or more: the list shows first)."""
 
+# The ctrl- and F-keys work wherever the focus is (priority: a remapped key that a text box
+# also binds stays the app's; services.keymap keeps them off keys that type text).
 CHAT_BINDINGS = [
-    Binding("ctrl+n", "new_chat", "New chat", id="chat.new"),
-    Binding("ctrl+g", "toggle_chat_type", "apex/gravity", show=False, id="chat.toggle_type"),
-    Binding("ctrl+f", "focus_filter", "Filter chats", show=False, id="chat.filter"),
-    Binding("ctrl+l", "focus_sessions", "Chat list", show=False, id="chat.focus_list"),
-    Binding("ctrl+t", "chat_settings", "Chat settings", show=False, id="chat.settings"),
+    Binding("ctrl+n", "new_chat", "New chat", priority=True, id="chat.new"),
+    Binding(
+        "ctrl+g",
+        "toggle_chat_type",
+        "apex/gravity",
+        show=False,
+        priority=True,
+        id="chat.toggle_type",
+    ),
+    Binding("ctrl+f", "focus_filter", "Filter chats", show=False, priority=True, id="chat.filter"),
+    Binding(
+        "ctrl+l", "focus_sessions", "Chat list", show=False, priority=True, id="chat.focus_list"
+    ),
+    Binding(
+        "ctrl+t", "chat_settings", "Chat settings", show=False, priority=True, id="chat.settings"
+    ),
+    Binding("i", "focus_prompt", "Prompt", id="chat.focus_prompt"),
+    Binding("escape", "back", "Close pane / back to prompt", show=False, id="chat.back"),
 ]
 PANE_BINDINGS = [
-    Binding("f3", "toggle_search", "Search", id="pane.search"),
-    Binding("f5", "toggle_research", "Research", id="pane.research"),
-    Binding("f9", "maximise", "Maximise", id="pane.maximise"),
-    Binding("ctrl+o", "cycle_focus", "Next area", show=False, id="pane.next_area"),
-    Binding("ctrl+b", "toggle_sidebar", "Chat list on/off", show=False, id="pane.sidebar"),
+    Binding("f3", "toggle_search", "Search", priority=True, id="pane.search"),
+    Binding("f5", "toggle_research", "Research", priority=True, id="pane.research"),
+    Binding("f9", "maximise", "Maximise", priority=True, id="pane.maximise"),
+    Binding("ctrl+o", "cycle_focus", "Next area", show=False, priority=True, id="pane.next_area"),
+    Binding(
+        "ctrl+b", "toggle_sidebar", "Chat list on/off", show=False, priority=True, id="pane.sidebar"
+    ),
 ]
 TURN_BINDINGS = [
     Binding("escape", "stop", "Stop", priority=True, id="chat.stop"),
-    Binding("ctrl+r", "regenerate", "Regenerate", show=False, id="chat.regenerate"),
+    Binding("escape", "cancel_edit", "Cancel edit", priority=True, id="chat.cancel_edit"),
+    Binding("ctrl+r", "regenerate", "Regenerate", show=False, priority=True, id="chat.regenerate"),
     Binding("c", "copy_answer", "Copy answer", id="chat.copy_answer"),
     Binding("b", "copy_code", "Copy code", id="chat.copy_code"),
     Binding("e", "edit_turn", "Edit & resend", id="chat.edit"),
@@ -128,8 +154,14 @@ class MainScreen(Screen[None]):
         chat_type = config.defaults.chat_type if config.defaults.chat_type else "apex"
         sync.chat_type = chat_type
         job_store = JobStore(state_path / "research.json") if state_path else JobStore()
+        memory = ChatMemory((state_path or state_dir()) / "chats.json")
         # The flows, each handed what it needs of the others (late: they are built in turn).
-        self.chat = OpenChat(chat_type, lambda: self.config)
+        self.chat = OpenChat(
+            chat_type, lambda: self.config, memory, lambda: self.chat_settings.schedule_save()
+        )
+        self.chat_settings = ChatSettingsFlow(
+            self, self.chat, lambda: self.config, lambda key: self.sessions.session(key)
+        )
         self.drafts = DraftKeeper(self, drafts, self.chat)
         self.panes = SidePanes(self, sync.client, job_store, lambda: self.config)
         self.chat_list = ChatListController(
@@ -149,8 +181,10 @@ class MainScreen(Screen[None]):
             is_streaming=lambda: self.turn_flow.streaming,
             reload_chats=self.load_sessions,
             open_chat=self.open_chat_id,
+            adopt_chat=self.adopt_chat,
         )
         self.unsaved = UnsavedAnswers(self, sync)
+        self.exporter = ChatExporter(self, self.chat, lambda key: self.sessions.session(key))
         self.turn_flow = TurnController(
             self, sync, self.chat, self.drafts, self.search_flow, self.chat_list, self.unsaved
         )
@@ -173,7 +207,8 @@ class MainScreen(Screen[None]):
                     with Vertical(id="chat-column"):
                         yield Static(id="welcome", markup=False)
                         yield ConversationView(id="conversation")
-                    yield Vertical(id="side")  # its panes mount after the first frame
+                    with Vertical(id="side"):  # its panes mount after the first frame
+                        yield OneLine(id="side-back")
                 yield PromptBar(self.config.defaults.completion_type, id="prompt-bar")
         yield KeyHints()
 
@@ -182,19 +217,30 @@ class MainScreen(Screen[None]):
         status.server = self.server_description
         status.chat_type = self.chat.chat_type
         self.query_one("#welcome", Static).update(
-            welcome_text(self.server_description, dict(self.config.keymap))
+            welcome_text(self.server_description, usable_keymap(self.config.keymap))
         )
         update_welcome(self)
         self.drafts.show()
         self.prompt_bar.input.focus()
         self.panes.layout()
+        last = self.chat.memory.last_chat(self.chat.chat_type)
+        if last is not None:  # the app starts on the chat the user was in
+            self.query_one("#welcome").display = False
+            self.open_chat_id(last, restoring=True)
+        self.chat_settings.show()
         self.load_sessions()
         self.unsaved.start()  # answers a server did not save last time go back now
         # The side panes are not in the first frame: they mount once the chat list is shown
         # (load_sessions), or after this delay if the list is slow, or when a key needs them.
         self.set_timer(SIDE_PANES_DELAY, self.panes.mount)
 
+    def on_unmount(self) -> None:
+        with contextlib.suppress(OSError):  # reported while running; nothing more to do now
+            self.chat.memory.save()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_prompt":  # shown where a letter is not typed into a box
+            return not isinstance(self.focused, Input | TextArea)
         if action == "maximise":
             return bool(self.panes.open_panes())
         if action in TURN_ACTIONS:
@@ -269,6 +315,7 @@ class MainScreen(Screen[None]):
         self.view.clear()
         update_welcome(self)
         self.drafts.show()
+        self.chat_settings.show()
         self.prompt_bar.input.focus()
 
     def action_toggle_chat_type(self) -> None:
@@ -281,51 +328,92 @@ class MainScreen(Screen[None]):
         self.status.chat_type = chat_type
         self.sessions.action_clear_filter()
         self.sessions.set_sessions([], chat_type)
+        last = self.chat.memory.last_chat(chat_type)  # that type's chat open last, if any
         self.action_new_chat()
+        if last is not None:
+            self.open_chat_id(last, restoring=True)
         self.load_sessions()
 
     def action_focus_filter(self) -> None:
+        self.panes.uncover()  # a pane covering the list (80 columns) steps aside
         self.sessions.query_one("#chat-filter").focus()
 
     def action_focus_sessions(self) -> None:
+        self.panes.uncover()
         self.sessions.query_one("#chat-list").focus()
+
+    def action_focus_prompt(self) -> None:
+        self.prompt_bar.input.focus()
+
+    def action_back(self) -> None:
+        """Esc where nothing nearer takes it: close the pane the focus is in, else the panes
+        that cover the chat (80 columns, or maximised: their top line says Esc brings the chat
+        back), else go back to the prompt (what the next keystroke is most likely meant for)."""
+        focused = self.focused
+        for pane in self.panes.open_panes():
+            if focused is not None and pane in focused.ancestors_with_self:
+                self.panes.show(pane, False)
+                return
+        self.panes.uncover()
+        self.prompt_bar.input.focus()
 
     @on(ChatChosen)
     def _open_chat(self, event: ChatChosen) -> None:
-        if event.chat_id == self.chat.chat_id or self.turn_flow.refuse_while_streaming(
-            "open another chat"
-        ):
+        if event.chat_id == self.chat.chat_id:
+            self.prompt_bar.input.focus()  # the next keystroke is a prompt for it
+            return
+        if self.turn_flow.refuse_while_streaming("open another chat"):
             return
         self.open_chat_id(event.chat_id)
 
-    def open_chat_id(self, chat_id: str) -> None:
-        """Show a chat (the open one is reloaded from the server)."""
+    def open_chat_id(self, chat_id: str, *, restoring: bool = False) -> None:
+        """Show a chat (the open one is reloaded from the server); the prompt takes the focus.
+        ``restoring``: the chat open last time, which may have been deleted meanwhile."""
         if chat_id != self.chat.chat_id:
             self.stash_draft()
             self.chat.open(chat_id)
             self.turn_flow.cancel_edit()
             self.view.clear()
             self.drafts.show()
-        self.load_chat(chat_id)
+            self.chat_settings.show()
+        self.prompt_bar.input.focus()
+        self.load_chat(chat_id, restoring)
+
+    def adopt_chat(self, chat_id: str) -> None:
+        """A chat the server made for the new chat becomes the open one (its draft and settings
+        move to it, as on a first send)."""
+        if self.chat.chat_id is None:
+            self.drafts.move_new_chat_draft(chat_id)
+            self.chat.created(chat_id, self.chat.settings)
+        self.open_chat_id(chat_id)
 
     @work(exclusive=True, group="load-chat")
-    async def load_chat(self, chat_id: str) -> None:
+    async def load_chat(self, chat_id: str, restoring: bool = False) -> None:
         self.status.activity = "loading chat…"
         try:
             turns = await self.sync.load_turns(chat_id)
         except ApexError as exc:
             self.status.activity = ""
+            if chat_id != self.chat.chat_id:
+                return
+            if restoring and exc.code == "not_found":  # gone since: the welcome instead
+                self.action_new_chat()
+                return
+            update_welcome(self)
             report(self, "Could not open the chat", exc)
             return
         self.status.activity = ""
         if chat_id != self.chat.chat_id:  # the user moved on meanwhile
             return
         self.chat.load(turns)
-        shown = self.chat.turns
+        shown = self.chat.turns  # the branch shown: its last answer's settings are the chat's
+        self.chat.took_stored(chat_id, shown)
+        self.chat_settings.show()
         self.view.set_turns(branch_views(self.chat.tree, shown))
         update_welcome(self)
-        if shown:
-            self.prompt_bar.completion_type = shown[-1].completion_type
+        asked = [t for t in shown if "deep-researcher" not in t.metadata]  # not a job's turn
+        if asked:
+            self.prompt_bar.completion_type = asked[-1].completion_type
 
     # --- the chat list's requests ------------------------------------------------------------
 
@@ -348,19 +436,7 @@ class MainScreen(Screen[None]):
         self.action_chat_settings()
 
     def action_chat_settings(self) -> None:
-        chat_id = self.chat.chat_id
-        session = self.sessions.session(chat_id) if chat_id else None
-        title = f"“{session.title}”" if session else "the new chat"
-
-        def apply(settings: ChatSettings | None) -> None:
-            if settings is not None:
-                self.chat.set_settings_of(chat_id, settings)
-                self.notify("Chat settings applied to the next answers.")
-
-        server = self.config.server
-        listed = (server.upstream_url, server.upstream_key) if server.engine == "openai" else None
-        screen = ChatSettingsScreen(self.chat.settings, title, model_server=listed or (None, None))
-        self.app.push_screen(screen, apply)
+        self.chat_settings.edit()
 
     # --- drafts ------------------------------------------------------------------------------
 
@@ -371,9 +447,11 @@ class MainScreen(Screen[None]):
 
     def stash_draft(self) -> None:
         """Keep what the prompt bar holds now (the ``DraftChanged`` of its last keys may still
-        be queued: on quit or hang-up they would never arrive), and save it."""
+        be queued: on quit or hang-up they would never arrive), and save it, with what the
+        app remembers of its chats."""
         if self.turn_flow.editing is None:
             self.drafts.stash()
+        self.chat_settings.save()
 
     # --- turns -------------------------------------------------------------------------------
 
@@ -387,6 +465,9 @@ class MainScreen(Screen[None]):
 
     def action_stop(self) -> None:
         self.turn_flow.stop()
+
+    def action_cancel_edit(self) -> None:
+        self.turn_flow.cancel_edit()
 
     def action_regenerate(self) -> None:
         self.turn_flow.regenerate()
@@ -446,12 +527,29 @@ class MainScreen(Screen[None]):
     def action_toggle_sidebar(self) -> None:
         self.panes.toggle_sidebar()
 
+    def action_export_chat(self) -> None:
+        self.exporter.export()
+
+    def action_export_report(self) -> None:
+        """Export the research pane's selected job (the pane is shown to pick one if none is)."""
+
+        def export() -> None:
+            pane = self.research_pane
+            if pane.selected is None:
+                self.panes.show(pane, True)
+            pane.action_export()
+
+        self.panes.when_ready(export)
+
     def on_search_pane_attach_results(self, message: SearchPane.AttachResults) -> None:
         self.search_flow.attach(message.results)
 
+    def on_research_pane_job_started(self, message: ResearchPane.JobStarted) -> None:
+        self.search_flow.research_started(message.job)
+
     def on_research_pane_job_finished(self, message: ResearchPane.JobFinished) -> None:
         # The pane has toasted and rung; the job's linked chat changed on the server.
-        self.load_sessions()
+        self.search_flow.research_finished(message.job)
 
     def on_research_pane_save_report_to_chat(self, message: ResearchPane.SaveReportToChat) -> None:
         self.search_flow.save_report_asked(message.job)

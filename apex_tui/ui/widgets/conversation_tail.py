@@ -103,9 +103,13 @@ def same_on_screen(
 
     `top` is the turn's first row relative to the viewport, `height` the viewport's. A reader
     scrolled up into a streaming answer sees its finished blocks, which keep their strips; only
-    the growing end changes, below the view, so no repaint is needed.
+    the growing end changes, below the view, so no repaint is needed. A turn whose length
+    changed with its end in view moves what is below it (the streaming cursor's line going
+    when a short answer ends, say): that is never the same.
     """
     if before is None or after is None:
+        return False
+    if len(after) != len(before) and top + min(len(after), len(before)) < height:
         return False
     first, last = max(0, -top), min(len(after), height - top)
     if last > len(before):

@@ -4,6 +4,10 @@ Textual's ``Footer`` recomposes one widget per key on every bindings change (eve
 measured here at ~70 ms a time while an answer streams, and a key pressed just after waited
 for it. This footer draws the same hints as one line of text, and only repaints when the hints
 it would show have changed. Clicking a hint runs its action, as with ``Footer``.
+
+What fits is shown, most important first, and a hint is shown whole or not at all: Stop and
+Send, then the keys of the focused area, then the screen's (new chat, the panes…); F1 Help and
+the palette key keep their place at the right end, as the way to every other key.
 """
 
 from __future__ import annotations
@@ -21,6 +25,25 @@ if TYPE_CHECKING:
 
 Hint = tuple[str, str, str, bool]
 """(key as shown, description, action, enabled)."""
+
+RANKS = {
+    "chat.stop": 0,
+    "chat.cancel_edit": 0,
+    "prompt.send": 1,
+    "app.use_found_model": 2,
+    "chat.previous_branch": 12,  # a chat with branches: just after the turn keys and copy
+    "chat.next_branch": 12,
+    "chat.new": 50,
+    "pane.search": 51,
+    "pane.research": 52,
+    "chat.focus_prompt": 53,
+    "pane.maximise": 54,
+    "prompt.newline": 55,
+    "app.quit": 60,
+}
+"""Binding id → importance (lower first); the focused area's other keys rank 10 on, in order."""
+PINNED = "app.help"
+"""Shown at the right end, beside the palette key, whatever else fits."""
 
 
 class KeyHints(Widget, can_focus=False):
@@ -50,6 +73,8 @@ class KeyHints(Widget, can_focus=False):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown: list[Hint] = []
+        """Every hint that applies, most important first (what fits is drawn)."""
+        self._pinned: Hint | None = None
         self._palette_hint: Hint | None = None
         self._action_nodes: dict[str, DOMNode] = {}
         self._hint_spans: list[tuple[int, int, str]] = []
@@ -65,10 +90,11 @@ class KeyHints(Widget, can_focus=False):
         """Recompute the hints; repaint only if what would be shown differs."""
         if not self.is_attached or screen is not self.screen:
             return
-        hints: list[Hint] = []
+        ranked: list[tuple[int, Hint]] = []
         nodes: dict[str, DOMNode] = {}
         seen_actions: set[str] = set()
         palette: Hint | None = None
+        pinned: Hint | None = None
         palette_key = self.app.COMMAND_PALETTE_BINDING
         for key, (node, binding, enabled, _tooltip) in self.screen.active_bindings.items():
             if key == palette_key and self.app.ENABLE_COMMAND_PALETTE:
@@ -78,12 +104,16 @@ class KeyHints(Widget, can_focus=False):
             if not binding.show or binding.action in seen_actions:
                 continue
             seen_actions.add(binding.action)
-            display = self.app.get_key_display(binding)
-            hints.append((display, binding.description, binding.action, enabled))
+            hint = (self.app.get_key_display(binding), binding.description, binding.action, enabled)
             nodes[binding.action] = node
+            if binding.id == PINNED:
+                pinned = hint
+                continue
+            ranked.append((RANKS.get(binding.id or "", 10 + len(ranked)), hint))
+        hints = [hint for _, hint in sorted(ranked, key=lambda pair: pair[0])]
         self._action_nodes = nodes
-        if hints != self._shown or palette != self._palette_hint:
-            self._shown, self._palette_hint = hints, palette
+        if hints != self._shown or (palette, pinned) != (self._palette_hint, self._pinned):
+            self._shown, self._palette_hint, self._pinned = hints, palette, pinned
             self.refresh()
 
     @property
@@ -99,23 +129,40 @@ class KeyHints(Widget, can_focus=False):
         text_style = self.get_component_rich_style("key-hints--description")
         off_style = self.get_component_rich_style("key-hints--disabled")
         gap = " " if self.compact else "  "
-        line = Text(no_wrap=True, overflow="ellipsis", end="")
-        spans: list[tuple[int, int, str]] = []
-        for display, description, action, enabled in self._shown:
-            start = len(line)
-            line.append(f" {display}", off_style if not enabled else key_style)
-            line.append(f" {description}", off_style if not enabled else text_style)
-            spans.append((start, len(line), action))
-            line.append(gap)
+
+        def piece(hint: Hint) -> Text:
+            display, description, _action, enabled = hint
+            return Text.assemble(
+                (f" {display}", key_style if enabled else off_style),
+                (f" {description}", text_style if enabled else off_style),
+            )
+
+        tail = Text()
+        tail_spans: list[tuple[int, int, str]] = []
+        if self._pinned is not None:
+            tail.append_text(piece(self._pinned))
+            tail_spans.append((0, tail.cell_len, self._pinned[2]))
+            tail.append(" ")
         if self._palette_hint is not None:
-            display, description, action, enabled = self._palette_hint
-            tail = Text.assemble(("▏", off_style), (display, key_style), f" {description} ")
-            room = self.size.width - tail.cell_len
-            if line.cell_len > room:
-                line.truncate(max(0, room), overflow="ellipsis")
-            line.pad_right(max(0, room - line.cell_len))
-            spans.append((len(line), len(line) + tail.cell_len, action))
-            line.append_text(tail)
+            display, _description, action, _enabled = self._palette_hint
+            start = tail.cell_len
+            tail.append_text(Text.assemble(("▏", off_style), (display, key_style), " palette "))
+            tail_spans.append((start, tail.cell_len, action))
+        room = (self.size.width or 10_000) - tail.cell_len
+        line = Text(no_wrap=True, end="")
+        spans: list[tuple[int, int, str]] = []
+        for hint in self._shown:  # most important first; a hint fits whole or is left out
+            text = piece(hint)
+            if line.cell_len + text.cell_len > room:
+                continue
+            spans.append((line.cell_len, line.cell_len + text.cell_len, hint[2]))
+            line.append_text(text)
+            if line.cell_len + len(gap) <= room:
+                line.append(gap)
+        line.pad_right(max(0, room - line.cell_len))
+        offset = line.cell_len
+        spans += [(offset + a, offset + b, action) for a, b, action in tail_spans]
+        line.append_text(tail)
         self._hint_spans = spans
         return line
 

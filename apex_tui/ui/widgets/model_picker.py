@@ -24,15 +24,23 @@ class ModelPicker(Vertical):
     ModelPicker > .model-picker-note { color: $text-muted; height: auto; }
     """
 
-    def __init__(self, target: str, *, id: str | None = None) -> None:
-        """``target``: the id of the Input the chosen name goes into."""
+    def __init__(self, target: str, *, compact: bool = False, id: str | None = None) -> None:
+        """``target``: the id of the Input the chosen name goes into; ``compact``: a one-row
+        list, as in a form of one-row fields."""
         super().__init__(id=id)
         self.target = target
+        self.compact = compact
         self.models: list[str] = []
         """The names listed (tests read this)."""
 
     def compose(self) -> ComposeResult:
-        yield Select[str]([], prompt="Pick a listed model…", allow_blank=True, id="model-choices")
+        yield Select[str](
+            [],
+            prompt="Pick a listed model…",
+            allow_blank=True,
+            id="model-choices",
+            compact=self.compact,
+        )
         yield Static("", classes="model-picker-note", markup=False)
 
     def load(self, url: str | None, key: str | None) -> None:

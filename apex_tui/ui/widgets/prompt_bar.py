@@ -13,6 +13,7 @@ from textual.containers import Horizontal
 from textual.widgets import Select, TextArea
 
 from apex_tui.services.completion_types import COMPLETION_TYPES as KNOWN_TYPES
+from apex_tui.shorten import cell_width, shorten
 from apex_tui.ui.messages import ChatSettingsRequested, DraftChanged, PromptSubmitted
 from apex_tui.ui.widgets.icon_button import IconButton
 
@@ -56,6 +57,8 @@ class PromptBar(Horizontal):
         super().__init__(id=id)
         self._initial_type = completion_type if completion_type in COMPLETION_TYPES else "basic"
         self._loading_draft = False
+        self._attached = ""
+        self._editing: tuple[str, ...] = ("",)
 
     def compose(self) -> ComposeResult:
         text_area = PromptInput(id="prompt-input", soft_wrap=True, tab_behavior="focus")
@@ -92,9 +95,33 @@ class PromptBar(Horizontal):
 
     def show_attached(self, count: int) -> None:
         """Say on the prompt's border how many search results go with the next prompt."""
-        text = f"{count} source{'s' if count != 1 else ''} attached" if count else ""
-        self.input.border_title = text
+        self._attached = f"{count} source{'s' if count != 1 else ''} attached" if count else ""
         self.input.set_class(bool(count), "-attached")
+        self._show_title()
+
+    def show_editing(self, note: str, *shorter: str) -> None:
+        """Say on the prompt's border that an edited prompt is in the box, and what Enter and
+        Esc do ("" once the edit is sent or left); the first of ``shorter`` that fits is said
+        when ``note`` does not."""
+        self._editing = (note, *shorter)
+        self._show_title()
+
+    def _show_title(self) -> None:
+        """The border title: the edit, then the attached sources; a shorter form of the edit
+        when the long one does not fit, and at worst ending at a whole word."""
+        width = self.input.size.width - 4
+        for note in self._editing:
+            title = " · ".join(part for part in (note, self._attached) if part)
+            if width <= 8 or cell_width(title) <= width:
+                break
+        self.input.border_title = shorten(title, width) if width > 8 else title
+
+    def on_resize(self) -> None:
+        self._show_title()
+
+    def show_settings(self, summary: str) -> None:
+        """Say under the prompt which of the chat's settings differ from the defaults."""
+        self.input.border_subtitle = f"⚙ {summary}" if summary else ""
 
     def load_draft(self, text: str) -> None:
         """Show a saved draft without reporting it as a fresh edit."""

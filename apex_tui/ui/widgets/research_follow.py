@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from textual.css.query import NoMatches
 
 from apex_tui.api.errors import ApexError
+from apex_tui.shorten import shorten
 from apex_tui.ui.safe_text import make_inert
+from apex_tui.ui.toasts import report
 from apex_tui.ui.widgets.research_jobs import Clock, JobView
 
 if TYPE_CHECKING:
@@ -46,6 +48,9 @@ class JobDisplay(Protocol):
 
     def log_loaded(self, view: JobView) -> None:
         """A job's log was fetched (show it again if it is the one shown)."""
+
+    def job_started(self, view: JobView) -> None:
+        """A job submitted here is on the server (and its chat, when it is linked to one)."""
 
     def job_finished(self, view: JobView) -> None:
         """A followed job reached a final status (after the toast and the bell)."""
@@ -81,8 +86,19 @@ class JobFollower:
 
     # --- starting and following ----------------------------------------------------------
 
-    def start(self, prompt: str, history: list[ChatMessage], *, link_chat: bool) -> None:
-        """Submit a research job for ``prompt`` (after ``history``) and follow it."""
+    def start(
+        self,
+        prompt: str,
+        history: list[ChatMessage],
+        *,
+        link_chat: bool,
+        chat_id: str | None = None,
+        chat_type: str = "apex",
+        branch: dict[str, Any] | None = None,
+    ) -> None:
+        """Submit a research job for ``prompt`` (after ``history``) and follow it; linked to
+        ``chat_id`` (the chat it was started from, at the place ``branch`` says) or to a new
+        chat of ``chat_type``."""
         app = self._owner.app
         if not prompt.strip():
             app.notify("Type a research question first.", severity="warning")
@@ -90,12 +106,28 @@ class JobFollower:
         if self.tracker is None:
             app.notify("Not connected to a server — open Settings.", severity="error")
             return
-        self._run(partial(self._submit, prompt, history, link_chat), "_submit", "research-submit")
+        submit = partial(self._submit, prompt, history, link_chat, chat_id, chat_type, branch)
+        self._run(submit, "_submit", "research-submit")
 
-    async def _submit(self, prompt: str, history: list[ChatMessage], link_chat: bool) -> None:
+    async def _submit(
+        self,
+        prompt: str,
+        history: list[ChatMessage],
+        link_chat: bool,
+        chat_id: str | None,
+        chat_type: str,
+        branch: dict[str, Any] | None,
+    ) -> None:
         assert self.tracker is not None
         try:
-            job_id = await self.tracker.submit(prompt, history=history, link_chat=link_chat)
+            job_id = await self.tracker.submit(
+                prompt,
+                history=history,
+                link_chat=link_chat,
+                chat_id=chat_id,
+                chat_type=chat_type,
+                branch=branch,
+            )
         except ApexError as err:
             self._owner.app.notify(f"Research could not start: {err}", severity="error", timeout=10)
             return
@@ -107,6 +139,7 @@ class JobFollower:
         self.jobs[job_id] = view
         self.past.pop(job_id, None)
         self._display.select(job_id)
+        self._display.job_started(view)
         self.follow(job_id)
 
     def resume_watched(self) -> None:
@@ -174,7 +207,7 @@ class JobFollower:
     def _announce(self, view: JobView) -> None:
         """A toast and the terminal bell, whatever pane is in view."""
         app = self._owner.app
-        title = " ".join(make_inert(view.title).split())[:50] or view.job_id[:8]
+        title = shorten(make_inert(view.title), 40) or view.job_id[:8]
         if view.status == "completed":
             app.notify(f"Research finished: {title}", title="Deep research")
         else:
@@ -207,7 +240,7 @@ class JobFollower:
         try:
             completions = await self.tracker.client.get_completions_with_deep_researcher_entry()
         except ApexError as err:
-            self._owner.app.notify(f"Past research could not be listed: {err}", severity="warning")
+            report(self._owner, "Past research could not be listed", err)
             return
         past: dict[str, JobView] = {}
         for completion in completions:

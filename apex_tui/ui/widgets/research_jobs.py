@@ -16,6 +16,8 @@ from rich.text import Text
 from apex_tui.api.models import ParsedCompletion
 from apex_tui.services.research import TERMINAL_STATUSES
 from apex_tui.services.state import WatchedJob
+from apex_tui.services.text_safety import json_text
+from apex_tui.shorten import cell_width, shorten
 from apex_tui.ui.safe_text import make_inert
 
 Clock = Callable[[], datetime]
@@ -70,6 +72,8 @@ class JobView:
     """The log has been fetched from the server (finished jobs are fetched when first opened)."""
     past: bool = False
     """Known only from a stored completion (GetCompletionsWithDeepResearcherEntry)."""
+    chat_id: str = ""
+    """The chat whose turn links the job (its report is written there), if any."""
 
     @property
     def done(self) -> bool:
@@ -83,6 +87,7 @@ class JobView:
             status=job.status or "pending",
             created_at=parse_when(job.submitted_at),
             updated_at=parse_when(job.updated_at),
+            chat_id=job.chat_id,
         )
 
     @classmethod
@@ -101,6 +106,7 @@ class JobView:
             or completion.created_at,
             report=completion.completion_text if status == "completed" else "",
             past=True,
+            chat_id=completion.chat_id,
         )
 
     def elapsed(self, now: datetime) -> float:
@@ -110,8 +116,9 @@ class JobView:
         end = self.updated_at if self.done and self.updated_at else now
         return (end - self.created_at).total_seconds()
 
-    def row(self, now: datetime) -> Text:
-        """The job's line in the list: status, start time, elapsed, steps, title."""
+    def row(self, now: datetime, width: int = 10_000) -> Text:
+        """The job's line in the list: status, start time, elapsed, steps, title; within
+        ``width`` columns (the title ends at a whole word, the notice goes first)."""
         mark, colour = STATUS_MARKS.get(self.status, ("?", "magenta"))
         row = Text(no_wrap=True, overflow="ellipsis")
         row.append(f"{mark} {self.status:<9}", style=colour)
@@ -122,10 +129,12 @@ class JobView:
             row.append(f" {format_elapsed(self.elapsed(now)):>7}")
         steps = f"{self.steps} steps" if self.loaded or self.steps else "  …"
         row.append(f" {steps:>9}  ", style="dim")
-        title = " ".join(make_inert(self.title).split()) or self.job_id
+        room = width - row.cell_len
+        title = shorten(make_inert(self.title), max(1, room)) or self.job_id
         row.append(title, style="bold" if not self.done else "")
-        if self.notice:
-            row.append(f"  ({make_inert(self.notice)})", style="italic yellow")
+        notice = f"  ({make_inert(self.notice)})" if self.notice else ""
+        if notice and row.cell_len + cell_width(notice) <= width:
+            row.append(notice, style="italic yellow")
         return row
 
     def summary(self) -> Text:
@@ -156,3 +165,16 @@ class JobView:
             head.append(f"- Error: {self.error}")
         body = self.report or self.text
         return make_inert("\n".join(head) + "\n\n" + body.strip() + "\n")
+
+    def export_json(self) -> str:
+        """The job as JSON: question, status, times, error, the report and the whole log."""
+        data = {
+            "job_id": self.job_id,
+            "question": self.title,
+            "status": self.status,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "error": self.error,
+            "report": self.report,
+            "log": self.text,
+        }
+        return json_text(data) + "\n"

@@ -13,10 +13,11 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -26,8 +27,8 @@ from textual.widgets import ContentSwitcher, Markdown, OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from apex_tui.api.models import ChatMessage
-from apex_tui.ui.export import deliver_or_write
 from apex_tui.ui.safe_text import make_inert
+from apex_tui.ui.widgets.one_line import OneLine
 from apex_tui.ui.widgets.pane_copy import copy_out
 from apex_tui.ui.widgets.research_checklist import ResearchChecklist
 from apex_tui.ui.widgets.research_follow import JobFollower
@@ -50,7 +51,9 @@ class ResearchPane(Vertical):
     DEFAULT_CSS = """
     ResearchPane { height: 1fr; }
     ResearchPane > #research-heading { height: 1; padding: 0 1; text-style: bold; }
-    ResearchPane > #research-jobs { height: auto; max-height: 35%; min-height: 3; }
+    ResearchPane > #research-jobs {
+        height: auto; max-height: 35%; min-height: 3; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     ResearchPane > #research-summary { height: auto; max-height: 5; padding: 0 1; }
     ResearchPane > ContentSwitcher { height: 1fr; }
     ResearchPane #research-log { border-top: solid $primary; }
@@ -64,10 +67,18 @@ class ResearchPane(Vertical):
         Binding("s", "save_to_chat", "Save to chat", id="research.save_to_chat"),
         Binding("x", "forget", "Forget job", id="research.forget", show=False),
         Binding("g", "refresh_past", "Reload past", id="research.refresh", show=False),
+        Binding("escape", "close", "Close", id="research.close", show=False),
     ]
 
     class SaveReportToChat(Message):
         """The user wants this job's report stored in the open chat (research_report)."""
+
+        def __init__(self, job: JobView) -> None:
+            super().__init__()
+            self.job = job
+
+    class JobStarted(Message):
+        """A job submitted from this pane is on the server, with its linked chat if any."""
 
         def __init__(self, job: JobView) -> None:
             super().__init__()
@@ -118,7 +129,7 @@ class ResearchPane(Vertical):
         return self._follower.past
 
     def compose(self) -> ComposeResult:
-        yield Static("Deep research", id="research-heading", markup=False)
+        yield OneLine("Deep research", id="research-heading")
         yield OptionList(id="research-jobs")
         yield Static(id="research-summary", markup=False)
         yield ResearchChecklist(id="research-plan")
@@ -142,10 +153,26 @@ class ResearchPane(Vertical):
     # --- starting and following ----------------------------------------------------------
 
     def start_job(
-        self, prompt: str, history: list[ChatMessage] | None = None, *, link_chat: bool = True
+        self,
+        prompt: str,
+        history: list[ChatMessage] | None = None,
+        *,
+        link_chat: bool = True,
+        chat_id: str | None = None,
+        chat_type: str = "apex",
+        branch: dict[str, Any] | None = None,
     ) -> None:
-        """Submit a research job for ``prompt`` (after ``history``) and follow it."""
-        self._follower.start(prompt, list(history or []), link_chat=link_chat)
+        """Submit a research job for ``prompt`` (after ``history``) and follow it, as a turn of
+        ``chat_id`` (the chat it was started from; ``branch`` places it in its branches) or of
+        a new chat of ``chat_type``."""
+        self._follower.start(
+            prompt,
+            list(history or []),
+            link_chat=link_chat,
+            chat_id=chat_id,
+            chat_type=chat_type,
+            branch=branch,
+        )
 
     def resume_watched(self) -> None:
         """Pick up the jobs a previous run was watching; unfinished ones are followed again."""
@@ -182,6 +209,9 @@ class ResearchPane(Vertical):
         if self.selected is view:
             self._show(view)
 
+    def job_started(self, view: JobView) -> None:
+        self.post_message(self.JobStarted(view))
+
     def job_finished(self, view: JobView) -> None:
         self.post_message(self.JobFinished(view))
 
@@ -195,11 +225,14 @@ class ResearchPane(Vertical):
         now = self.clock()
         jobs = self.query_one("#research-jobs", OptionList)
         keep = jobs.highlighted_option.id if jobs.highlighted_option else None
-        options: list[Option | None] = [Option(v.row(now), id=v.job_id) for v in self._ordered()]
+        width = self._row_width()
+        options: list[Option | None] = [
+            Option(v.row(now, width), id=v.job_id) for v in self._ordered()
+        ]
         if self.past:
             options.append(Option(Text("Past research", style="bold dim"), disabled=True))
             options.extend(
-                Option(v.row(now), id=PAST_PREFIX + v.job_id) for v in self.past.values()
+                Option(v.row(now, width), id=PAST_PREFIX + v.job_id) for v in self.past.values()
             )
         jobs.set_options(options)
         if keep is not None:
@@ -212,15 +245,26 @@ class ResearchPane(Vertical):
         heading = f"Deep research — {len(self.jobs)} job{'s' if len(self.jobs) != 1 else ''}"
         if running:
             heading += f", {running} running"
+        hint = ""
         if not self.jobs and not self.past:
-            heading += " (start one from the prompt bar in research mode)"
-        self.query_one("#research-heading", Static).update(heading)
+            hint = " (start one: deep-research mode beside the prompt)"
+        self.query_one("#research-heading", OneLine).say(heading, hint)
+
+    def _row_width(self) -> int:
+        """Columns a job's row has in the list (its prompt is cut to them, at a whole word)."""
+        jobs = self.query_one("#research-jobs", OptionList)
+        width = jobs.scrollable_content_region.width - 2  # the option's padding
+        return width if width > 20 else 10_000
+
+    def on_resize(self) -> None:
+        if self.is_mounted and self.display:
+            self._refresh_list()
 
     def _refresh_row(self, view: JobView) -> None:
         jobs = self.query_one("#research-jobs", OptionList)
         option_id = PAST_PREFIX + view.job_id if view.past else view.job_id
         try:
-            jobs.replace_option_prompt(option_id, view.row(self.clock()))
+            jobs.replace_option_prompt(option_id, view.row(self.clock(), self._row_width()))
         except OptionDoesNotExist:
             self._refresh_list()
             return
@@ -302,18 +346,29 @@ class ResearchPane(Vertical):
         copy_out(self.app, text, f"Research {what}")
 
     def action_export(self) -> None:
-        """Write the job (question, status, report or log) to a Markdown file (in a browser:
-        a download)."""
+        """Ask where (and as Markdown or JSON) to export the job's report (or its log)."""
+        from apex_tui.ui.export import default_export_dir, export_and_notify
+        from apex_tui.ui.screens.export import ExportChoice, ExportScreen
+
         view = self.selected
         if view is None:
+            self.app.notify("Pick a research job first.")
             return
-        done = deliver_or_write(
-            self.app,
-            view.export_text(),
-            f"research-{view.job_id[:8]}.md",
-            self.export_dir or Path.cwd(),
+        title = " ".join(make_inert(view.title).split()) or view.job_id
+
+        def chosen(choice: ExportChoice | None) -> None:
+            if choice is not None:
+                text = view.export_json() if choice.fmt == "json" else view.export_text()
+                export_and_notify(self.app, text, choice.filename, choice.path)
+
+        what = "report" if view.report else "log"
+        dialog = ExportScreen(
+            f"Export the research {what} “{title}”",
+            f"research-{view.job_id[:8]}",
+            folder=self.export_dir or default_export_dir(),
+            browser=self.app.is_web,
         )
-        self.app.notify(done.message, severity="error" if done.error else "information")
+        self.app.push_screen(dialog, chosen)
 
     def action_save_to_chat(self) -> None:
         view = self.selected
@@ -340,6 +395,10 @@ class ResearchPane(Vertical):
         self._refresh_list()
         self.app.notify(f"Forgot research job {view.job_id[:8]} (it stays on the server).")
         self._follower.load_past()
+
+    def action_close(self) -> None:
+        """Esc: the key goes on to the screen, which closes the pane (listed in F1 here)."""
+        raise SkipAction()
 
     def action_refresh_past(self) -> None:
         self._follower.load_past()

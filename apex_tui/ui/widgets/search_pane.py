@@ -15,17 +15,18 @@ import webbrowser
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, OptionList
 
 from apex_tui.api.models import WebSearchResult
 from apex_tui.ui.safe_text import make_inert
+from apex_tui.ui.widgets.one_line import OneLine
 from apex_tui.ui.widgets.pane_copy import copy_out
 from apex_tui.ui.widgets.search_query_bar import SearchQueryBar
 from apex_tui.ui.widgets.search_result_view import ResultReader, SearchRecord, is_browsable
@@ -45,11 +46,15 @@ class SearchPane(Vertical):
 
     DEFAULT_CSS = """
     SearchPane { height: 1fr; }
-    SearchPane > #search-bar { height: 3; }
-    SearchPane #search-query { width: 1fr; }
-    SearchPane .search-param { width: 7; }
-    SearchPane .search-label { padding: 1 0 0 1; color: $text-muted; }
-    SearchPane > #search-status { height: 1; padding: 0 1; color: $text-muted; }
+    SearchPane > #search-bar { height: 1; margin: 0 1; }
+    SearchPane #search-numbers { width: auto; height: 1; }
+    SearchPane #search-bar Input { background: $panel; }
+    SearchPane #search-bar Input:focus { background: $accent 30%; }
+    SearchPane #search-query { width: 1fr; min-width: 16; }
+    SearchPane .search-param { width: 6; }
+    SearchPane .search-label { padding: 0 1 0 2; color: $text-muted; }
+    SearchPane > #search-status { padding: 0 1; color: $text-muted; }
+    SearchPane > #search-status.-wrap { max-height: 4; }
     SearchPane > #search-status.-error { color: $error; }
     SearchPane > #search-results { height: 1fr; }
     SearchPane > #search-history { height: 1fr; display: none; }
@@ -130,7 +135,7 @@ class SearchPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield self._bar
-        yield Static("Type a query and press Enter.", id="search-status", markup=False)
+        yield OneLine("Type a query and press Enter.", id="search-status")
         yield self._results
         yield self._history
         yield ResultReader(id="search-reader")
@@ -230,10 +235,10 @@ class SearchPane(Vertical):
 
     # --- showing ------------------------------------------------------------------------------
 
-    def _set_status(self, text: str, *, error: bool = False) -> None:
-        status = self.query_one("#search-status", Static)
-        status.update(Text(text))
-        status.set_class(error, "-error")
+    def _set_status(self, text: str, *, hint: str = "", error: bool = False) -> None:
+        status = self.query_one("#search-status", OneLine)
+        status.say(text, hint)
+        status.set_class(error, "-error", "-wrap")  # an error is read whole, with its hint
 
     def _show_record(self, record: SearchRecord) -> None:
         """Fill the list (and status line) from one record of the history."""
@@ -253,8 +258,8 @@ class SearchPane(Vertical):
             count = len(record.results)
             repeats = f" ({record.dropped} repeats left out)" if record.dropped else ""
             self._set_status(
-                f"{count} result{'s' if count != 1 else ''} for “{query}”{repeats} — Enter "
-                "reads, Space marks, a attaches, o opens, u/p copy"
+                f"{count} result{'s' if count != 1 else ''} for “{query}”{repeats}",
+                hint=" — Enter reads, Space marks, a attaches, o opens, u/p copy",
             )
 
     def _highlighted(self) -> tuple[int, WebSearchResult] | None:
@@ -367,8 +372,12 @@ class SearchPane(Vertical):
         self._history.focus()
 
     def action_close(self) -> None:
+        """Esc: back from the history or the reader to the results; from the results (or any
+        box) the key goes on, and the screen closes the pane."""
         if self.has_class("-history"):
             self.remove_class("-history")
         elif self.has_class("-reading"):
             self.remove_class("-reading")
+        else:
+            raise SkipAction()
         self._results.focus()

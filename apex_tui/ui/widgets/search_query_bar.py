@@ -1,7 +1,9 @@
 """The search pane's query bar: the query and the three numbers a web search takes.
 
 A box that does not hold a positive integer falls back to the configured default (and shows it),
-so a search never goes out with a nonsense parameter. Its look is in the pane's CSS.
+so a search never goes out with a nonsense parameter. Its look is in the pane's CSS: one row of
+borderless boxes, each number box wide enough for five digits and the cursor; beside the chat
+(a narrow pane) the numbers go on a second row, so the query keeps a usable width (app.tcss).
 """
 
 from __future__ import annotations
@@ -30,12 +32,19 @@ class SearchQueryBar(Horizontal):
         self._defaults = (n_miners, n_results, max_response_time)
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Search the web… (Enter)", id="search-query")
-        for (box_id, label, tooltip), value in zip(_PARAMETERS, self._defaults, strict=True):
-            yield Label(label, classes="search-label")
-            yield Input(
-                str(value), type="integer", id=box_id, classes="search-param", tooltip=tooltip
-            )
+        yield Input(placeholder="Search the web… (Enter)", id="search-query", compact=True)
+        with Horizontal(id="search-numbers"):
+            for (box_id, label, tooltip), value in zip(_PARAMETERS, self._defaults, strict=True):
+                yield Label(label, classes="search-label")
+                yield Input(
+                    str(value),
+                    type="integer",
+                    id=box_id,
+                    classes="search-param",
+                    tooltip=tooltip,
+                    compact=True,
+                    select_on_focus=False,
+                )
 
     @property
     def query_box(self) -> Input:

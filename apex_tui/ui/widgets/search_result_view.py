@@ -19,6 +19,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
 from apex_tui.api.models import WebSearchResult
+from apex_tui.shorten import shorten
 from apex_tui.ui.safe_text import make_inert
 
 PASSAGE_LIMIT = 220
@@ -42,11 +43,9 @@ def is_browsable(url: str) -> bool:
 
 
 def clip(text: str, limit: int = PASSAGE_LIMIT) -> str:
-    """One paragraph of at most ``limit`` characters, whitespace folded, "…" when cut."""
-    folded = " ".join(text.split())
-    if len(folded) <= limit:
-        return folded
-    return folded[: limit - 1].rstrip() + "…"
+    """One paragraph of at most ``limit`` columns, whitespace folded, ending at a whole word
+    with "…" when cut."""
+    return shorten(text, limit)
 
 
 def unique_results(results: list[WebSearchResult]) -> list[WebSearchResult]:

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -19,10 +20,14 @@ from textual.widgets import Input, Label
 from textual.widgets.option_list import Option
 
 from apex_tui.api.models import ChatSession
+from apex_tui.shorten import shorten
 from apex_tui.ui.messages import ChatChosen, DeleteRequested, RenameRequested, SearchRequested
 from apex_tui.ui.safe_text import make_inert
 from apex_tui.ui.widgets.row_list import RowList
 
+FILTER_PLACEHOLDER = "Filter · Enter finds text"
+SHORT_FILTER_PLACEHOLDER = "Filter · ⏎ text"
+"""For a narrow chat list (80 columns)."""
 GROUPS = ("Today", "Yesterday", "Last 7 days", "Older")
 GROUP_PREFIX = "group:"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -49,14 +54,16 @@ class ChatList(RowList):
         Binding("delete", "delete", "Delete", id="sessions.delete"),
     ]
 
-    def __init__(self, prompt: Callable[[str], Text], *, id: str | None = None) -> None:
+    def __init__(self, prompt: Callable[[str, int], Text], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._prompt = prompt
 
     def row_prompt(self, row_id: str) -> Text:
         if row_id.startswith(GROUP_PREFIX):
             return Text(row_id[len(GROUP_PREFIX) :], style="bold italic")
-        return self._prompt(row_id)
+        padding = self.get_component_styles("option-list--option").padding
+        room = self.scrollable_content_region.width - padding.left - padding.right
+        return self._prompt(row_id, room if room > 0 else 10_000)
 
     def row_disabled(self, row_id: str) -> bool:
         return row_id.startswith(GROUP_PREFIX)
@@ -99,7 +106,7 @@ class SessionsPane(Vertical):
     }
     """
 
-    BINDINGS = [Binding("escape", "clear_filter", "Clear filter", show=False)]
+    BINDINGS = [Binding("escape", "escape", "Clear filter", show=False)]
 
     def __init__(
         self,
@@ -124,7 +131,7 @@ class SessionsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("", id="sessions-title")
-        yield Input(placeholder="Filter titles · Enter searches text", id="chat-filter")
+        yield Input(placeholder=FILTER_PLACEHOLDER, id="chat-filter")
         yield Input(id="rename-input", placeholder="New title · Enter saves · Esc cancels")
         yield ChatList(self._prompt, id="chat-list")
 
@@ -235,6 +242,13 @@ class SessionsPane(Vertical):
         self.remove_class("-renaming")
         self._list.focus()
 
+    def action_escape(self) -> None:
+        """Esc: leave the rename, else clear the filter; with neither, the key goes on (the
+        screen's Esc takes the focus back to the prompt)."""
+        if self._renaming is None and not self._filter and self._search is None:
+            raise SkipAction()
+        self.action_clear_filter()
+
     def action_clear_filter(self) -> None:
         if self._renaming is not None:
             self._end_rename()
@@ -300,10 +314,12 @@ class SessionsPane(Vertical):
         if self.is_mounted:
             self._list.invalidate(cid)
 
-    def _prompt(self, cid: str) -> Text:
-        """A chat's row (asked for only when the row is painted): mark, then the inert title."""
+    def _prompt(self, cid: str, width: int = 10_000) -> Text:
+        """A chat's row (asked for only when the row is painted): mark, then the inert title,
+        ending at a whole word within ``width`` columns."""
         session = self._sessions.get(cid)
         title = (make_inert(session.title) if session else "") or "(untitled)"
+        title = shorten(title, max(1, width - 2))
         prompt = Text(
             "● " if cid in self._marked else "  ",
             style="bold",

@@ -58,11 +58,41 @@ async def test_escape_closes_the_research_pane(make_app: AppFactory) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main = main_of(app)
-        await pilot.press("f5")
+        await send(pilot, "How does proof of stake work?", mode="deep-research")
+        await settle(pilot)
+        assert main.research_pane.jobs
+        main.prompt_bar.input.focus()
+        await pilot.press("f5")  # open beside the chat: the focus goes into it
         await pilot.pause()
         assert main.research_pane.display and focus_in(main, main.research_pane)
         await pilot.press("escape")
         assert not main.research_pane.display and app.focused is main.prompt_bar.input
+
+
+async def test_f5_before_any_job_puts_the_cursor_in_the_prompt_in_research_mode(
+    make_app: AppFactory,
+) -> None:
+    """The empty pane has nothing to select, and its list's keys (r, c, e, s) would eat a
+    question typed there; so the question goes where it can start a job."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_of(app)
+        bar = main.prompt_bar
+        await pilot.press("f5")
+        await pilot.pause()
+        assert main.research_pane.display and app.focused is bar.input
+        assert bar.completion_type == "deep-research"
+        await pilot.press("escape")  # nothing typed: the pane closes, the mode comes back
+        await pilot.pause()
+        assert not main.research_pane.display and bar.completion_type == "basic"
+        await pilot.press("f5")
+        await pilot.pause()
+        await pilot.press("r", "a", "f", "t")
+        assert bar.text == "raft" and main.research_pane.display
+        await pilot.press("f5")  # F5 closes it again; the typed question keeps its mode
+        await pilot.pause()
+        assert not main.research_pane.display and bar.completion_type == "deep-research"
 
 
 async def test_filter_escape_clears_then_goes_to_the_prompt(make_app: AppFactory) -> None:

@@ -56,6 +56,7 @@ class SidePanes:
         self._panes: tuple[SearchPane, ResearchPane] | None = None
         self._ready = False
         self._waiters: list[Callable[[], object]] = []
+        self._mode_before_research: str | None = None
 
     @property
     def prompt_bar(self) -> PromptBar:
@@ -196,8 +197,43 @@ class SidePanes:
         focused = self.screen.focused
         if show:
             pane.focus() if pane.can_focus else self.focus_inside(pane)
-        elif focused is None or pane in focused.ancestors_with_self:
+            return
+        if pane is self.research_pane:
+            self._restore_mode()
+        if focused is None or pane in focused.ancestors_with_self:
             self.prompt_bar.input.focus()
+
+    def _no_research_yet(self) -> bool:
+        research = self.research_pane
+        return not research.jobs and not research.past
+
+    def _ask_for_research(self) -> None:
+        """No job to look at, so the next keystrokes are the question: the cursor goes to the
+        prompt, in deep-research mode (the mode it had comes back when the pane closes with
+        the prompt still empty). Typed into the empty job list, a question would be lost to
+        the list's keys (r, c, e, s)."""
+        bar = self.prompt_bar
+        if bar.completion_type != "deep-research":
+            self._mode_before_research = bar.completion_type
+            bar.completion_type = "deep-research"
+        bar.input.focus()
+
+    def close_waiting_research(self, focused: Widget | None) -> bool:
+        """Esc in the prompt F5 put the cursor in (no job yet) closes the research pane again,
+        as Esc closes a pane the focus is in. True when it did."""
+        panes = self.open_panes()
+        if self._panes is None or self._panes[1] not in panes:
+            return False
+        if focused is not self.prompt_bar.input or not self._no_research_yet():
+            return False
+        self.show(self.research_pane, False)
+        return True
+
+    def _restore_mode(self) -> None:
+        before, self._mode_before_research = self._mode_before_research, None
+        bar = self.prompt_bar
+        if before is not None and bar.completion_type == "deep-research" and not bar.text:
+            bar.completion_type = before
 
     def focus_inside(self, pane: Widget) -> None:
         search = self.search_pane
@@ -213,6 +249,14 @@ class SidePanes:
         """Hidden → shown and focused; shown elsewhere → focused; focused → hidden."""
         focused = self.screen.focused
         focused_inside = focused is not None and pane in focused.ancestors_with_self
+        if pane is self.research_pane and self._no_research_yet():
+            if pane.display and (focused_inside or focused is self.prompt_bar.input):
+                self.show(pane, False)  # the prompt is where F5 put the cursor
+            else:
+                pane.display = True
+                self.layout()
+                self._ask_for_research()
+            return
         if not pane.display:
             self.show(pane, True)
         elif not focused_inside:

@@ -354,6 +354,8 @@ class MainScreen(Screen[None]):
             if focused is not None and pane in focused.ancestors_with_self:
                 self.panes.show(pane, False)
                 return
+        if self.panes.close_waiting_research(focused):
+            return
         self.panes.uncover()
         self.prompt_bar.input.focus()
 

@@ -247,7 +247,7 @@ class ResearchPane(Vertical):
             heading += f", {running} running"
         hint = ""
         if not self.jobs and not self.past:
-            hint = " (start one: deep-research mode beside the prompt)"
+            hint = " (type a question in the prompt below to start one)"
         self.query_one("#research-heading", OneLine).say(heading, hint)
 
     def _row_width(self) -> int:

@@ -184,7 +184,7 @@ def _add_chats(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser)
     q = cs.add_parser("list", parents=[parent], help="list chats, newest first")
     q.add_argument("--type", dest="chat_type", choices=("apex", "gravity"), default="")
     q.add_argument("--json", action="store_true")
-    q = cs.add_parser("show", parents=[parent], help="print a chat")
+    q = cs.add_parser("show", parents=[parent], help="print a chat (its chosen branch)")
     q.add_argument("chat_id", metavar="ID")
     q.add_argument("--markdown", action="store_true", help="as Markdown")
     q.add_argument("--json", action="store_true")
@@ -202,6 +202,11 @@ def _add_chats(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser)
     q.add_argument("chat_id", metavar="ID")
     q.add_argument("--format", choices=("md", "json"), default="md")
     q.add_argument("-o", "--output", metavar="FILE", help="file to write (default stdout)")
+    q.add_argument(
+        "--all-branches",
+        action="store_true",
+        help="every branch of the chat as a tree (default: the chosen branch)",
+    )
     _add_raw(q)
     cs.add_parser(
         "recover",
@@ -267,6 +272,24 @@ def _add_server(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser
     )
 
 
+def _add_web(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "web",
+        parents=[parent],
+        help="serve the app in a browser (needs the [web] extra: textual-serve)",
+        description="Serve the app in a browser with textual-serve: open the printed address "
+        "(it carries a token). Each browser tab runs its own apex-tui with these connection "
+        "options. Listens on loopback unless --host says otherwise.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address browsers reach it at, if not http://HOST:PORT (a proxy; --host 0.0.0.0)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parent = _endpoint_options()
     parser = argparse.ArgumentParser(
@@ -284,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(sub, parent)
     _add_models(sub, parent)
     _add_server(sub, parent)
+    _add_web(sub, parent)
     sub.add_parser(
         "serve", help="run the local Apex server (see `apex-tui serve --help`)", add_help=False
     )
@@ -307,6 +331,10 @@ def _dispatch(args: argparse.Namespace, early: EarlyLocalServer | None = None) -
         from apex_tui.cli_models import run_models
 
         return run_models(args)
+    if args.command == "web":
+        from apex_tui.cli_web import run_web
+
+        return run_web(args)
     if args.command is None:
         return cli_commands.run_interactive(args, early)
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {

@@ -153,9 +153,14 @@ async def _ask_stored(
 
     settings = _settings(args, config)
     sync = ChatSync(conn.client, chat_type=config.defaults.chat_type)
-    history = await sync.load_turns(args.chat) if args.chat else []
+    # a stored chat continues from the end of its chosen branch (``services.branches``)
+    tree = await sync.load_tree(args.chat) if args.chat else None
+    history = tree.path() if tree is not None else []
+    place = tree.place_after(history[-1].completion_id if history else None) if tree else None
     result: dict[str, Any] = {"chat_id": args.chat, "stored": False}
-    events = sync.send(args.chat, prompt, history, settings, unary=bool(args.no_stream))
+    events = sync.send(
+        args.chat, prompt, history, settings, unary=bool(args.no_stream), place=place
+    )
     try:
         async with aclosing(events):
             async for event in events:

@@ -15,53 +15,11 @@ from apex_tui.cli_runtime import UsageError, emit_json, note, one_line, run_conn
 from apex_tui.services.config import Config
 from apex_tui.services.text_safety import json_text
 
-__all__ = ["chat_markdown", "run_chats"]
+__all__ = ["run_chats"]
 
 
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value is not None else "-"
-
-
-def chat_markdown(title: str, turns: list[Any]) -> str:
-    """A chat as Markdown: a heading, then each prompt and answer."""
-    lines = [f"# {title or 'Untitled chat'}", ""]
-    for turn in turns:
-        lines += [
-            "## You",
-            "",
-            turn.prompt.strip(),
-            "",
-            "## Apex",
-            "",
-            turn.answer.strip() or "_(no answer)_",
-        ]
-        if turn.interrupted:
-            lines += ["", "_(interrupted)_"]
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _chat_plain(title: str, turns: list[Any]) -> str:
-    lines = [title or "Untitled chat", "=" * min(60, len(title or "Untitled chat")), ""]
-    for turn in turns:
-        lines += [f"> {line}" for line in turn.prompt.strip().splitlines()] + [""]
-        lines += [turn.answer.strip() or "(no answer)"]
-        if turn.interrupted:
-            lines.append("[interrupted]")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _turn_json(turn: Any) -> dict[str, Any]:
-    return {
-        "completion_id": turn.completion_id,
-        "prompt": turn.prompt,
-        "answer": turn.answer,
-        "completion_type": turn.completion_type,
-        "created_at": turn.created_at.isoformat() if turn.created_at else None,
-        "interrupted": turn.interrupted,
-        "metadata": turn.metadata,
-    }
 
 
 def _session_json(s: Any) -> dict[str, Any]:
@@ -127,26 +85,46 @@ def run_chats(args: argparse.Namespace) -> int:
             await client.delete_chats(args.chat_ids)
             note(f"deleted {len(args.chat_ids)} chat{'s' if len(args.chat_ids) != 1 else ''}")
             return 0
-        # show / export
-        turns = await sync.load_turns(args.chat_id)
+        # show / export: the chosen branch, or (export --all-branches) every branch
+        from apex_tui.services.chat_export import (
+            chat_markdown,
+            chat_plain,
+            tree_json,
+            tree_markdown,
+            turn_json,
+        )
+
+        tree = await sync.load_tree(args.chat_id)
+        turns = tree.path()
+        every = command == "export" and args.all_branches
         session = await _title_of(client, args.chat_id)
         title = session.title if session is not None else ""
         as_json = args.json if command == "show" else args.format == "json"
         if as_json:
             data: dict[str, Any] = {
-                "chat": _session_json(session) if session else {"id": args.chat_id},
-                "turns": [_turn_json(t) for t in turns],
+                "chat": _session_json(session) if session else {"id": args.chat_id}
             }
+            if every:
+                data["tree"] = tree_json(tree)
+            else:
+                data["turns"] = [turn_json(t) for t in turns]
             text = json_text(data) + "\n"  # escapes what it would write raw: no --raw needed
+        elif every:
+            text = shown(tree_markdown(title, tree), raw=args.raw)
         elif command == "export" or args.markdown:
             text = shown(chat_markdown(title, turns), raw=args.raw)
         else:
-            text = shown(_chat_plain(title, turns), raw=args.raw)
+            text = shown(chat_plain(title, turns), raw=args.raw)
         if command == "export" and args.output:
             _write_file(Path(args.output), text)
             note(f"wrote {args.output}")
         else:
             sys.stdout.write(text)
+        if tree.has_branches and not every:
+            note(
+                f"this is the chosen branch ({len(turns)} of the chat's {len(tree)} turns); "
+                f"every branch: apex-tui chats export {args.chat_id} --all-branches"
+            )
         return 0
 
     if command == "recover":

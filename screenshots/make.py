@@ -122,6 +122,33 @@ async def research(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+async def branches(pilot: Pilot[Any]) -> None:
+    """A prompt edited and resent (a second branch, "‹ 2/2 ›"), part of its answer selected
+    with the mouse as one would to copy it."""
+    from apex_tui.ui.widgets.conversation import ConversationView
+    from apex_tui.ui.widgets.conversation_paint import GUTTER
+
+    await settle(pilot)
+    await send(pilot, "Compare SQLite and PostgreSQL for a desktop app")
+    await settle(pilot)
+    main = pilot.app.main_screen
+    view = main.view
+    view.focus()
+    await pilot.press("e")
+    main.prompt_bar.input.load_text("Compare SQLite and PostgreSQL for a desktop app, briefly")
+    await pilot.press("enter")
+    await settle(pilot)
+    view.focus()
+    view.scroll_home(animate=False)
+    await settle(pilot)
+    lines = [line.text for line in view.rendered_lines(view.turns[-1].key)]
+    top = next(i for i, text in enumerate(lines) if text.startswith("You asked"))
+    await pilot.mouse_down(ConversationView, offset=(GUTTER, top))
+    await pilot.hover(ConversationView, offset=(GUTTER + 40, top + 3))
+    await pilot.mouse_up(ConversationView, offset=(GUTTER + 40, top + 3))
+    await settle(pilot)
+
+
 SCENES: dict[str, tuple[Scene, tuple[int, int]]] = {
     "welcome": (welcome, SIZE),
     "chat": (chat, SIZE),
@@ -130,6 +157,7 @@ SCENES: dict[str, tuple[Scene, tuple[int, int]]] = {
     "light": (light, SIZE),
     "search": (search, WIDE),
     "research": (research, WIDE),
+    "branches": (branches, SIZE),  # last: its chat would show in the others' chat lists
 }
 
 

@@ -19,6 +19,10 @@ from functools import lru_cache
 
 from apex_tui.server.corpus import Topic, topics
 from apex_tui.server.search import tokenize
+from apex_tui.shorten import shorten
+
+MAX_SUBJECT_WORDS = 5
+"""Missing words named as the subject of "nothing on …"; more read as a keyword list."""
 
 __all__ = [
     "FILLER",
@@ -110,7 +114,9 @@ class Findings:
     facts: list[Fact] = field(default_factory=list)
     """Unique, most to the point first."""
     missing: list[str] = field(default_factory=list)
-    """The prompt's terms no fitting topic holds, as the prompt wrote them."""
+    """The prompt's terms no fitting topic holds, as the prompt wrote them, each once."""
+    question: str = ""
+    """The prompt, for :attr:`subject`."""
 
     @property
     def named(self) -> list[Topic]:
@@ -119,6 +125,17 @@ class Findings:
     @property
     def empty(self) -> bool:
         return not self.facts
+
+    @property
+    def subject(self) -> str:
+        """What the corpus lacks, in Markdown: the missing words in bold when they are few
+        ("**gravity mode**"), else the question itself, quoted and shortened on a word
+        boundary, since a long list of keywords reads as noise, not as a subject."""
+        if self.missing and len(self.missing) <= MAX_SUBJECT_WORDS:
+            return f"**{' '.join(self.missing)}**"
+        if self.question.strip():
+            return f"“{shorten(' '.join(self.question.split()), 80)}”"
+        return "this question"
 
 
 @dataclass(frozen=True)
@@ -168,7 +185,7 @@ def find(prompt: str, *, limit: int = 12) -> Findings:
     """What the corpus holds on ``prompt``: fitting topics and up to ``limit`` facts."""
     index = _index()
     terms = content_terms(prompt)
-    findings = Findings(terms)
+    findings = Findings(terms, question=prompt)
     if not terms:
         return findings
     weight = {t: index.weight.get(t, index.unknown_weight) for t in terms}
@@ -186,9 +203,11 @@ def find(prompt: str, *, limit: int = 12) -> Findings:
     findings.facts = _facts(findings.fits, weight, index)[:limit]
     held = {t for f in findings.fits for t in f.covered}
     missing = [t for t in terms if t not in held]
-    findings.missing = [
-        w for t, w in zip(terms, _original_words(prompt, terms), strict=True) if t in missing
-    ]
+    findings.missing = list(
+        dict.fromkeys(
+            w for t, w in zip(terms, _original_words(prompt, terms), strict=True) if t in missing
+        )
+    )  # "human-defined" is two terms, one word
     return findings
 
 

@@ -23,7 +23,7 @@ from datetime import datetime
 from apex_tui.api import models as m
 from apex_tui.server.corpus import Document, Topic
 from apex_tui.server.engines.writer import CONNECT, LABEL
-from apex_tui.server.findings import Findings, find
+from apex_tui.server.findings import MAX_SUBJECT_WORDS, Findings, find
 from apex_tui.server.research_agent import ResearchAgent, ResearchFailed
 from apex_tui.server.search import Hit, corpus_index
 from apex_tui.server.storage import JobRow, Storage
@@ -87,7 +87,8 @@ def _plan(prompt: str, findings: Findings, rng: random.Random) -> list[_Step]:
     topics that fit (the corpus's own wording), then follow-ups on the first while it has
     facts left; one "what does the corpus hold" question when nothing fits."""
     if findings.empty:
-        subject = " ".join(findings.missing) or "this question"
+        few = 0 < len(findings.missing) <= MAX_SUBJECT_WORDS
+        subject = " ".join(findings.missing) if few else "this question"  # quoted above
         return [_Step(f"What does the offline corpus hold on {subject}?", None)]
     pool = {f.text: f for f in findings.facts}
     steps: list[_Step] = []
@@ -176,11 +177,16 @@ def plan_steps(request: m.ChatCompletionRequest, seed: int) -> list[str]:
 def _conclusion(findings: Findings) -> str:
     missing = ", ".join(f"**{w}**" for w in findings.missing)
     if findings.empty:
-        subject = f"**{' '.join(findings.missing)}**" if findings.missing else "this question"
-        return f"The offline corpus has nothing on {subject}, so this report has nothing to add."
+        return (
+            f"The offline corpus has nothing on {findings.subject}, "
+            "so this report has nothing to add."
+        )
     names = ", ".join(f"**{t.name}**" for t in dict.fromkeys(f.topic for f in findings.facts))
     said = f"The offline corpus covers this under {names}"
-    said += f"; it has nothing on {missing}." if missing else "."
+    if len(findings.missing) > MAX_SUBJECT_WORDS:
+        said += "; the rest of the question it does not cover."
+    else:
+        said += f"; it has nothing on {missing}." if missing else "."
     return said + " Check the cited documents before relying on a detail."
 
 

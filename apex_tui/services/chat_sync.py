@@ -7,6 +7,10 @@ or not, the model's reasoning in ``metadata["reasoning"]``, never in the answer 
 written back with ``UpdateCompletionAttributes``. A cancelled or broken stream still stores
 what arrived, marked interrupted.
 
+Each turn records where it sits in its chat's tree of branches (``services.branches``): the
+turn it follows, and its rank when it forks (an edited prompt resent, a regenerated answer).
+The history sent is the branch it continues; nothing is deleted to make a branch.
+
 That final write is retried (it is idempotent: the same completion, the same text); a turn
 is ``saved`` only once the server has acknowledged it. When it still fails, the answer (with
 its reasoning and metadata) is kept on this machine (``services.recovery``) and the turn says
@@ -16,6 +20,7 @@ screen.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
@@ -34,6 +39,7 @@ from apex_tui.services.answer_stream import (
     search_sources,
     stream_answer,
 )
+from apex_tui.services.branches import PARENT_KEY, RANK_KEY, BranchTree, NewTurnPlace
 from apex_tui.services.completion_types import plan_for
 from apex_tui.services.recovery import RecoveryStore, UnsavedAnswer
 from apex_tui.shorten import shorten
@@ -48,6 +54,7 @@ __all__ = [
     "Turn",
     "TurnFinished",
     "TurnStarted",
+    "branch_keys",
     "history_messages",
     "search_sources",
     "stored_reasoning",
@@ -142,6 +149,11 @@ def title_from_prompt(prompt: str) -> str:
     return shorten(line, TITLE_LIMIT)
 
 
+def branch_keys(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The keys of ``metadata`` that place a turn in its chat's tree."""
+    return {k: metadata[k] for k in (PARENT_KEY, RANK_KEY) if k in metadata}
+
+
 def history_messages(history: list[Turn], prompt: str) -> list[ChatMessage]:
     """The conversation so far plus the new prompt, as chat messages (oldest first)."""
     messages: list[ChatMessage] = []
@@ -171,11 +183,24 @@ class ChatSync:
         where) its answer was saved."""
 
     async def load_turns(self, chat_id: str) -> list[Turn]:
-        """The chat's stored turns, oldest first."""
+        """The chat's stored turns, every branch, oldest first."""
         stored = await self.client.get_stored_chat_completions(chat_id)
         turns = [Turn.from_stored(s) for s in stored]
         turns.sort(key=lambda t: (t.created_at is None, t.created_at or datetime.min))
         return turns
+
+    async def load_tree(self, chat_id: str) -> BranchTree[Turn]:
+        """The chat's turns as a tree of branches (``path()`` is the chosen branch)."""
+        return BranchTree(await self.load_turns(chat_id))
+
+    async def choose_branch(self, turn: Turn) -> None:
+        """Store that ``turn`` is the chosen branch at its fork (``BranchTree.choose`` has
+        set its rank): its whole metadata is sent, so a server that replaces metadata
+        instead of merging it keeps the rest."""
+        stored = await self.client.update_completion_attributes(
+            turn.completion_id, metadata=dict(turn.metadata), retry=True
+        )
+        turn.metadata = dict(stored.metadata or turn.metadata)
 
     async def send(
         self,
@@ -186,8 +211,13 @@ class ChatSync:
         *,
         context: list[WebSearchResult] | None = None,
         unary: bool = False,
+        place: NewTurnPlace | None = None,
     ) -> AsyncGenerator[TurnStarted | AnswerDelta | ReasoningDelta | TurnFinished, None]:
         """Store the prompt, stream the answer, store the answer (see the module docstring).
+
+        ``place``: where the turn goes in the chat's tree (``BranchTree.place_after``);
+        ``history`` must be the branch up to its parent. Without it the turn is read as
+        following the chat's newest turn.
 
         On cancellation (task cancel or ``aclose``) or a stream error the partial answer is
         stored marked interrupted and the exception is re-raised; for an :class:`ApexError`
@@ -214,6 +244,8 @@ class ChatSync:
                 chat_id, prompt, completion_type=settings.completion_type
             )
             chat = ChatRef(chat_id, "", self.chat_type, is_new=False)
+        if place is not None and place.record_now:
+            await self._record_place(completion.id, place)
         yield TurnStarted(chat=chat, completion_id=completion.id)
 
         progress = StreamProgress()
@@ -224,6 +256,7 @@ class ChatSync:
             completion_type=settings.completion_type,
             created_at=completion.created_at,
             saved=False,
+            metadata=place.metadata() if place is not None else {},
         )
         self.last_turn = turn
         chat_id = chat.id
@@ -259,6 +292,7 @@ class ChatSync:
         """Write the answer and its metadata back, retrying; a failure is noted on the turn
         (and the answer kept locally), not raised."""
         metadata: dict[str, Any] = {
+            **branch_keys(turn.metadata),
             "client": "apex-tui",
             "model": progress.model,
             "finish_reason": progress.finish_reason,
@@ -312,20 +346,30 @@ class ChatSync:
         except OSError as exc:
             turn.error += f"; could not keep it locally either ({exc.strerror or exc})"
 
-    async def regenerate(
-        self, chat_id: str, turn: Turn, history: list[Turn], settings: ChatSettings
-    ) -> AsyncGenerator[TurnStarted | AnswerDelta | ReasoningDelta | TurnFinished, None]:
-        """Ask ``turn``'s prompt again as a new turn; the old turn is deleted only once the new
-        one has finished (so a failed retry loses nothing). ``history`` excludes ``turn``."""
-        finished = False
-        async for event in self.send(chat_id, turn.prompt, history, settings):
-            finished = finished or (isinstance(event, TurnFinished) and not event.turn.error)
-            yield event
-        if finished:
-            await self.client.delete_completions([turn.completion_id])
+    async def _record_place(self, completion_id: str, place: NewTurnPlace) -> None:
+        """Write where a new turn sits before its answer streams (readers would otherwise
+        place it after the newest turn until the answer is stored). Best effort: the final
+        write carries the same keys."""
+        with contextlib.suppress(ApexError):
+            await self.client.update_completion_attributes(
+                completion_id, metadata=place.metadata(), retry=True
+            )
 
-    async def delete_turn(self, completion_id: str) -> bool:
-        return await self.client.delete_completions([completion_id])
+    def regenerate(
+        self,
+        chat_id: str,
+        turn: Turn,
+        history: list[Turn],
+        settings: ChatSettings,
+        place: NewTurnPlace | None = None,
+    ) -> AsyncGenerator[TurnStarted | AnswerDelta | ReasoningDelta | TurnFinished, None]:
+        """Ask ``turn``'s prompt again as a new turn beside it (``place``: after ``turn``'s
+        parent); ``turn`` stays, as the other branch. ``history`` excludes ``turn``."""
+        return self.send(chat_id, turn.prompt, history, settings, place=place)
+
+    async def delete_turns(self, completion_ids: list[str]) -> bool:
+        """Delete these turns (a turn and those after it: ``BranchTree.subtree``)."""
+        return await self.client.delete_completions(completion_ids)
 
     async def rename(self, chat_id: str, title: str) -> None:
         await self.client.update_chat_attributes(chat_id, title=title)

@@ -29,6 +29,7 @@ from apex_tui.ui import key_pressure
 from apex_tui.ui.clipboard import Clipboard, CopyFunction, pyperclip_copy
 from apex_tui.ui.commands import ApexCommands
 from apex_tui.ui.controllers.model_discovery import SWITCH_KEY, ModelDiscovery
+from apex_tui.ui.controllers.selection import SELECTION_BINDINGS
 from apex_tui.ui.drafts import DraftStore
 from apex_tui.ui.screens.chat_settings import ChatSettingsScreen
 from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
@@ -302,7 +303,8 @@ class ApexApp(App[int]):
             "Command palette",
             id="app.command_palette",
         )
-        grouped = {b.id for b in [*TURN_BINDINGS, *PANE_BINDINGS]}
+        grouped = {b.id for b in [*TURN_BINDINGS, *PANE_BINDINGS, *SELECTION_BINDINGS]}
+        copy = Binding("ctrl+c", "copy_text", "Copy selection (as shown)", id="selection.ctrl_c")
         main_keys = [
             b for b in MainScreen.BINDINGS if isinstance(b, Binding) and b.id not in grouped
         ]
@@ -311,6 +313,10 @@ class ApexApp(App[int]):
             ("Main screen", main_keys),
             ("Search and research panes", PANE_BINDINGS),
             ("Conversation (when focused)", [*TURN_BINDINGS, *ConversationView.BINDINGS]),
+            (
+                "Text selected with the mouse (drag, double/triple click)",
+                [*SELECTION_BINDINGS, copy],
+            ),
             ("Prompt", PromptInput.BINDINGS),
             ("Web-search pane (when focused)", SearchPane.BINDINGS),
             ("Research pane (when focused)", ResearchPane.BINDINGS),

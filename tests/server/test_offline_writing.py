@@ -215,3 +215,21 @@ def test_corpus_documents_hold_no_template_text() -> None:
     for doc in load_corpus():
         for marker in TEMPLATE_MARKERS:
             assert not marker.search(doc.text), (doc.url, marker.pattern)
+
+
+def test_a_long_off_topic_question_is_quoted_not_listed_as_keywords() -> None:
+    """The SDK docs' deep-research question: nothing fits, and its eighteen missing words
+    (one of them "human-defined", two terms) must not become the subject of every sentence."""
+    prompt = (
+        "Can you propose a mechanism by which a decentralized network of AI agents could achieve"
+        " provable alignment on abstract ethical principles without relying on human-defined"
+        " ontologies or centralized arbitration?"
+    )
+    found = find(prompt)
+    assert found.empty and found.missing.count("human-defined") == 1
+    assert found.subject.startswith("“Can you propose a mechanism") and "**" not in found.subject
+    report = research(prompt, 1)
+    plan = next(c for c in report if c.startswith("## Research Plan"))
+    assert "1. What does the offline corpus hold on this question?" in plan
+    assert "The offline corpus has nothing on “Can you propose" in report[-1]
+    assert "nothing on **gravity mode**" in answer("What is gravity mode?", CompletionMode(), 1)

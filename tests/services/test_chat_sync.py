@@ -145,15 +145,52 @@ async def test_web_search_turn_records_its_sources(client: ApexClient) -> None:
     assert sources and all(s["url"] for s in sources)
 
 
-async def test_regenerate_replaces_the_turn(client: ApexClient) -> None:
+async def test_regenerate_keeps_the_old_turn_as_a_branch(client: ApexClient) -> None:
     sync = ChatSync(client)
     events = await _send(sync, None, "hi", seed=1)
     chat_id = events[0].chat.id  # type: ignore[attr-defined]
-    (old,) = await sync.load_turns(chat_id)
-    async for _ in sync.regenerate(chat_id, old, [], ChatSettings(seed=2)):
+    tree = await sync.load_tree(chat_id)
+    (old,) = tree.path()
+    place = tree.place_after(tree.parent_of(old.completion_id))
+    assert place.rank == 1 and place.record_now
+    async for _ in sync.regenerate(chat_id, old, [], ChatSettings(seed=2), place):
         pass
-    (new,) = await sync.load_turns(chat_id)
+    tree = await sync.load_tree(chat_id)
+    (new,) = tree.path()
     assert new.completion_id != old.completion_id and new.prompt == "hi"
+    assert [t.completion_id for t in tree.siblings(new.completion_id)] == [
+        old.completion_id,
+        new.completion_id,
+    ]
+    assert new.metadata["parentCompletionId"] == "" and new.metadata["branchRank"] == 1
+    # choosing the old branch is stored: a fresh read shows it
+    await sync.choose_branch(tree.choose(old.completion_id))
+    assert [t.completion_id for t in (await sync.load_tree(chat_id)).path()] == [old.completion_id]
+
+
+async def test_a_fork_is_recorded_before_its_answer_streams(
+    client: ApexClient, apex_server: EmbeddedServer
+) -> None:
+    """Another client reading the chat while a branch streams already sees it in its place."""
+    sync = ChatSync(client)
+    events = await _send(sync, None, "first", seed=1)
+    chat_id = events[0].chat.id  # type: ignore[attr-defined]
+    await _send(sync, chat_id, "second", seed=1)
+    tree = await sync.load_tree(chat_id)
+    first, _second = tree.path()
+    place = tree.place_after(None)  # an edit of "first": beside it
+    apex_server.inject_fault("stall-after=1:30", method="ChatCompletionStream")
+    events = sync.send(chat_id, "first, edited", [], ChatSettings(), place=place)
+    async for event in events:
+        if isinstance(event, AnswerDelta):  # streaming (and stalled): read it from elsewhere
+            break
+    async with ApexClient(apex_server.base_url, "k") as other:
+        tree = await ChatSync(other).load_tree(chat_id)
+    await events.aclose()  # stored as interrupted
+    edited = tree.path()[0]
+    assert edited.prompt == "first, edited" and len(tree.path()) == 1
+    assert [t.prompt for t in tree.siblings(edited.completion_id)] == ["first", "first, edited"]
+    assert first.completion_id in tree and not edited.answer
 
 
 def test_settings_from_config_with_overrides() -> None:

@@ -78,7 +78,9 @@ async def test_stop_keeps_partial_answer(make_app: AppFactory, apex_server: Any)
         assert (stored.metadata or {}).get("interrupted") is True
 
 
-async def test_regenerate_replaces_last_answer(make_app: AppFactory, apex_server: Any) -> None:
+async def test_regenerate_keeps_the_old_answer_as_a_branch(
+    make_app: AppFactory, apex_server: Any
+) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -90,10 +92,11 @@ async def test_regenerate_replaces_last_answer(make_app: AppFactory, apex_server
         await settle(pilot)
         [turn] = main.view.turns
         assert turn.key != old_id and turn.status == "done" and turn.prompt == "regenerate me"
+        assert turn.branch == (2, 2)
         chat_id = main.chat_id
     async with ApexClient(apex_server.base_url, KEY) as client:
         stored = await client.get_stored_chat_completions(chat_id)  # type: ignore[arg-type]
-        assert [s.id for s in stored] == [turn.key]
+        assert [s.id for s in stored] == [old_id, turn.key]
 
 
 async def test_edit_resend_and_delete_turn(make_app: AppFactory, apex_server: Any) -> None:
@@ -114,18 +117,30 @@ async def test_edit_resend_and_delete_turn(make_app: AppFactory, apex_server: An
         await pilot.press("enter")
         await settle(pilot)
         assert [t.prompt for t in view.turns] == ["one", "two, edited"]
+        # deleting the new branch's turn shows the other branch again
         view.focus()
-        await pilot.press("[", "[")
-        assert view.selected_turn().prompt == "one"  # type: ignore[union-attr]
+        await pilot.press("[")
+        assert view.selected_turn().prompt == "two, edited"  # type: ignore[union-attr]
         await pilot.press("d")
         await pilot.pause()
         await pilot.press("y")
         await settle(pilot)
-        assert [t.prompt for t in view.turns] == ["two, edited"]
+        assert [t.prompt for t in view.turns] == ["one", "two", "three"]
+        # deleting "two" deletes what follows from it too, after saying so
+        view.focus()
+        await pilot.press("[", "[")
+        assert view.selected_turn().prompt == "two"  # type: ignore[union-attr]
+        await pilot.press("d")
+        await pilot.pause()
+        note = app.screen.query_one("#confirm-note").render()
+        assert "the 1 turn after it" in str(note)
+        await pilot.press("y")
+        await settle(pilot)
+        assert [t.prompt for t in view.turns] == ["one"]
         chat_id = main.chat_id
     async with ApexClient(apex_server.base_url, KEY) as client:
         stored = await client.get_stored_chat_completions(chat_id)  # type: ignore[arg-type]
-        assert [s.user_prompt_text for s in stored] == ["two, edited"]
+        assert [s.user_prompt_text for s in stored] == ["one"]
 
 
 async def test_dropped_stream_keeps_partial_and_app_lives(
@@ -146,9 +161,10 @@ async def test_dropped_stream_keeps_partial_and_app_lives(
         await pilot.press("ctrl+r")  # the offered retry
         await settle(pilot)
         assert main.view.turns[-1].status == "done"
+        assert main.view.turns[-1].branch == (2, 2)  # the broken answer is the other branch
     async with ApexClient(apex_server.base_url, KEY) as client:
         stored = await client.get_stored_chat_completions(chat_id)  # type: ignore[arg-type]
-        assert len(stored) == 1 and stored[0].completion_text != partial
+        assert [s.completion_text == partial for s in stored] == [True, False]
 
 
 async def test_unsent_prompt_comes_back_on_error(make_app: AppFactory, apex_server: Any) -> None:

@@ -188,6 +188,14 @@ async def test_save_report_to_chat_and_job_finished_once(
         await send(pilot, "first turn")
         await settle(pilot)
         chat_id = main.chat_id
+        # a second answer beside the first, then back to the first: not the newest turn
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        main.view.focus()
+        await pilot.press("less_than_sign")
+        await settle(pilot)
+        first_id = main.view.turns[0].key
+        assert main.view.turns[0].branch == (1, 2)
         await send(pilot, "What limits SQLite concurrency?", mode=RESEARCH_MODE)
         await settle(pilot)
         pane = main.research_pane
@@ -210,6 +218,7 @@ async def test_save_report_to_chat_and_job_finished_once(
     saved = [s for s in stored if "deep-researcher" in (s.metadata or {})]
     assert [s.metadata["deep-researcher"]["jobId"] for s in saved] == [job.job_id]
     assert saved[0].id in {c.id for c in linked}
+    assert saved[0].metadata["parentCompletionId"] == first_id  # after the branch shown
 
 
 async def test_small_terminal_panes_cover_the_chat(make_app: AppFactory) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
@@ -150,6 +151,31 @@ async def test_copy_and_export_the_report(client: ApexClient, tmp_path: Path) ->
         exported = tmp_path / "exports" / f"research-{view.job_id[:8]}.md"
         text = exported.read_text(encoding="utf-8")
         assert QUESTION in text and view.job_id in text and view.report.strip() in text
+
+
+async def test_export_in_a_browser_is_a_download(
+    client: ApexClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under textual-serve (``app.is_web``) the export goes to the browser, through the
+    driver's delivery (what the web driver sends on to textual-serve), not to a file."""
+    app = ResearchApp(make_tracker(client, tmp_path), tmp_path / "exports")
+    async with app.run_test(size=(120, 36)) as pilot:
+        view = await start_and_finish(app, pilot)
+        delivered: list[tuple[str, str, str | None]] = []
+
+        def deliver_binary(binary: Any, *, save_path: Path, mime_type: str, **_: Any) -> None:
+            delivered.append((save_path.name, binary.read(), mime_type))
+
+        monkeypatch.setattr(type(app), "is_web", property(lambda self: True))
+        monkeypatch.setattr(app._driver, "deliver_binary", deliver_binary)
+        app.query_one("#research-jobs", OptionList).focus()
+        await pilot.press("e")
+        await pilot.pause()
+    [(name, text, mime)] = delivered
+    assert name == f"research-{view.job_id[:8]}.md" and mime == "text/markdown"
+    assert QUESTION in text and view.report.strip() in text
+    assert not (tmp_path / "exports").exists()
+    assert any("download" in n for n in app.notices())
 
 
 async def test_save_report_to_chat_stores_a_linked_completion(

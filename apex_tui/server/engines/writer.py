@@ -40,7 +40,7 @@ from apex_tui.server.engines.snippets import (
     wants_code,
     wants_table,
 )
-from apex_tui.server.findings import FILLER, Findings, find, text_share
+from apex_tui.server.findings import FILLER, MAX_SUBJECT_WORDS, Findings, find, text_share
 from apex_tui.server.modes import CompletionMode
 from apex_tui.server.search import tokenize
 from apex_tui.shorten import shorten
@@ -239,7 +239,9 @@ class OfflineWriter:
             )
         if findings.named:
             covered = f"The offline corpus covers this under {_names(findings.named)}"
-            if findings.missing:
+            if len(findings.missing) > MAX_SUBJECT_WORDS:
+                covered += ", but not the rest of the question"
+            elif findings.missing:
                 covered += f", but it has nothing on {_bold_list(findings.missing)}"
             lines.append(covered + ".")
         elif findings.facts:
@@ -256,9 +258,9 @@ class OfflineWriter:
                 f"corpus on {_sample_of_topics(rng)}, and more. Ask about one of those."
             )
         if findings.empty:
-            subject = f"**{' '.join(findings.missing)}**" if findings.missing else "this"
             return (
-                f"The offline corpus has nothing on {subject}, so there is nothing to summarise. "
+                f"The offline corpus has nothing on {findings.subject}, "
+                "so there is nothing to summarise. "
                 f"It holds notes on {_sample_of_topics(rng)}, and more; ask about one of those, "
                 "or connect a real model for anything else."
             )
@@ -290,8 +292,8 @@ class OfflineWriter:
         ]
         if not fitting:
             refs = ", ".join(f"[{n}]" for n, _ in numbered)
-            subject = " ".join(findings.missing) or "the question"
-            return f"None of the sources ({refs}) is about **{subject}**; they are listed below."
+            about = findings.subject
+            return f"None of the sources ({refs}) is about {about}; they are listed below."
         cited: dict[str, list[int]] = {}
         for number, source in fitting:
             fresh = 0

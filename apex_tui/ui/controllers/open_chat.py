@@ -1,14 +1,16 @@
 """Which chat the main screen shows: its type, its id, its turns and each chat's settings.
 
 One plain object (no widgets) that the screen owns and hands to the flows that need it: the
-turn flow appends to ``turns`` and names a new chat, the research flow reads the conversation
-so far, the drafts are keyed by ``draft_key``.
+turn flow adds turns to ``tree`` and names a new chat, the branch flow switches branches in
+it, the research flow reads the conversation so far (``turns``: the chosen branch), the drafts
+are keyed by ``draft_key``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from apex_tui.services.branches import BranchTree
 from apex_tui.services.chat_sync import ChatSettings, Turn
 from apex_tui.services.config import Config
 from apex_tui.ui.drafts import new_chat_key
@@ -20,9 +22,19 @@ class OpenChat:
     def __init__(self, chat_type: str, config: Callable[[], Config]) -> None:
         self.chat_type = chat_type
         self.chat_id: str | None = None
-        self.turns: list[Turn] = []
+        self.tree: BranchTree[Turn] = BranchTree()
+        """Every turn of the chat, in all its branches."""
         self._settings: dict[str | None, ChatSettings] = {}
         self._config = config  # read when needed: the settings screen may replace the config
+
+    @property
+    def turns(self) -> list[Turn]:
+        """The chosen branch, first turn first: what is shown, and the history sent."""
+        return self.tree.path()
+
+    def load(self, turns: list[Turn]) -> None:
+        """The chat's stored turns (every branch, oldest first) have arrived."""
+        self.tree = BranchTree(turns)
 
     @property
     def draft_key(self) -> str:
@@ -48,13 +60,13 @@ class OpenChat:
     def start_new(self) -> None:
         """A new, empty chat (its settings start again from the config)."""
         self.chat_id = None
-        self.turns = []
+        self.tree = BranchTree()
         self._settings.pop(None, None)
 
     def open(self, chat_id: str) -> None:
         """Another chat; its turns arrive when it has loaded."""
         self.chat_id = chat_id
-        self.turns = []
+        self.tree = BranchTree()
 
     def created(self, chat_id: str, settings: ChatSettings) -> None:
         """The new chat got its id from the server: it keeps the settings it was sent with."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from apex_tui.api.models import format_timestamp
+from apex_tui.services.branches import NewTurnPlace
 
 if TYPE_CHECKING:
     from apex_tui.api.client import ApexClient
@@ -36,12 +37,18 @@ def research_metadata(job: JobView) -> dict[str, dict[str, str]]:
 
 
 async def store_report_in_chat(
-    client: ApexClient, job: JobView, *, chat_id: str | None, chat_type: str = "apex"
+    client: ApexClient,
+    job: JobView,
+    *,
+    chat_id: str | None,
+    chat_type: str = "apex",
+    place: NewTurnPlace | None = None,
 ) -> SavedReport:
     """Append the report to ``chat_id`` (or a new chat titled after the question) and link the job.
 
     The prompt of the stored turn is the research question; its answer is the report, or the
-    failure when the job failed, so the chat history says what happened either way.
+    failure when the job failed, so the chat history says what happened either way. ``place``:
+    where it goes in the chat's branches (after the end of the branch shown).
     """
     prompt = job.title or f"Deep research {job.job_id}"
     text = job.report if job.status == "completed" else f"Research failed: {job.error}"
@@ -60,7 +67,10 @@ async def store_report_in_chat(
             chat_id, prompt, completion_type=REPORT_COMPLETION_TYPE
         )
         completion_id = parsed.id
+    metadata: dict[str, object] = dict(research_metadata(job))
+    if place is not None:
+        metadata.update(place.metadata())
     stored = await client.update_completion_attributes(
-        completion_id, completion_text=text, metadata=research_metadata(job)
+        completion_id, completion_text=text, metadata=metadata
     )
     return SavedReport(chat_id=chat_id, completion=stored, new_chat=new_chat)

@@ -128,12 +128,15 @@ class SearchResearchController:
 
     async def save_report(self, job: JobView) -> None:
         chat_id = self.chat.chat_id
+        shown = self.chat.turns
+        place = self.chat.tree.place_after(shown[-1].completion_id if shown else None)
         try:
             saved = await store_report_in_chat(
                 self._client,
                 job,
                 chat_id=chat_id,
                 chat_type=self.chat.chat_type,
+                place=place if chat_id is not None else None,
             )
         except ApexError as exc:
             report(self.screen, "The report was not saved", exc)

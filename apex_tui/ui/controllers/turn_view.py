@@ -1,8 +1,10 @@
-"""What the conversation view shows for a stored turn: its status word, its source footnotes, and
-what a finished stream changes of the turn shown while it streamed."""
+"""What the conversation view shows for a stored turn: its status word, its source footnotes, its
+place among sibling branches, and what a finished stream changes of the turn shown while it
+streamed."""
 
 from __future__ import annotations
 
+from apex_tui.services.branches import BranchTree
 from apex_tui.services.chat_sync import Turn
 from apex_tui.ui.widgets.conversation import TurnView
 
@@ -58,3 +60,17 @@ def turn_view(turn: Turn) -> TurnView:
         reasoning=turn.reasoning,
         finish_reason=turn.finish_reason,
     )
+
+
+def branch_of(tree: BranchTree[Turn], completion_id: str) -> tuple[int, int] | None:
+    """The header's "2/3" for a turn with sibling branches (None without)."""
+    which, count = tree.position(completion_id)
+    return (which, count) if count > 1 else None
+
+
+def branch_views(tree: BranchTree[Turn], turns: list[Turn]) -> list[TurnView]:
+    """The views of ``turns`` (part of the chosen branch), with their branch markers."""
+    views = [turn_view(turn) for turn in turns]
+    for view in views:
+        view.branch = branch_of(tree, view.key)
+    return views

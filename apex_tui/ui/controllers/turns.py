@@ -1,9 +1,10 @@
-"""The turns of the open chat: send and stream, stop, regenerate, edit and resend, delete a
-turn, copy an answer or a code block.
+"""The turns of the open chat: send and stream, stop, regenerate, edit and resend, copy an
+answer or a code block (deleting a turn and switching branches: ``controllers.branches``).
 
 Streaming runs in one exclusive worker (group ``stream``, on the screen); the stop key cancels
 it, and ``ChatSync.send`` stores the partial answer marked interrupted before the cancellation
-ends the worker.
+ends the worker. An edited prompt resent, or a regenerated answer, is a new branch beside the
+turn it replaces on screen (``services.branches``): the old turns stay stored, one key away.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import contextlib
 from contextlib import aclosing
 from dataclasses import replace
 from time import monotonic
-from typing import Protocol, cast
+from typing import cast
 
 from textual.css.query import NoMatches
 from textual.screen import Screen
@@ -36,10 +37,10 @@ from apex_tui.ui.controllers.chat_list import ChatListController
 from apex_tui.ui.controllers.open_chat import OpenChat
 from apex_tui.ui.controllers.prompt_drafts import DraftKeeper
 from apex_tui.ui.controllers.search_research import SearchResearchController
-from apex_tui.ui.controllers.turn_view import finished_changes, turn_status
+from apex_tui.ui.controllers.selection import CopiesText
+from apex_tui.ui.controllers.turn_view import branch_of, branch_views, finished_changes, turn_status
 from apex_tui.ui.controllers.unsaved import UnsavedAnswers
 from apex_tui.ui.gc_policy import collect_and_freeze, young_collections_only
-from apex_tui.ui.screens.confirm import ConfirmDeleteScreen
 from apex_tui.ui.toasts import report
 from apex_tui.ui.welcome import update_welcome
 from apex_tui.ui.widgets.conversation import ConversationView, TurnView
@@ -59,10 +60,6 @@ FREEZE_DELAY = 0.5
 """Seconds after an answer ends before the one full GC pass (after its last frame)."""
 TURN_ACTIONS = ("stop", "regenerate", "copy_answer", "copy_code", "edit_turn", "delete_turn")
 """The screen's actions whose availability :meth:`TurnController.allows` decides."""
-
-
-class CopiesText(Protocol):
-    def copy_text(self, text: str, what: str) -> None: ...
 
 
 class TurnController:
@@ -122,31 +119,34 @@ class TurnController:
             )
         return self.streaming
 
-    def _target_turn(self) -> TurnView | None:
+    def target_turn(self) -> TurnView | None:
+        """The turn the keys act on: the one under the cursor, else the last."""
         return self.view.selected_turn() or (self.view.turns[-1] if self.view.turns else None)
 
     # --- send --------------------------------------------------------------------------------
 
     def submit(self, text: str, completion_type: str) -> None:
-        """Send the prompt bar's text (an edited prompt replaces its turn and those after it)."""
+        """Send the prompt bar's text (an edited prompt goes beside its turn, a new branch)."""
         if self.refuse_while_streaming("send another prompt"):
             return
         chat = self.chat
         settings = replace(chat.settings, completion_type=completion_type)
         chat.settings = settings
-        history, replace_ids = list(chat.turns), []
+        path = chat.turns
+        parent, fork = (path[-1].completion_id if path else None), None
         if self.editing is not None:
-            index = next(
-                (i for i, t in enumerate(chat.turns) if t.completion_id == self.editing), None
-            )
-            if index is not None:
-                history = chat.turns[:index]
-                replace_ids = [t.completion_id for t in chat.turns[index:]]
+            if self.editing in chat.tree:
+                fork, parent = self.editing, chat.tree.parent_of(self.editing)
             self.editing = None
             self.status.activity = ""
         self.drafts.clear_prompt()
         self.start_stream(
-            text, history, settings, replace_ids=replace_ids, context=self.sources.take_attached()
+            text,
+            chat.tree.path_to(parent),
+            settings,
+            parent=parent,
+            fork=fork,
+            context=self.sources.take_attached(),
         )
 
     def start_stream(
@@ -155,14 +155,19 @@ class TurnController:
         history: list[Turn],
         settings: ChatSettings,
         *,
-        replace_ids: list[str] | None = None,
+        parent: str | None,
+        fork: str | None = None,
         regenerate_of: Turn | None = None,
         context: list[WebSearchResult] | None = None,
     ) -> None:
         """Show the prompt at once and stream its answer in a worker.
 
+        ``parent``: the turn it follows (``history`` is the branch up to it); ``fork``: the
+        turn it goes beside, taken off the screen with the turns after it (they stay stored).
         ``context``: search results attached by the user, sent with the prompt (and then
         dropped from the prompt bar once the turn has started)."""
+        if fork is not None:
+            self._leave_branch(fork)
         self.streaming = True
         self.screen.refresh_bindings()
         self._pending += 1
@@ -173,7 +178,7 @@ class TurnController:
             )
         )
         update_welcome(self.screen)
-        args = (key, prompt, history, settings, replace_ids or [], regenerate_of, context)
+        args = (key, prompt, history, settings, parent, fork, regenerate_of, context)
         self._stream_worker = start_worker(
             self.screen, self.run_stream, *args, group="stream", exclusive=True
         )
@@ -184,7 +189,8 @@ class TurnController:
         prompt: str,
         history: list[Turn],
         settings: ChatSettings,
-        replace_ids: list[str],
+        parent: str | None,
+        fork: str | None,
         regenerate_of: Turn | None,
         context: list[WebSearchResult] | None,
     ) -> None:
@@ -195,19 +201,17 @@ class TurnController:
         began = monotonic()
         chars, shown_at, yielded_at = 0, 0.0, monotonic()
         model = settings.model or "default model"
+        place = chat.tree.place_after(parent)
         try:
-            if replace_ids:
-                await self.sync.client.delete_completions(replace_ids)
-                for completion_id in replace_ids:
-                    self.view.remove_turn(completion_id)
-                chat.turns = [t for t in chat.turns if t.completion_id not in replace_ids]
             if regenerate_of is not None and chat.chat_id is not None:
-                events = self.sync.regenerate(chat.chat_id, regenerate_of, history, settings)
+                events = self.sync.regenerate(chat.chat_id, regenerate_of, history, settings, place)
             else:
                 if context is None and plan_for(settings.completion_type).needs_web_search:
                     self.status.activity = "searching the web…"
                     context = await self.sources.fetch_sources(prompt, settings)
-                events = self.sync.send(chat.chat_id, prompt, history, settings, context=context)
+                events = self.sync.send(
+                    chat.chat_id, prompt, history, settings, context=context, place=place
+                )
             self.status.activity = f"waiting for {model}…"
             # no 45-120 ms full GC pass in the middle of an answer (see gc_policy)
             with young_collections_only():
@@ -237,14 +241,10 @@ class TurnController:
                                 yielded_at = monotonic()
                         elif isinstance(event, TurnFinished):
                             finished = True
-                            self._turn_finished(event.turn, key)
-            if regenerate_of is not None and finished:
-                self.view.remove_turn(regenerate_of.completion_id)
-                chat.turns = [t for t in chat.turns if t is not regenerate_of]
+                            self._turn_finished(event.turn, key, parent)
         except ApexError as exc:
             if not started:
-                self.view.remove_turn(key)
-                self.drafts.give_back(prompt)
+                self._not_started(key, prompt, fork)
                 report(self.screen, "Not sent — your prompt is back in the box", exc)
             else:
                 if not finished:
@@ -257,7 +257,10 @@ class TurnController:
             # Stopped by the user, or the app is quitting (then the widgets may be gone already;
             # ChatSync has stored the partial answer either way).
             with contextlib.suppress(NoMatches):
-                self._show_cancelled(key, prompt, settings, "".join(received), started, finished)
+                if not started:
+                    self._not_started(key, prompt, fork)
+                elif not finished:
+                    self._kept_interrupted(key, prompt, settings, "".join(received), parent)
                 self.unsaved.after_stop(mid_answer=started and not finished)
             raise
         finally:
@@ -272,23 +275,31 @@ class TurnController:
                 if chat.chat_id is not None and started:
                     self.chat_list.touched(chat.chat_id)
 
-    def _show_cancelled(
-        self,
-        key: str,
-        prompt: str,
-        settings: ChatSettings,
-        partial: str,
-        started: bool,
-        finished: bool,
+    def _not_started(self, key: str, prompt: str, fork: str | None) -> None:
+        """Nothing was stored: the pending turn goes, the branch it left comes back."""
+        self.view.remove_turn(key)
+        if fork is not None:
+            self.show_chosen_branch()
+        self.drafts.give_back(prompt)
+
+    def _kept_interrupted(
+        self, key: str, prompt: str, settings: ChatSettings, partial: str, parent: str | None
     ) -> None:
-        if not started:
+        kept = Turn(key, prompt, partial, settings.completion_type, interrupted=True)
+        kept.error = "interrupted"
+        self.chat.tree.add(kept, parent)
+        self.view.update_turn(key, branch=branch_of(self.chat.tree, key))
+        self.view.finish_answer(key, final_text=partial, status="interrupted")
+
+    def _leave_branch(self, fork: str) -> None:
+        """Take turn ``fork`` and those after it off the screen (a new branch goes there)."""
+        keys = [t.key for t in self.view.turns]
+        for key in keys[keys.index(fork) :] if fork in keys else []:
             self.view.remove_turn(key)
-            self.drafts.give_back(prompt)
-        elif not finished:
-            kept = Turn(key, prompt, partial, settings.completion_type, interrupted=True)
-            kept.error = "interrupted"
-            self.chat.turns.append(kept)
-            self.view.finish_answer(key, final_text=partial, status="interrupted")
+
+    def show_chosen_branch(self) -> None:
+        """Show the open chat's chosen branch, whole."""
+        self.view.set_turns(branch_views(self.chat.tree, self.chat.turns))
 
     def _turn_started(self, event: TurnStarted, key: str, settings: ChatSettings) -> None:
         if event.chat.is_new:
@@ -298,12 +309,15 @@ class TurnController:
             self.chat_list.highlight(event.chat.id)
         self.view.update_turn(key, key=event.completion_id)
 
-    def _turn_finished(self, turn: Turn, key: str) -> None:
-        self.chat.turns.append(turn)
+    def _turn_finished(self, turn: Turn, key: str, parent: str | None) -> None:
+        self.chat.tree.add(turn, parent)
         status = turn_status(turn)
         error = turn.error if status == "error" else ""
         shown = next((t for t in self.view.turns if t.key == key), None)
         changes = finished_changes(turn, shown)
+        branch = branch_of(self.chat.tree, turn.completion_id)
+        if shown is None or shown.branch != branch:
+            changes["branch"] = branch
         if changes:
             self.view.update_turn(key, **changes)
         self.view.finish_answer(key, final_text=turn.answer, status=status, error=error)
@@ -323,7 +337,7 @@ class TurnController:
             self.cancel_edit()
 
     def regenerate(self) -> None:
-        """Ask the last prompt again; the new answer replaces the old once it has finished."""
+        """Ask the last prompt again: a new branch beside the last turn, which stays stored."""
         if self.refuse_while_streaming("regenerate"):
             return
         turns = self.chat.turns
@@ -332,20 +346,29 @@ class TurnController:
             return
         last = turns[-1]
         settings = replace(self.chat.settings, completion_type=last.completion_type)
-        self.start_stream(last.prompt, turns[:-1], settings, regenerate_of=last)
+        parent = self.chat.tree.parent_of(last.completion_id)
+        self.start_stream(
+            last.prompt,
+            turns[:-1],
+            settings,
+            parent=parent,
+            fork=last.completion_id,
+            regenerate_of=last,
+        )
 
     def edit(self) -> None:
         """Load the selected (or last) prompt into the box; Enter resends it."""
-        turn = self._target_turn()
+        turn = self.target_turn()
         if turn is None or self.refuse_while_streaming("edit"):
             return
-        later = sum(1 for t in self.view.turns[self.view.turns.index(turn) + 1 :])
         self.editing = turn.key
         self.prompt_bar.load_draft(turn.prompt)
         self.prompt_bar.completion_type = turn.completion_type
         self.prompt_bar.input.focus()
-        extra = f" and the {later} after it" if later else ""
-        self.status.activity = f"editing a prompt: Enter resends, replacing it{extra} · Esc cancels"
+        self.status.activity = (
+            "editing a prompt: Enter sends it as a new branch (this one is kept: < > switch)"
+            " · Esc cancels"
+        )
         self.screen.refresh_bindings()
 
     def cancel_edit(self) -> None:
@@ -356,34 +379,10 @@ class TurnController:
         self.drafts.show()
         self.screen.refresh_bindings()
 
-    # --- delete a turn, copy -----------------------------------------------------------------
-
-    def ask_delete(self) -> None:
-        """Delete the selected (or last) turn once the user confirms."""
-        turn = self._target_turn()
-        if turn is None or self.refuse_while_streaming("delete a turn"):
-            return
-        key = turn.key
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                start_worker(self.screen, self.delete_turn, key, group="delete-turn")
-
-        self.screen.app.push_screen(ConfirmDeleteScreen([turn.prompt], noun="turn"), confirmed)
-
-    async def delete_turn(self, completion_id: str) -> None:
-        try:
-            await self.sync.delete_turn(completion_id)
-        except ApexError as exc:
-            report(self.screen, "Could not delete the turn", exc)
-            return
-        self.view.remove_turn(completion_id)
-        self.chat.turns = [t for t in self.chat.turns if t.completion_id != completion_id]
-        update_welcome(self.screen)
-        self.screen.notify("Turn deleted.")
+    # --- copy -----------------------------------------------------------------
 
     def copy_answer(self) -> None:
-        turn = self._target_turn()
+        turn = self.target_turn()
         if turn is None or not turn.answer:
             self.screen.notify("This turn has no answer to copy yet.")
             return
@@ -391,7 +390,7 @@ class TurnController:
 
     def copy_code(self) -> None:
         """Copy the next code block of the selected (or last) answer (each press: the next)."""
-        turn = self._target_turn()
+        turn = self.target_turn()
         blocks = self.view.code_blocks(turn.key) if turn is not None else []
         if turn is None or not blocks:
             self.screen.notify("This answer has no code block.")

@@ -42,11 +42,31 @@ class TurnView:
     """The model's reasoning, shown apart above the answer (collapsed unless opened)."""
     reasoning_open: bool = False
     finish_reason: str = ""
+    branch: tuple[int, int] | None = None
+    """(which, of how many) when the turn has sibling branches: the header shows "‹ 2/3 ›"."""
 
 
 REASONING_MARKS = ("▸ Reasoning", "▾ Reasoning")
 """How the reasoning block's first line starts (closed, open); a click on it toggles it."""
 TOKEN_LIMIT = "▲ stopped at the token limit — raise max tokens in the chat settings for more"
+BRANCH_ARROWS = ("‹", "›")
+"""Around a turn's branch number in its header; a click on one switches to that neighbour."""
+
+
+def branch_marker(branch: tuple[int, int] | None) -> str:
+    """The header's "‹ 2/3 ›" (empty for a turn without sibling branches)."""
+    if branch is None or branch[1] < 2:
+        return ""
+    return f"{BRANCH_ARROWS[0]} {branch[0]}/{branch[1]} {BRANCH_ARROWS[1]}"
+
+
+def branch_arrow_at(header: str, column: int) -> int:
+    """-1 or 1 when ``column`` of a header line's text is on its "‹" or "›", else 0."""
+    for direction, arrow in ((-1, BRANCH_ARROWS[0]), (1, BRANCH_ARROWS[1])):
+        at = header.find(arrow)
+        if at >= 0 and at - 1 <= column <= at + 1:
+            return direction
+    return 0
 
 
 def format_time(moment: datetime | None) -> str:
@@ -134,7 +154,7 @@ class TurnLines:
         self.renderer = renderer
         self.width = width
         self._head: list[Strip] | None = None
-        self._head_source: tuple[str, str, datetime | None] | None = None
+        self._head_source: tuple[str, str, datetime | None, str] | None = None
         self._answer: AnswerLines | None = None
         self._answer_length = 0
         self._reasoning: list[Strip] = []
@@ -142,7 +162,8 @@ class TurnLines:
 
     def head(self, turn: TurnView) -> list[Strip]:
         """Header line, the prompt, and a blank line before the answer."""
-        source = (turn.prompt, turn.completion_type, turn.created_at)
+        marker = branch_marker(turn.branch)
+        source = (turn.prompt, turn.completion_type, turn.created_at, marker)
         if self._head is None or self._head_source != source:
             palette = self.renderer.palette
             meta = "  ·  ".join(
@@ -150,7 +171,11 @@ class TurnLines:
                 for part in (make_inert(turn.completion_type), format_time(turn.created_at))
                 if part
             )
-            header = Text.assemble(("You", palette.header), (f"  {meta}", palette.header_meta))
+            header = Text.assemble(
+                ("You", palette.header),
+                (f"  {marker}" if marker else "", palette.link),
+                (f"  {meta}", palette.header_meta),
+            )
             header.no_wrap = True
             header.overflow = "ellipsis"
             lines = self.renderer.render(header, self.width)

@@ -101,6 +101,23 @@ class TurnIndex:
             store.pop(key, None)
         return True
 
+    def replace_from(self, position: int, turns: list[TurnView], width: int) -> None:
+        """Show ``turns`` instead of the turn at ``position`` and all after it (another
+        branch): the turns before keep their heights and lines; the new ones are estimated."""
+        kept = {turn.key for turn in self.turns[:position]}
+        clash = [turn.key for turn in turns if turn.key in kept]
+        if clash:
+            raise ValueError(f"turn(s) {clash} are shown above position {position} already")
+        for turn in self.turns[position:]:
+            for store in (self._lines, self._live):
+                store.pop(turn.key, None)
+        for index in range(len(self.turns) - 1, position - 1, -1):
+            self.layout.remove(index)
+        self.turns[position:] = turns
+        for offset, turn in enumerate(turns):
+            self.layout.insert(position + offset, estimate_height(turn, width))
+        self._reindex()
+
     def relayout(self, width: int) -> None:
         """Forget every rendered line and estimate every height again at `width`."""
         self._lines.clear()

@@ -31,21 +31,29 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
         Binding("n,escape", "cancel", "Keep", id="confirm.no"),
     ]
 
-    def __init__(self, titles: list[str], *, noun: str = "chat") -> None:
+    def __init__(
+        self, titles: list[str], *, noun: str = "chat", note: str = "", count: int | None = None
+    ) -> None:
+        """``titles``: what is shown of the things deleted; ``count``: how many are deleted
+        when that is more than the titles listed (``note`` says why)."""
         super().__init__()
         self.titles = titles
         self.noun = noun
+        self.note = note
+        self.count = len(titles) if count is None else count
 
     def compose(self) -> ComposeResult:
-        count = len(self.titles)
+        count = self.count
         shown = [f"• {make_inert(t) or '(untitled)'}" for t in self.titles[:8]]
-        if count > 8:
-            shown.append(f"… and {count - 8} more")
+        if len(self.titles) > 8:
+            shown.append(f"… and {len(self.titles) - 8} more")
         with Vertical():
             noun = f"this {self.noun}" if count == 1 else f"these {count} {self.noun}s"
             yield Label(
                 f"Delete {noun} on the server? This cannot be undone.", id="confirm-question"
             )
+            if self.note:
+                yield Label(self.note, id="confirm-note")
             yield Label("\n".join(shown), id="confirm-titles")
             with Horizontal():
                 yield Button("Keep (n)", id="keep")

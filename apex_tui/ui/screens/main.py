@@ -11,9 +11,14 @@ the widgets' messages to them (``apex_tui.ui.controllers``):
 - ``SearchResearchController``: attached sources, a web-search answer's sources, research jobs
   and their reports;
 - ``TurnController``: send and stream, stop, regenerate, edit, delete and copy turns;
+- ``BranchSwitcher``: moving to another branch of the chat (``<`` ``>``, a click on "‹ ›"),
+  deleting a turn and what follows from it;
+- ``SelectionCopier``: copying a mouse selection (``y``, Ctrl+C; ``Y`` as Markdown).
 - ``UnsavedAnswers``: answers the server did not save (reported, kept, restored at start).
 
-Opening a chat (new, another type, from the list) stays here: it touches every flow.
+Opening a chat (new, another type, from the list) stays here: it touches every flow. The
+rest is one thin method per key and message, routed to a flow: that is why this module is a
+little over 400 lines.
 """
 
 from __future__ import annotations
@@ -32,12 +37,18 @@ from apex_tui.api.errors import ApexError
 from apex_tui.services.chat_sync import ChatSettings, ChatSync
 from apex_tui.services.config import Config
 from apex_tui.services.state import JobStore
+from apex_tui.ui.controllers.branches import BRANCH_ACTIONS, BranchSwitcher
 from apex_tui.ui.controllers.chat_list import ChatListController, SessionsPrefetch
 from apex_tui.ui.controllers.open_chat import OpenChat
 from apex_tui.ui.controllers.prompt_drafts import DraftKeeper
 from apex_tui.ui.controllers.search_research import SearchResearchController
+from apex_tui.ui.controllers.selection import (
+    SELECTION_ACTIONS,
+    SELECTION_BINDINGS,
+    SelectionCopier,
+)
 from apex_tui.ui.controllers.side_panes import SidePanes
-from apex_tui.ui.controllers.turn_view import turn_view
+from apex_tui.ui.controllers.turn_view import branch_views
 from apex_tui.ui.controllers.turns import TURN_ACTIONS, TurnController
 from apex_tui.ui.controllers.unsaved import UnsavedAnswers
 from apex_tui.ui.drafts import DraftStore
@@ -90,13 +101,15 @@ TURN_BINDINGS = [
     Binding("b", "copy_code", "Copy code", id="chat.copy_code"),
     Binding("e", "edit_turn", "Edit & resend", id="chat.edit"),
     Binding("d,delete", "delete_turn", "Delete turn", id="chat.delete_turn"),
+    Binding("less_than_sign,alt+left", "previous_branch", "‹ Branch", id="chat.previous_branch"),
+    Binding("greater_than_sign,alt+right", "next_branch", "Branch ›", id="chat.next_branch"),
 ]
 
 
 class MainScreen(Screen[None]):
     """Everything a chat needs on one screen."""
 
-    BINDINGS = [*CHAT_BINDINGS, *PANE_BINDINGS, *TURN_BINDINGS]
+    BINDINGS = [*CHAT_BINDINGS, *PANE_BINDINGS, *TURN_BINDINGS, *SELECTION_BINDINGS]
 
     def __init__(
         self,
@@ -141,6 +154,14 @@ class MainScreen(Screen[None]):
         self.turn_flow = TurnController(
             self, sync, self.chat, self.drafts, self.search_flow, self.chat_list, self.unsaved
         )
+        self.branch_flow = BranchSwitcher(
+            self,
+            sync,
+            self.chat,
+            refuse_while_streaming=self.turn_flow.refuse_while_streaming,
+            cancel_edit=self.turn_flow.cancel_edit,
+        )
+        self.selection = SelectionCopier(self)
 
     def compose(self) -> ComposeResult:
         self.panes.set_width_classes(self.app.size.width, panes_open=False)  # before any mount
@@ -178,6 +199,10 @@ class MainScreen(Screen[None]):
             return bool(self.panes.open_panes())
         if action in TURN_ACTIONS:
             return self.turn_flow.allows(action)
+        if action in BRANCH_ACTIONS:
+            return self.branch_flow.allows()
+        if action in SELECTION_ACTIONS:
+            return self.selection.allows()
         return True
 
     def on_resize(self, event: events.Resize) -> None:
@@ -295,11 +320,12 @@ class MainScreen(Screen[None]):
         self.status.activity = ""
         if chat_id != self.chat.chat_id:  # the user moved on meanwhile
             return
-        self.chat.turns = turns
-        self.view.set_turns([turn_view(t) for t in turns])
+        self.chat.load(turns)
+        shown = self.chat.turns
+        self.view.set_turns(branch_views(self.chat.tree, shown))
         update_welcome(self)
-        if turns:
-            self.prompt_bar.completion_type = turns[-1].completion_type
+        if shown:
+            self.prompt_bar.completion_type = shown[-1].completion_type
 
     # --- the chat list's requests ------------------------------------------------------------
 
@@ -369,13 +395,39 @@ class MainScreen(Screen[None]):
         self.turn_flow.edit()
 
     def action_delete_turn(self) -> None:
-        self.turn_flow.ask_delete()
+        self.branch_flow.ask_delete(self.turn_flow.target_turn())
 
     def action_copy_answer(self) -> None:
         self.turn_flow.copy_answer()
 
     def action_copy_code(self) -> None:
         self.turn_flow.copy_code()
+
+    def action_previous_branch(self) -> None:
+        self.branch_flow.switch(-1)
+
+    def action_next_branch(self) -> None:
+        self.branch_flow.switch(1)
+
+    def on_conversation_view_branch_clicked(self, message: ConversationView.BranchClicked) -> None:
+        self.branch_flow.switch(message.step, message.key)
+
+    # --- the mouse selection -----------------------------------------------------------------
+
+    def on_click(self, event: events.Click) -> None:
+        self.selection.clicked(event)  # a double or triple click outside the conversation
+
+    def on_text_selected(self) -> None:
+        self.refresh_bindings()  # the copy keys show while something is selected
+
+    def action_copy_text(self) -> None:
+        self.selection.copy_or_skip()  # Ctrl+C (Textual's binding), the app's clipboard path
+
+    def action_copy_selection(self) -> None:
+        self.selection.copy()
+
+    def action_copy_selection_markdown(self) -> None:
+        self.selection.copy(markdown=True)
 
     # --- the side panes ----------------------------------------------------------------------
 

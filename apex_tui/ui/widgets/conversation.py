@@ -7,11 +7,13 @@ A streaming answer re-renders only its growing tail block, at most once per fram
 
 The view owns one helper per concern: `TurnIndex` (the turns, their heights and rendered lines),
 `StreamingTail` (when streamed text is drawn), `Prerenderer` (rendering ahead while idle),
-`LinePainter` (theme colours, gutter and memoised screen lines), `ReasoningBlocks` (opening and
-closing a turn's reasoning) and `FullGcDeferral` (full GC passes wait for quiet). What stays
-here is the widget: its methods, scrolling, keys, messages — a little over 400 lines, because
-the scroll bookkeeping (following, anchoring, the size pushed to Textual) shares the widget's
-state and is kept in one place rather than spread over helpers that would reach into it.
+`LinePainter` (theme colours, gutter, selection offsets and memoised screen lines),
+`ConversationSelection` (what a mouse selection holds: the text shown, or the Markdown of the
+blocks it covers), `ReasoningBlocks` (opening and closing a turn's reasoning) and
+`FullGcDeferral` (full GC passes wait for quiet). What stays here is the widget: its methods,
+scrolling, keys, clicks, messages — over 400 lines, because the scroll bookkeeping (following,
+anchoring, the size pushed to Textual) shares the widget's state and is kept in one place
+rather than spread over helpers that would reach into it.
 """
 
 from __future__ import annotations
@@ -20,21 +22,24 @@ from typing import Any, ClassVar
 
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.theme import Theme
 
 from apex_tui.ui.gc_deferral import FullGcDeferral
 from apex_tui.ui.render.blocks import code_blocks as _code_blocks
 from apex_tui.ui.render.markdown_lines import BlockRenderer
-from apex_tui.ui.render.turn import STATUSES, TurnView
+from apex_tui.ui.render.turn import STATUSES, TurnView, branch_arrow_at
 from apex_tui.ui.render.turn_index import TurnIndex
 from apex_tui.ui.safe_text import make_inert
+from apex_tui.ui.selection_copy import drop_selection
 from apex_tui.ui.widgets.conversation_paint import GUTTER, LinePainter
 from apex_tui.ui.widgets.conversation_prerender import Prerenderer
 from apex_tui.ui.widgets.conversation_reasoning import ReasoningBlocks
+from apex_tui.ui.widgets.conversation_select import ConversationSelection, line_code
 from apex_tui.ui.widgets.conversation_tail import StreamingTail, same_on_screen
 
 __all__ = ["ConversationView", "TurnView"]
@@ -73,6 +78,14 @@ class ConversationView(ScrollView, can_focus=True):
             super().__init__()
             self.key = key
 
+    class BranchClicked(Message):
+        """A click on the "‹" (step -1) or "›" (step 1) of a turn's branch marker."""
+
+        def __init__(self, key: str, step: int) -> None:
+            super().__init__()
+            self.key = key
+            self.step = step
+
     class FollowingChanged(Message):
         """The view started or stopped following the bottom (e.g. to hide a 'new text' hint)."""
 
@@ -93,7 +106,12 @@ class ConversationView(ScrollView, can_focus=True):
             self, self._index, width=lambda: self._width, rendered=self._after_prerender
         )
         self._reasoning = ReasoningBlocks(self._index, self.selected_turn, self._rerender)
+        self._selection = ConversationSelection(
+            self._index, self._lines_for, self._ensure_renderer, lambda: self._width
+        )
         self._width = 0
+        self._painting = False
+        self._frame_selection: Selection | None = None
         self._adjusting = False
         self._sync_scheduled = False
         self.following = True
@@ -126,6 +144,7 @@ class ConversationView(ScrollView, can_focus=True):
 
     def set_turns(self, turns: list[TurnView]) -> None:
         """Show a chat: estimate heights, render only what fills the screen, at the bottom."""
+        self._drop_selection()
         self._index.reset(turns, self._width or 80)
         self._tail.clear()
         if self._index.position(self.selected_key or "") is None:
@@ -197,8 +216,10 @@ class ConversationView(ScrollView, can_focus=True):
             self._rerender(new_key)
 
     def remove_turn(self, key: str) -> None:
-        if not self._index.remove(key):
+        if self._index.position(key) is None:
             return
+        self._drop_selection()  # the turns below it move up: their offsets change
+        self._index.remove(key)
         self._tail.discard(key)
         if self.selected_key == key:
             self.selected_key = None
@@ -207,6 +228,44 @@ class ConversationView(ScrollView, can_focus=True):
 
     def clear(self) -> None:
         self.set_turns([])
+
+    def replace_from(self, key: str, turns: list[TurnView], *, select: str | None = None) -> None:
+        """Show ``turns`` instead of turn ``key`` and every turn after it (another branch): the
+        turns above stay as they are, and the fork stays where it was on the screen."""
+        position = self._index.index_of(key)
+        top = self._layout.offset(position) - round(self.scroll_y)
+        self._drop_selection()
+        for turn in self._index.turns[position:]:
+            self._tail.discard(turn.key)
+        self._index.replace_from(position, turns, self._width or 80)
+        if select is not None and self._index.position(select) is not None:
+            self.selected_key = select
+            self.post_message(self.TurnSelected(select))
+        elif self._index.position(self.selected_key or "") is None:
+            self.selected_key = None
+        if not self._width:
+            return
+        height = self.scrollable_content_region.height or self.size.height
+        self._index.fill(position, 1, self._width, height)
+        self._set_following(False)
+        self._sync_size()
+        self._set_scroll_y(self._layout.offset(position) - top)
+        self._set_following(round(self.scroll_y) >= self.max_scroll_y)
+        self.refresh()
+        self._prerender.schedule()
+
+    # ----------------------------------------------------------------- text selection
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text as shown (Textual's Ctrl+C and ``Screen.get_selected_text``)."""
+        return self._selection.text(selection), "\n"
+
+    def selected_markdown(self, selection: Selection) -> str:
+        """The Markdown source of the blocks ``selection`` covers (copy as Markdown)."""
+        return self._selection.markdown(selection)
+
+    def _drop_selection(self) -> None:
+        drop_selection(self)  # the lines it was made on are about to move
 
     def flush(self) -> None:
         """Draw pending streamed text now (the frame timer calls this; tests may too)."""
@@ -236,7 +295,22 @@ class ConversationView(ScrollView, can_focus=True):
                 return Strip.blank(width, self.rich_style)
             lines = self._lines_for(index)
         body = lines[offset] if offset < len(lines) else Strip.blank(self._width)
-        return self._painter.line(body, self._index.turns[index].key == self.selected_key)
+        selected = self._index.turns[index].key == self.selected_key
+        code = line_code(index, offset)
+        if self._painting:
+            return self._painter.line(body, selected, code, self._frame_selection)
+        line = self._painter.line(body, selected, code, self.text_selection)
+        return self._painter.pointer_line(line, code)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """A frame's lines. Lines asked for one by one (``render_line``) outside a frame are
+        Textual finding the text under the pointer: only those carry selection offsets, so
+        frames never pay for them (nor for looking the selection up on every line)."""
+        self._painting, self._frame_selection = True, self.text_selection
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._painting = False
 
     def _lines_for(self, index: int) -> list[Strip]:
         lines, delta = self._index.lines(index, self._width)
@@ -356,6 +430,7 @@ class ConversationView(ScrollView, can_focus=True):
         width = max(1, self.scrollable_content_region.width - GUTTER - _RIGHT_MARGIN)
         self._painter.forget_lines()
         if width != self._width:
+            self._drop_selection()  # the lines wrap anew
             self._width = width
             self._relayout()
         else:
@@ -365,12 +440,26 @@ class ConversationView(ScrollView, can_focus=True):
         self.flush()  # looked up now, so a wrapped `flush` (bench/_streaming.py) is the one run
 
     def on_click(self, event: events.Click) -> None:
+        """A click moves the turn cursor, opens reasoning or switches a branch ("‹ ›"); a
+        double click selects a word, a triple click a block (not Textual's select-all)."""
         index, offset = self._layout.locate(round(self.scroll_y) + event.y)
-        if index >= 0:
+        x = event.x - GUTTER
+        if event.chain > 1:
+            event.prevent_default()
+            event.stop()
+            chosen = self._selection.clicked(index, offset, x, event.chain) if index >= 0 else None
+            if chosen is not None:
+                self.screen.selections = {self: chosen}
+                self.post_message(events.TextSelected())
+        elif index >= 0:
             self._select(index, scroll=False)
-            lines = self._lines_for(index)
+            turn, lines = self._index.turns[index], self._lines_for(index)
             line = lines[offset] if offset < len(lines) else None
-            self._reasoning.clicked(self._index.turns[index], line)
+            step = branch_arrow_at(line.text, x) if turn.branch and offset == 0 and line else 0
+            if step:
+                self.post_message(self.BranchClicked(turn.key, step))
+            else:
+                self._reasoning.clicked(turn, line)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_reasoning":

@@ -3,15 +3,29 @@
 A ``RichLog`` (Line API) keeps only rendered lines, so a long job stays cheap to show; each
 step is drawn once when it arrives, and the whole log is redrawn only on a resize or when another
 job is selected. The view follows the newest step unless the user has scrolled up to read.
+
+Its text can be selected with the mouse (``RichLog`` alone cannot): a line Textual looks up
+under the pointer carries the offsets its selection reads (y: the line's index), the selected
+span is drawn as the line is painted, and each written piece of Markdown remembers the line it
+starts at, so a selection can be copied as the text shown or as the Markdown of the steps it
+covers.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from typing import Self
+
 from rich.markdown import Markdown as RichMarkdown
 from textual.events import Resize
+from textual.geometry import Region
+from textual.selection import Selection
+from textual.strip import Strip
 from textual.widgets import RichLog
 
+from apex_tui.ui.render.selection import highlight, selection_style, span_cells, with_offsets
 from apex_tui.ui.safe_text import make_inert
+from apex_tui.ui.selection_copy import drop_selection
 
 NEW_BELOW = "↓ new steps below (End to follow)"
 
@@ -32,6 +46,75 @@ class ResearchLog(RichLog):
         """Every step's text shown so far, in order (what a copy of the log gives)."""
         self._pending = ""
         self._last_width = 0
+        self._pieces: list[tuple[int, str]] = []
+        """(first line, Markdown) of each piece written, in order."""
+        self._painting = False
+
+    def write(
+        self,
+        content: object,
+        width: int | None = None,
+        expand: bool = False,
+        shrink: bool = True,
+        scroll_end: bool | None = None,
+        animate: bool = False,
+    ) -> Self:
+        """RichLog's write, noting where each Markdown piece starts (once it is rendered:
+        writes before the log has a size are rendered later, through here again)."""
+        first = len(self.lines)
+        rendered = self._size_known
+        super().write(content, width, expand, shrink, scroll_end, animate)
+        if rendered and isinstance(content, RichMarkdown):
+            self._pieces.append((first, content.markup))
+        return self
+
+    def clear(self) -> Self:
+        drop_selection(self)
+        self._pieces = []
+        return super().clear()
+
+    # --- text selection ------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        line = self._render_line(index, scroll_x, self.scrollable_content_region.width)
+        selection = self.text_selection
+        span = selection.get_span(index) if selection is not None else None
+        if span is not None and index < len(self.lines):
+            style = selection_style(self)
+            first, last = span_cells(self.lines[index].text, *span)
+            line = highlight(line, first - scroll_x, last - scroll_x, style)
+        line = line.apply_style(self.rich_style)
+        return line if self._painting else with_offsets(line, index, x=scroll_x)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """A frame's lines: without the selection offsets, which only Textual's look-up of
+        the text under the pointer (``render_line`` outside a frame) needs."""
+        self._painting = True
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._painting = False
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        text = "\n".join(line.text.rstrip() for line in self.lines)
+        return selection.extract(text), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self._line_cache.clear()
+        self.refresh()
+
+    def selected_markdown(self, selection: Selection) -> str:
+        """The Markdown of every written piece the selection touches."""
+        if not self._pieces:
+            return ""
+        starts = [first for first, _ in self._pieces]
+        top = selection.start.y if selection.start is not None else 0
+        bottom = selection.end.y if selection.end is not None else len(self.lines)
+        first = max(0, bisect_right(starts, top) - 1)
+        last = max(0, bisect_right(starts, bottom) - 1)
+        return "\n\n".join(md.strip("\n") for _, md in self._pieces[first : last + 1])
 
     @property
     def following(self) -> bool:

@@ -26,6 +26,7 @@ from textual.widgets import ContentSwitcher, Markdown, OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from apex_tui.api.models import ChatMessage
+from apex_tui.ui.export import deliver_or_write
 from apex_tui.ui.safe_text import make_inert
 from apex_tui.ui.widgets.pane_copy import copy_out
 from apex_tui.ui.widgets.research_checklist import ResearchChecklist
@@ -301,22 +302,18 @@ class ResearchPane(Vertical):
         copy_out(self.app, text, f"Research {what}")
 
     def action_export(self) -> None:
-        """Write the job (question, status, report or log) to a Markdown file."""
+        """Write the job (question, status, report or log) to a Markdown file (in a browser:
+        a download)."""
         view = self.selected
         if view is None:
             return
-        folder = self.export_dir or Path.cwd()
-        path = folder / f"research-{view.job_id[:8]}.md"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(view.export_text(), encoding="utf-8")
-        except OSError as err:
-            self.app.notify(
-                f"Could not write {path}: {err.strerror or err}. Check the folder's permissions.",
-                severity="error",
-            )
-            return
-        self.app.notify(f"Exported to {path}")
+        done = deliver_or_write(
+            self.app,
+            view.export_text(),
+            f"research-{view.job_id[:8]}.md",
+            self.export_dir or Path.cwd(),
+        )
+        self.app.notify(done.message, severity="error" if done.error else "information")
 
     def action_save_to_chat(self) -> None:
         view = self.selected

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from apex_tui.api import models as m
-from apex_tui.server.coalesce import ChunkCoalescer, merge_chunks
+from apex_tui.server.coalesce import ChunkCoalescer, merge_chunks, text_piece
 from apex_tui.server.embedded import EmbeddedServer
 
 from .conftest import KEY, SERVICE, chat_body, envelope, stream
@@ -76,7 +76,7 @@ async def turns(n: int = 3) -> None:
 
 async def test_the_first_piece_is_written_at_the_writers_first_turn() -> None:
     writer = Writer()
-    async with ChunkCoalescer(writer) as out:
+    async with ChunkCoalescer(writer, spacing=0) as out:
         await out.put(piece("Hello", role="assistant"))
         await turns()
         assert writer.texts == ["Hello"]  # not held for company
@@ -89,7 +89,7 @@ async def test_the_first_piece_is_written_at_the_writers_first_turn() -> None:
 async def test_pieces_merge_while_the_writer_is_busy_in_order_with_nothing_lost() -> None:
     writer = Writer()
     words = [f" w{i}" for i in range(50)]
-    async with ChunkCoalescer(writer) as out:
+    async with ChunkCoalescer(writer, spacing=0) as out:
         await out.put(piece("Start", role="assistant"))
         await turns()
         writer.hold()
@@ -106,7 +106,7 @@ async def test_pieces_merge_while_the_writer_is_busy_in_order_with_nothing_lost(
 
 async def test_the_last_piece_is_written_before_the_block_ends() -> None:
     writer = Writer()
-    async with ChunkCoalescer(writer) as out:
+    async with ChunkCoalescer(writer, spacing=0) as out:
         await out.put(piece("a", role="assistant"))
         writer.hold()
         await out.put(piece("b"))
@@ -115,6 +115,31 @@ async def test_the_last_piece_is_written_before_the_block_ends() -> None:
     # leaving the block waited for the writer: an end envelope sent now comes after all text
     assert "".join(writer.texts) == "ab"
     assert writer.written[-1].finish_reason == "stop"
+
+
+async def test_pieces_within_the_spacing_of_a_write_merge_and_the_end_cuts_the_wait() -> None:
+    writer = Writer()
+    async with ChunkCoalescer(writer, spacing=3600) as out:
+        await out.put(piece("a", role="assistant"))
+        await turns()
+        assert writer.texts == ["a"]  # the first piece is not held
+        await out.put(piece("b"))
+        await out.put(piece("c"))
+        await turns()
+        assert writer.texts == ["a"]  # within the spacing: they wait for company
+    # leaving the block did not wait the hour out
+    assert writer.texts == ["a", "bc"]
+
+
+async def test_a_piece_after_a_pause_longer_than_the_spacing_is_written_at_once() -> None:
+    writer = Writer()
+    async with ChunkCoalescer(writer, spacing=0.001) as out:
+        await out.put(piece("a", role="assistant"))
+        while not out.idle:
+            await asyncio.sleep(0.01)
+        await out.put(piece("b"))
+        await turns()
+        assert writer.texts == ["a", "b"]
 
 
 async def test_chunks_that_are_not_plain_text_keep_their_place_and_boundaries() -> None:
@@ -149,7 +174,7 @@ async def test_chunks_that_are_not_plain_text_keep_their_place_and_boundaries() 
     assert merged[-1].usage is not None and merged[-1].finish_reason == "stop"
     # the same through the coalescer while its writer is behind
     writer = Writer()
-    async with ChunkCoalescer(writer) as out:
+    async with ChunkCoalescer(writer, spacing=0) as out:
         writer.hold()
         await out.put(piece("first", role="assistant"))
         await writer.entered.wait()
@@ -169,7 +194,8 @@ async def test_merged_text_is_the_same_text_encoded() -> None:
 
 async def test_what_waits_is_bounded_and_the_producer_waits_beyond_it() -> None:
     writer = Writer()
-    async with ChunkCoalescer(writer, max_pending_chars=10, max_pending_chunks=100) as out:
+    bounded = ChunkCoalescer(writer, max_pending_chars=10, max_pending_chunks=100, spacing=0)
+    async with bounded as out:
         writer.hold()
         await out.put(piece("0", role="assistant"))
         await writer.entered.wait()
@@ -181,7 +207,7 @@ async def test_what_waits_is_bounded_and_the_producer_waits_beyond_it() -> None:
         await third
     assert "".join(writer.texts) == "01234567890"
     writer = Writer()
-    async with ChunkCoalescer(writer, max_pending_chunks=3) as out:
+    async with ChunkCoalescer(writer, max_pending_chunks=3, spacing=0) as out:
         writer.hold()
         await out.put(piece("0", role="assistant"))
         await writer.entered.wait()
@@ -207,7 +233,7 @@ async def test_a_write_that_fails_is_raised_to_the_producer() -> None:
     async def broken(chunk: m.ChatCompletionChunkResponse) -> None:
         raise ConnectionResetError("client went away")
 
-    out = ChunkCoalescer(broken)
+    out = ChunkCoalescer(broken, spacing=0)
     with pytest.raises(ConnectionResetError):
         async with out:
             await out.put(piece("a"))
@@ -219,7 +245,7 @@ async def test_a_cancelled_stream_stops_the_writer() -> None:
     writer = Writer()
 
     async def produce() -> None:
-        async with ChunkCoalescer(writer) as out:
+        async with ChunkCoalescer(writer, spacing=0) as out:
             writer.hold()
             await out.put(piece("a"))
             await writer.entered.wait()
@@ -291,3 +317,13 @@ def test_a_client_that_leaves_mid_stream_leaves_the_server_well(
             break
         time.sleep(0.05)
     assert server.state.active_streams == 0
+
+
+def test_a_text_piece_is_its_prototype_with_the_text_and_role() -> None:
+    prototype = piece("", role="")
+    made = text_piece(prototype, "hi", "assistant")
+    assert made.text == "hi" and made.choices[0].delta is not None
+    assert made.choices[0].delta.role == "assistant"
+    assert (made.id, made.object) == (prototype.id, prototype.object)
+    assert prototype.text == ""  # the prototype is not changed
+    assert made.model_dump() == piece("hi", role="assistant").model_dump()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import types
 from pathlib import Path
 
 import httpx
+import pytest
 
 from apex_tui.api import models as m
 from apex_tui.server.embedded import EmbeddedServer
@@ -151,3 +153,41 @@ def test_sources_sent_by_the_client_are_cited_as_given(client: httpx.Client) -> 
         assert "https://example.org/first" in text and "https://example.org/second" in text
         assert "[2]" in text
         assert "corpus.apex-tui.local" not in text
+
+
+def test_the_engine_keeps_its_rate_with_few_sleeps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 2,000 tokens/s the engine sleeps once it is PACE_STEP ahead, not once a piece, and
+    ends on time (a clock that moves only when it sleeps: nothing here depends on timing)."""
+    from apex_tui.server.engines import offline
+    from apex_tui.server.engines.base import Finish
+
+    now = [0.0]
+    sleeps: list[float] = []
+
+    async def sleep(delay: float) -> None:
+        sleeps.append(delay)
+        now[0] += max(0.0, delay)
+
+    clock = types.SimpleNamespace(time=lambda: now[0])
+    fake = types.SimpleNamespace(
+        sleep=sleep, get_running_loop=lambda: clock, to_thread=asyncio.to_thread
+    )
+    monkeypatch.setattr(offline, "asyncio", fake)
+    body = chat_body(
+        "Write a long detailed essay on TCP", samplingParameters={"maxNewTokens": "4000"}
+    )
+    request = m.ChatCompletionRequest.model_validate(body)
+
+    async def run() -> int:
+        engine = OfflineEngine(WebSearcher(), tokens_per_second=2000)
+        events = [event async for event in engine.stream(request, mode_of(request))]
+        finish = events[-1]
+        assert isinstance(finish, Finish)
+        return finish.completion_tokens
+
+    tokens = asyncio.run(run())
+    assert tokens > 3_000
+    timed = [delay for delay in sleeps if delay > 0]
+    assert all(delay >= offline.PACE_STEP for delay in timed)
+    assert len(timed) <= tokens / 2000 / offline.PACE_STEP + 2  # ~200 a second, not ~1,000
+    assert now[0] == pytest.approx(tokens / 2000, abs=offline.PACE_STEP)

@@ -135,9 +135,15 @@ def local_server(tmp: Path, *, child: bool = False, rate: float = 0.0) -> Iterat
     command = [sys.executable, "-m", "apex_tui", "serve", "--db", str(tmp / "apex.db")]
     command += ["--tokens-per-second", f"{rate:g}", "--uds", str(socket_path)]
     command += ["--ready-line", "--stdin-lifeline"]
+    tree = Path(transport.__file__).parents[2]  # "-m" puts the working directory first
     with open(tmp / "server.log", "wb") as log:
         process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, close_fds=True
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            close_fds=True,
+            cwd=tree,
         )
     try:
         assert process.stdout is not None

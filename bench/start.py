@@ -112,6 +112,7 @@ def stop_server(variant: Variant) -> None:
     subprocess.run(
         [*command(), "server", "stop", "--force"],
         env=environment(variant.home, variant.tree),
+        cwd=variant.tree,
         capture_output=True,
         check=False,
         timeout=60,
@@ -127,10 +128,16 @@ def seed(home: Path, chats: int) -> None:
 
 
 def time_to_marker(
-    argv: list[str], env: dict[str, str], marker: bytes, timeout: float = 30
+    argv: list[str],
+    env: dict[str, str],
+    marker: bytes,
+    timeout: float = 30,
+    cwd: Path | None = None,
 ) -> tuple[float, float]:
     """Spawn ``argv`` on a 120x36 pty; return (spawn time, seconds until ``marker`` is in its
-    output). Then Ctrl+Q, and SIGTERM to its process group if it has not left in 5 s."""
+    output). Then Ctrl+Q, and SIGTERM to its process group if it has not left in 5 s.
+    ``cwd``: the tree under test, so the server it starts with ``python -m apex_tui`` (which
+    puts the working directory first on ``sys.path``) is that tree's too."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
     began = time.perf_counter()
@@ -140,6 +147,7 @@ def time_to_marker(
         stdout=slave,
         stderr=slave,
         env=env,
+        cwd=cwd,
         start_new_session=True,
         close_fds=True,
     )
@@ -187,7 +195,7 @@ def start_app(
         marks_file.unlink(missing_ok=True)
         env["APEX_BENCH_MARKS"] = str(marks_file)
         argv = [sys.executable, str(PROBE)]
-    began, seconds = time_to_marker(argv, env, f"apex chats · {chats}".encode())
+    began, seconds = time_to_marker(argv, env, f"apex chats · {chats}".encode(), cwd=variant.tree)
     marks: dict[str, float] = {}
     if probe:
         for line in marks_file.read_text().splitlines():

@@ -3,8 +3,10 @@
 Once the 200 header is out, every failure travels in the end envelope (as connect-go does):
 decode errors, a protocol version other than 1, auth, the concurrent-stream limit, deadlines,
 engine errors and shutdown (``unavailable`` "server shutting down"). Injected faults can
-break the framing on purpose. Pieces that arrive while the client is behind go out merged
-(:mod:`apex_tui.server.coalesce`), except under an injected fault, which counts chunks.
+break the framing on purpose. Pieces that come within 10 ms of the previous write, or while
+the client is behind, go out merged (:mod:`apex_tui.server.coalesce`), except under an injected
+fault, which counts chunks. A deadline or a client gone drops what still waits (at most 10 ms of
+text, or what a client that stopped reading left).
 """
 
 from __future__ import annotations

@@ -15,11 +15,13 @@ wall time of ``_on_timer_update`` including that encoding.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -99,33 +101,92 @@ def in_process_arg() -> bool:
     return "--in-process" in sys.argv
 
 
+def float_arg(name: str, default: float) -> float:
+    """``--name X`` on the command line (default ``default``)."""
+    if name in sys.argv:
+        return float(sys.argv[sys.argv.index(name) + 1])
+    return default
+
+
 @contextlib.contextmanager
-def local_server(tmp: Path, *, child: bool = False) -> Iterator[Any]:
-    """The real server, fastest offline streaming, its own SQLite file under ``tmp``: in a
-    child process (``child``: what ``apex-tui`` runs) or an in-process ``EmbeddedServer``.
-    Both have ``base_url``; seed through :func:`storage_of`."""
+def local_server(tmp: Path, *, child: bool = False, rate: float = 0.0) -> Iterator[Any]:
+    """The real server, offline engine at ``rate`` tokens/s (0: its fastest), its own SQLite
+    file under ``tmp``: in a child process on a Unix socket (``child``: what ``apex-tui``'s
+    per-user server is) or an in-process ``EmbeddedServer`` on loopback TCP. Both have
+    ``base_url`` (and ``route``); seed through :func:`storage_of`."""
     if not child:
-        options = ServerOptions(db_path=tmp / "apex.db", tokens_per_second=0)
+        options = ServerOptions(db_path=tmp / "apex.db", tokens_per_second=rate)
         with EmbeddedServer(options) as server:
             yield server
         return
-    from apex_tui.services.local_server import LocalServerProcess
+    import apex_tui.api.transport as transport
 
-    args = ["--db", str(tmp / "apex.db"), "--tokens-per-second", "0"]
-    process = LocalServerProcess(args, log_path=tmp / "server.log")
+    if not hasattr(transport, "Route"):  # an older tree (a baseline): loopback TCP, as it ran
+        from apex_tui.services.local_server import LocalServerProcess
+
+        args = ["--db", str(tmp / "apex.db"), "--tokens-per-second", f"{rate:g}"]
+        old = LocalServerProcess(args, log_path=tmp / "server.log")
+        try:
+            yield ChildServer(old.wait_ready(), tmp / "apex.db", old)
+        finally:
+            old.stop()
+        return
+    socket_path = tmp / "apex.sock"
+    command = [sys.executable, "-m", "apex_tui", "serve", "--db", str(tmp / "apex.db")]
+    command += ["--tokens-per-second", f"{rate:g}", "--uds", str(socket_path)]
+    command += ["--ready-line", "--stdin-lifeline"]
+    tree = Path(transport.__file__).parents[2]  # "-m" puts the working directory first
+    with open(tmp / "server.log", "wb") as log:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            close_fds=True,
+            cwd=tree,
+        )
     try:
-        yield ChildServer(process.wait_ready(), tmp / "apex.db", process)
+        assert process.stdout is not None
+        line = process.stdout.readline().decode()
+        if not line.startswith("apex-tui-server-ready "):
+            raise RuntimeError(f"the server did not start; see {tmp / 'server.log'}")
+        yield ChildServer("http://apex-tui.local", tmp / "apex.db", process, str(socket_path))
     finally:
-        process.stop()
+        assert process.stdin is not None
+        process.stdin.close()  # its lifeline: a graceful stop
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 @dataclass
 class ChildServer:
-    """The local server as ``apex-tui`` runs it: a child process on this SQLite file."""
+    """The local server as ``apex-tui`` runs it: a child process on this SQLite file,
+    serving on a Unix socket like the per-user server."""
 
     base_url: str
     db_path: Path
     process: Any
+    uds: str | None = None
+
+    @property
+    def route(self) -> Any:
+        from apex_tui.api.transport import Route
+
+        return Route(uds=self.uds)
+
+    def cpu_seconds(self) -> float:
+        """The child's CPU time so far (user + system, from /proc; 10 ms ticks)."""
+        return process_cpu_seconds(self.process.pid)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used, from ``/proc/PID/stat``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextlib.contextmanager
@@ -162,7 +223,9 @@ def make_app(server: Any, tmp: Path, **defaults: Any) -> Any:
     from apex_tui.ui.app import ApexApp, freeze_startup_objects
 
     freeze_startup_objects()  # as run_app does before the app starts
-    client = ApexClient(server.base_url, KEY, max_retries=0)
+    route = server.route if getattr(server, "uds", None) else None
+    extra = {"route": route} if route is not None else {}  # older trees have no routes
+    client = ApexClient(server.base_url, KEY, max_retries=0, **extra)
     connection = Connection(client=client, description="local server, offline engine")
     config = Config(defaults=Defaults(**defaults))
     return ApexApp(
@@ -179,6 +242,8 @@ class FrameMeter:
     """Times every painted frame (see the module docstring); ``frames`` holds (end, seconds)."""
 
     frames: list[tuple[float, float]] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    """This process's CPU time (``time.process_time``) at the end of each frame."""
     encode: bool = True
     _undo: list[Callable[[], None]] = field(default_factory=list)
 
@@ -195,6 +260,7 @@ class FrameMeter:
             original_update(screen)
             end = time.perf_counter()
             meter.frames.append((end, end - began))
+            meter.cpu.append(time.process_time())
 
         def encoding_display(app: Any, screen: Any, renderable: Any) -> None:
             original_display(app, screen, renderable)
@@ -221,13 +287,20 @@ class FrameMeter:
                 return end
         return None
 
+    def cpu_at(self, end: float) -> float:
+        """This process's CPU time at the end of the frame that ended at ``end``."""
+        return self.cpu[[frame_end for frame_end, _ in self.frames].index(end)]
+
 
 async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 120) -> None:
+    """Poll ``condition`` every 5 ms. Not with ``pilot.pause``: that posts a callback to every
+    widget and paints a frame each time (~50 messages and a frame per poll: over a 10 s stream
+    ~25,000 messages and ~500 frames the app itself never makes, half the CPU measured)."""
     deadline = time.perf_counter() + timeout
     while not condition():
         if time.perf_counter() > deadline:
             raise TimeoutError("the app did not reach the expected state in time")
-        await pilot.pause(0.005)
+        await asyncio.sleep(0.005)
 
 
 async def settle(pilot: Any) -> None:

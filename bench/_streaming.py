@@ -4,10 +4,17 @@ The prompt asks the offline writer for a long answer with code and a comparison 
 "detailed" → sections of prose, lists, tables and code blocks until ``max_new_tokens=20000``).
 It is typed into the prompt bar and sent with Enter, like a person would.
 
+The server streams at ``--rate`` tokens/s (0: the offline writer's fastest; stream.py's
+default, keys.py's is 2,000 as the issue's target says).
+
 Instrumentation (instance-level wrappers, nothing in the app changes):
 * ``ConversationView.append_answer`` — arrival time and size of every streamed chunk;
 * ``ConversationView.flush`` / ``finish_answer`` — when and how long the view re-renders;
-* :class:`FrameMeter` — every painted frame.
+* :class:`FrameMeter` — every painted frame, and this process's CPU time at its end;
+* CPU: this (the UI's) process from the Enter that sends the prompt to the frame showing the
+  last character; the server child's from before the Enter to the end of the stream (its
+  ``/proc`` times); and the CPU of rendering the stored answer once, at the same width, with
+  a fresh renderer in this process (the floor a streamed answer's drawing is compared with).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import Any
 
 from _harness import (
     FrameMeter,
+    float_arg,
     in_process_arg,
     local_server,
     make_app,
@@ -48,6 +56,16 @@ class StreamRecord:
     tokens: int = 0
     screen_ok: bool = False
     lines_ok: bool = False
+    sent_at: float = 0.0
+    """perf_counter() when Enter (which sends the prompt) was pressed."""
+    sent_cpu: float = 0.0
+    """This process's CPU time then."""
+    server_cpu: float | None = None
+    """The server child's CPU seconds over the stream (None: it runs in this process)."""
+    render_once_cpu: float = 0.0
+    """CPU seconds of rendering the stored answer once at the view's width (fresh renderer)."""
+    completion_tokens: int = 0
+    """The stream's token count (the usage the server reported, as stored)."""
 
 
 def instrument(view: Any, record: StreamRecord) -> None:
@@ -61,7 +79,8 @@ def instrument(view: Any, record: StreamRecord) -> None:
 
     def timed_flush() -> None:
         chunks, pending[0] = pending[0], 0
-        drawn = max((len(view._turn(k).answer) for k in view._tail.pending), default=-1)
+        keys = view._tail.pending if hasattr(view, "_tail") else view._pending  # older trees
+        drawn = max((len(view._turn(k).answer) for k in keys), default=-1)
         began = time.perf_counter()
         flush()
         if drawn >= 0:
@@ -77,10 +96,14 @@ def instrument(view: Any, record: StreamRecord) -> None:
 
 async def stream_once(
     during: Callable[[Any, Any, StreamRecord], Awaitable[None]] | None = None,
+    *,
+    default_rate: float = 0.0,
 ) -> StreamRecord:
-    """Send the prompt, let the answer stream to the end, verify it, return the record."""
+    """Send the prompt, let the answer stream to the end, verify it, return the record.
+    The server streams at ``--rate`` tokens/s (``default_rate`` if not given; 0: fastest)."""
     record = StreamRecord()
-    with workdir() as tmp, local_server(tmp, child=not in_process_arg()) as server:
+    rate = float_arg("--rate", default_rate)
+    with workdir() as tmp, local_server(tmp, child=not in_process_arg(), rate=rate) as server:
         app = make_app(server, tmp, max_new_tokens=MAX_TOKENS, seed=7)
         record.meter.install()
         try:
@@ -90,12 +113,18 @@ async def stream_once(
                 view = main.view
                 instrument(view, record)
                 main.prompt_bar.load_draft(PROMPT)
+                server_cpu = getattr(server, "cpu_seconds", None)
+                server_began = server_cpu() if server_cpu else 0.0
+                record.sent_at, record.sent_cpu = time.perf_counter(), time.process_time()
                 await pilot.press("enter")
-                await wait_for(pilot, lambda: main.streaming)
+                # started (a fast stream may be over before the first look)
+                await wait_for(pilot, lambda: main.streaming or bool(record.arrivals))
                 if during is not None:
                     await during(pilot, main, record)
                 await wait_for(pilot, lambda: not main.streaming, timeout=300)
                 await settle(pilot)
+                if server_cpu:
+                    record.server_cpu = server_cpu() - server_began
                 if not main.view.following:  # keys.py scrolled up: go back to the end
                     main.view.scroll_end(animate=False, immediate=True)
                 await pilot.pause(0.1)
@@ -113,6 +142,8 @@ async def verify(app: Any, main: Any, record: StreamRecord) -> None:
     stored = await app.sync.client.get_chat_completion(turn.key)
     record.answer, record.stored = turn.answer, stored.completion_text or ""
     record.tokens = len(record.stored.split())
+    usage = (stored.metadata or {}).get("usage") or {}
+    record.completion_tokens = int(usage.get("completion_tokens") or 0)
     if record.answer != record.stored:
         raise AssertionError("the answer shown differs from the stored completion text")
     view = main.view
@@ -126,3 +157,20 @@ async def verify(app: Any, main: Any, record: StreamRecord) -> None:
     record.screen_ok = on_screen == strip_text(expected)[-height:]
     if not record.screen_ok:
         raise AssertionError("the screen does not end with the stored answer's last lines")
+    record.render_once_cpu = render_once_cpu(view, turn)
+
+
+def render_once_cpu(view: Any, turn: Any, times: int = 3) -> float:
+    """CPU seconds to render ``turn`` once at the view's width with a fresh renderer (no
+    cached blocks; the code lexers are loaded already, as they are mid-stream): median of 3."""
+    from apex_tui.ui.render.markdown_lines import BlockRenderer
+    from apex_tui.ui.render.turn import TurnLines
+
+    palette = view._ensure_renderer().palette
+    costs = []
+    for _ in range(times):
+        renderer = BlockRenderer(palette)
+        began = time.process_time()
+        TurnLines(renderer, view._width).lines(turn)
+        costs.append(time.process_time() - began)
+    return sorted(costs)[len(costs) // 2]

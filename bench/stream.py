@@ -1,8 +1,9 @@
 """stream: a 20,000-token Markdown answer streamed from the local server into the real app.
 
-Run: ``python bench/stream.py [--runs N] [--in-process]`` (default 3 runs; ~20 s each on 2
-cores). The local server runs in a child process as ``apex-tui`` runs it (``--in-process``: in
-a thread of the benchmark's process, the library's ``EmbeddedServer``).
+Run: ``python bench/stream.py [--runs N] [--rate TOKENS_PER_S] [--in-process]`` (default 3 runs
+at the server's fastest setting; ~20 s each on 2 cores). The local server runs in a child
+process on a Unix socket as ``apex-tui``'s per-user server does (``--in-process``: in a thread of
+the benchmark's process, the library's ``EmbeddedServer``; no server CPU figures then).
 Each run prints its figures; the last block is the median [min–max] over the runs.
 See bench/README.md for what each figure means.
 """
@@ -35,7 +36,17 @@ def figures(record: StreamRecord) -> dict[str, float]:
     late = [cost for drawn, cost, _ in updates if drawn >= total * 0.9]
     early_chunk = [cost / max(1, n) for drawn, cost, n in updates if drawn <= total * 0.1]
     late_chunk = [cost / max(1, n) for drawn, cost, n in updates if drawn >= total * 0.9]
+    ui_cpu = record.meter.cpu_at(on_screen) - record.sent_cpu
+    tokens = record.completion_tokens or record.tokens  # older trees store no usage
+    server_cpu = record.server_cpu if record.server_cpu is not None else float("nan")
     return {
+        "ui_cpu": ms(ui_cpu),
+        "render_once": ms(record.render_once_cpu),
+        "cpu_ratio": ui_cpu / record.render_once_cpu,
+        "server_cpu": ms(server_cpu),
+        "server_per_ktok": ms(server_cpu / tokens * 1000),
+        "server_per_envelope": ms(server_cpu / len(record.arrivals)) * 1000,
+        "completion_tokens": tokens,
         "tokens": record.tokens,
         "chars": total,
         "chunks": len(record.arrivals),
@@ -56,7 +67,8 @@ def figures(record: StreamRecord) -> dict[str, float]:
 
 def show(f: dict[str, float], note: str) -> None:
     print(
-        f"# {f['tokens']:.0f} tokens, {f['chars']:.0f} chars in {f['chunks']:.0f} chunks "
+        f"# {f['completion_tokens']:.0f} tokens, {f['chars']:.0f} chars "
+        f"in {f['chunks']:.0f} chunks "
         f"over {f['stream_s']:.1f} s, drawn in {f['updates']:.0f} updates; {note}",
         flush=True,
     )
@@ -70,6 +82,12 @@ def show(f: dict[str, float], note: str) -> None:
     figure("stream per-arrived-chunk last 10%", f["late_chunk"], "ms")
     figure("stream last byte -> screen", f["last_byte_to_screen"], "ms", "target <= 200")
     figure("stream chars rendered/s", f["chars_per_s"], "chars/s")
+    figure("stream UI CPU", f["ui_cpu"], "ms", "Enter -> last character on screen")
+    figure("stream render once CPU", f["render_once"], "ms", "the stored answer, same width")
+    figure("stream UI CPU / render once", f["cpu_ratio"], "x", "target <= 2")
+    figure("stream server CPU", f["server_cpu"], "ms", f"{f['completion_tokens']:.0f} tokens")
+    figure("stream server CPU per 1k tokens", f["server_per_ktok"], "ms")
+    figure("stream server CPU per envelope", f["server_per_envelope"], "us")
     print("stream no token dropped             yes (answer, lines and screen = stored text)")
 
 
@@ -92,6 +110,13 @@ async def main() -> None:
             ("ratio", "stream per-chunk late/early", "x", "<= 1.5"),
             ("last_byte_to_screen", "stream last byte -> screen", "ms", "<= 200"),
             ("chars_per_s", "stream chars rendered/s", "chars/s", "-"),
+            ("chunks", "stream envelopes", "", "-"),
+            ("ui_cpu", "stream UI CPU", "ms", "-"),
+            ("render_once", "stream render once CPU", "ms", "-"),
+            ("cpu_ratio", "stream UI CPU / render once", "x", "<= 2"),
+            ("server_cpu", "stream server CPU", "ms", "-"),
+            ("server_per_ktok", "stream server CPU per 1k tokens", "ms", "halved"),
+            ("server_per_envelope", "stream server CPU per envelope", "us", "-"),
         ):
             summary(name, [r[key] for r in results], unit, target)
 

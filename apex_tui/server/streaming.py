@@ -3,7 +3,10 @@
 Once the 200 header is out, every failure travels in the end envelope (as connect-go does):
 decode errors, a protocol version other than 1, auth, the concurrent-stream limit, deadlines,
 engine errors and shutdown (``unavailable`` "server shutting down"). Injected faults can
-break the framing on purpose.
+break the framing on purpose. Pieces that come within 10 ms of the previous write, or while
+the client is behind, go out merged (:mod:`apex_tui.server.coalesce`), except under an injected
+fault, which counts chunks. A deadline or a client gone drops what still waits (at most 10 ms of
+text, or what a client that stopped reading left).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from apex_tui.api.models import ChatCompletionRequest
+from apex_tui.api.models import ChatCompletionChunkResponse, ChatCompletionRequest
 from apex_tui.api.protocol import (
     ENVELOPE_HEADER,
     STREAM_CONTENT_TYPE,
@@ -26,6 +29,7 @@ from apex_tui.server.asgi import (
     read_body,
     timeout_seconds,
 )
+from apex_tui.server.coalesce import ChunkCoalescer
 from apex_tui.server.codec import (
     decode_request,
     decode_single_envelope,
@@ -146,23 +150,29 @@ async def _relay(
     if fault and fault.bad_envelope:
         payload = b'{"choices":[{"delta":{"content":"bad framing"}}]}'
         await emit(ENVELOPE_HEADER.pack(0x70, len(payload)) + payload)
-    async for chunk in state.handlers.stream(caller, request):  # type: ignore[arg-type]
-        if gone.is_set():
-            return
-        if state.shutting_down.is_set():
-            raise ConnectError("unavailable", "server shutting down; reconnect and retry")
-        if fault and fault.drop_after is not None and sent >= fault.drop_after:
-            raise _Dropped
-        if fault and fault.error_end and sent >= fault.after:
-            raise ConnectError(
-                fault.error_end, f"injected fault: stream ended with {fault.error_end}"
-            )
-        if fault and fault.stall_after and sent == fault.stall_after[0]:
-            await state.pause(fault.stall_after[1])
+
+    async def write(chunk: ChatCompletionChunkResponse) -> None:
+        if not gone.is_set():  # a client gone mid-stream: what waits is dropped, not encoded
+            await emit(encode_data_envelope(chunk))
+
+    async with ChunkCoalescer(write, merge=fault is None) as out:
+        async for chunk in state.handlers.stream(caller, request):  # type: ignore[arg-type]
+            if gone.is_set():
+                return
             if state.shutting_down.is_set():
                 raise ConnectError("unavailable", "server shutting down; reconnect and retry")
-        await emit(encode_data_envelope(chunk))
-        sent += 1
+            if fault and fault.drop_after is not None and sent >= fault.drop_after:
+                raise _Dropped
+            if fault and fault.error_end and sent >= fault.after:
+                raise ConnectError(
+                    fault.error_end, f"injected fault: stream ended with {fault.error_end}"
+                )
+            if fault and fault.stall_after and sent == fault.stall_after[0]:
+                await state.pause(fault.stall_after[1])
+                if state.shutting_down.is_set():
+                    raise ConnectError("unavailable", "server shutting down; reconnect and retry")
+            await out.put(chunk)
+            sent += 1
     if fault and fault.drop_after is not None:
         raise _Dropped
     if fault and fault.error_end:

@@ -6,10 +6,12 @@ import re
 from collections import Counter
 from datetime import datetime
 
+import pytest
 from rich.markdown import Markdown
 from textual.app import App, ComposeResult
 from textual.strip import Strip
 
+from apex_tui.ui.render import blocks
 from apex_tui.ui.render.blocks import split_blocks
 from apex_tui.ui.render.markdown_lines import BlockRenderer
 from apex_tui.ui.widgets.conversation import ConversationView, TurnView
@@ -203,6 +205,37 @@ async def test_streaming_rerenders_only_the_tail_block() -> None:
         view.finish_answer("t")
         assert set(cached_renders.values()) == {1}
         assert answer_lines(view, "t") == one_shot(view, answer)
+
+
+async def test_what_a_finished_stream_adds_does_not_render_the_answer_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stored turn brings sources, reasoning and the finish reason just before the stream
+    ends: the blocks rendered while it streamed stay, the answer is not parsed again whole."""
+    answer = long_answer(6)
+    app = ViewApp()
+    async with app.run_test(size=SIZE):
+        view = app.query_one(ConversationView)
+        view.add_turn(TurnView(key="t", prompt="Explain", status="streaming"))
+        for start in range(0, len(answer), 40):
+            view.append_answer("t", answer[start : start + 40])
+            view.flush()
+        streamed = answer_lines(view, "t")
+        parsed: list[int] = []
+        split = blocks.split_with_offsets
+
+        def counting(text: str):  # type: ignore[no-untyped-def]
+            parsed.append(len(text))
+            return split(text)
+
+        monkeypatch.setattr(blocks, "split_with_offsets", counting)
+        view.update_turn("t", sources=[("https://example.org/a", "A")], finish_reason="stop")
+        view.finish_answer("t")
+        assert parsed and max(parsed) < len(answer) // 2  # only the tail was parsed
+        shown = answer_lines(view, "t")
+        assert shown == one_shot(view, answer)
+        assert all(a is b for a, b in zip(shown[:-8], streamed[:-8], strict=False))
+        assert "Sources" in "".join(line.text for line in view.rendered_lines("t"))
 
 
 async def test_follows_bottom_unless_scrolled_up() -> None:

@@ -212,7 +212,8 @@ class ConversationView(ScrollView, can_focus=True):
             if self.selected_key == key:
                 self.selected_key = new_key
         if set(changes) - {"key"}:
-            self._index.end_stream(new_key)
+            if changes.keys() & {"answer", "status"}:  # else the streamed blocks still hold
+                self._index.end_stream(new_key)
             self._rerender(new_key)
 
     def remove_turn(self, key: str) -> None:

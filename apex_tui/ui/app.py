@@ -1,7 +1,9 @@
 """The Textual application: themes, keymap, clipboard, help and settings around MainScreen.
 
 ``run_app(connection, config)`` is what the CLI calls; tests build ``ApexApp`` directly with a
-Connection to the in-process local server.
+Connection to the in-process local server. A little over 400 lines: it is the one place where
+the app-wide pieces (theme, keymap, clipboard, recovery, the exit that keeps the prompt's text)
+meet Textual's App, each a few short methods.
 """
 
 from __future__ import annotations

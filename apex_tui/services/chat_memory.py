@@ -11,8 +11,6 @@ next answer is stored with them. One small JSON file in the state dir, replaced 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from apex_tui.services.answer_stream import ChatSettings
+from apex_tui.services.atomic_file import write_atomically
 from apex_tui.services.config import Defaults
 
 __all__ = [
@@ -155,12 +154,5 @@ class ChatMemory:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         payload = json.dumps({"last_chat": self._last, "settings": self._settings}, indent=1)
-        fd, tmp = tempfile.mkstemp(prefix=".chats-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(payload)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, payload)
         self._dirty = False

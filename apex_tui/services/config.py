@@ -10,7 +10,6 @@ its ``description``, so every refusal reads "<setting> must be <rule> (got <valu
 from __future__ import annotations
 
 import os
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +19,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from apex_tui.api.limits import ClientLimits
+from apex_tui.services.atomic_file import write_atomically
 from apex_tui.services.keymap import keymap_problem
 from apex_tui.services.paths import APP_DIR, config_dir, config_path, data_dir, state_dir
 from apex_tui.services.theme_names import known_theme_names
@@ -268,16 +268,7 @@ def save_config(config: Config, path: Path | None = None) -> None:
     payload = tomli_w.dumps(data).encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = 0o600 if config.holds_secret() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, payload, mode=mode)
     if hasattr(os, "chmod"):
         os.chmod(path, mode)
 

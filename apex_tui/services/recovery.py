@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apex_tui.api.errors import ApexError
+from apex_tui.services.atomic_file import write_atomically
 from apex_tui.services.paths import state_dir
 
 if TYPE_CHECKING:
@@ -76,16 +75,7 @@ class RecoveryStore:
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.path_for(answer.completion_id)
         payload = json.dumps(asdict(answer), indent=1, ensure_ascii=False)
-        fd, tmp = tempfile.mkstemp(prefix=".answer-", dir=self.root)
-        try:
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass") as handle:
-                handle.write(payload)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, payload, mode=0o600, errors="surrogatepass")
         return path
 
     def pending(self) -> list[UnsavedAnswer]:

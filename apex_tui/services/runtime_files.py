@@ -23,13 +23,13 @@ import json
 import os
 import socket
 import stat
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from apex_tui.services.atomic_file import write_atomically
 from apex_tui.services.local_server import LocalServerError
 from apex_tui.services.paths import APP_DIR, state_dir
 
@@ -147,14 +147,7 @@ def read_record(folder: Path) -> ServerRecord | None:
 
 def write_record(folder: Path, record: ServerRecord) -> None:
     """Atomically (a reader sees the old record or the new one, never half of one)."""
-    fd, tmp = tempfile.mkstemp(prefix=".server-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(record.to_json())
-        os.replace(tmp, folder / RECORD_NAME)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(folder / RECORD_NAME, record.to_json())
 
 
 def remove_record(folder: Path, pid: int) -> None:

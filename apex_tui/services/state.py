@@ -7,12 +7,11 @@ so an interrupted run never leaves it half-written.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from apex_tui.services.atomic_file import write_atomically
 from apex_tui.services.config import state_dir
 
 __all__ = ["JobStore", "WatchedJob"]
@@ -66,14 +65,7 @@ class JobStore:
     def _write(self, jobs: dict[str, WatchedJob]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         payload = json.dumps({"jobs": [asdict(j) for j in jobs.values()]}, indent=1)
-        fd, tmp = tempfile.mkstemp(prefix=".research-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(payload)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, payload)
 
     def list(self) -> list[WatchedJob]:
         return list(self._read().values())

@@ -7,8 +7,9 @@ file is rewritten atomically (write + rename) so a crash mid-write leaves the ol
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+
+from apex_tui.services.atomic_file import write_atomically
 
 
 def new_chat_key(chat_type: str) -> str:
@@ -67,7 +68,5 @@ class DraftStore:
         if not self._dirty:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self._drafts, ensure_ascii=False, indent=0), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_atomically(self.path, json.dumps(self._drafts, ensure_ascii=False, indent=0))
         self._dirty = False

@@ -9,13 +9,13 @@ research report go through :func:`deliver_or_write`, so each says the same where
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from textual.app import App
+
+from apex_tui.services.atomic_file import write_atomically
 
 __all__ = [
     "Delivered",
@@ -71,16 +71,8 @@ def deliver_or_write(
         raise ExportFailed(f"the folder {target.parent} does not exist; create it or pick another")
     try:
         mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-        fd, tmp = tempfile.mkstemp(prefix=".export-", dir=target.parent)
-        try:
-            if hasattr(os, "fchmod"):  # mkstemp's 0600 would make an export private
-                os.fchmod(fd, mode)
-            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass") as handle:
-                handle.write(text)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # an export keeps the file's mode, or 0644: not mkstemp's private 0600
+        write_atomically(target, text, mode=mode, errors="surrogatepass")
     except OSError as exc:
         raise ExportFailed(
             f"could not write {target}: {exc.strerror or exc}; check the folder's permissions"

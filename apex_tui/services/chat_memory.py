@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from apex_tui.services.answer_stream import ChatSettings
-from apex_tui.services.atomic_file import write_atomically
+from apex_tui.services.atomic_file import read_json_file, write_atomically
 from apex_tui.services.config import Defaults
 
 __all__ = [
@@ -83,12 +83,9 @@ class ChatMemory:
         self._load()
 
     def _load(self) -> None:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError) as exc:
-            self.load_error = f"{self.path} could not be read ({exc}); the app starts afresh."
+        data, error = read_json_file(self.path)
+        if error:
+            self.load_error = f"{self.path} could not be read ({error}); the app starts afresh."
             return
         if not isinstance(data, dict):
             return

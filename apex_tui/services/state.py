@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from apex_tui.services.atomic_file import write_atomically
+from apex_tui.services.atomic_file import read_json_file, write_atomically
 from apex_tui.services.config import state_dir
 
 __all__ = ["JobStore", "WatchedJob"]
@@ -46,11 +46,8 @@ class JobStore:
         self.path = path or state_dir() / "research.json"
 
     def _read(self) -> dict[str, WatchedJob]:
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError):
+        raw, error = read_json_file(self.path)
+        if error:
             # A damaged state file only loses the watch list; keep a copy for the curious.
             self.path.replace(self.path.with_suffix(".damaged.json"))
             return {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from apex_tui.services.atomic_file import write_atomically
+from apex_tui.services.atomic_file import read_json_file, write_atomically
 
 
 def new_chat_key(chat_type: str) -> str:
@@ -28,12 +28,11 @@ class DraftStore:
         self._load()
 
     def _load(self) -> None:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError) as exc:
-            self.load_error = f"Drafts file {self.path} could not be read ({exc}); starting empty."
+        data, error = read_json_file(self.path)
+        if error:
+            self.load_error = (
+                f"Drafts file {self.path} could not be read ({error}); starting empty."
+            )
             return
         if isinstance(data, dict):
             self._drafts = {str(k): str(v) for k, v in data.items() if isinstance(v, str) and v}

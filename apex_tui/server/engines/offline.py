@@ -64,14 +64,10 @@ class OfflineEngine:
             yield "".join(pieces[index : index + size])
             index += size
             sent += min(size, len(pieces) - index + size)
-            if rate > 0:
-                delay = start + sent / rate - loop.time()
-                if delay >= PACE_STEP:
-                    await asyncio.sleep(delay)
-                elif delay > 0:
-                    await asyncio.sleep(0)  # the loop's turn, as after a network read
-            else:
-                await asyncio.sleep(0)
+            delay = start + sent / rate - loop.time() if rate > 0 else 0.0
+            # Ahead of the rate by a step: wait. Otherwise still give the loop its turn, as
+            # after a network read: behind its rate, the engine would starve the writer.
+            await asyncio.sleep(delay if delay >= PACE_STEP else 0)
         prompt_tokens = sum(count_tokens(m.content) for m in request.messages)
         yield Finish("length" if draft.truncated else "stop", prompt_tokens, len(pieces))
 

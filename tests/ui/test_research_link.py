@@ -96,3 +96,29 @@ async def test_save_to_chat_from_the_new_chat_opens_the_job_chat(
         assert main.chat_id == job.chat_id
         assert main.sessions.visible_ids == [job.chat_id]  # still one chat for the job
         assert [t.answer for t in main.view.turns] == [job.report]
+
+
+async def test_a_job_finishing_in_the_open_chat_leaves_the_focus_where_it_is(
+    make_app: AppFactory, apex_server: Any
+) -> None:
+    """The open chat is reloaded to show the report; the reader of the research log keeps
+    the cursor (it used to jump to the prompt)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_of(app)
+        fast_research(main)
+        await send(pilot, "first")
+        await settle(pilot)
+        await send(pilot, "How do subnets reward miners?", mode=RESEARCH_MODE)
+        pane = main.research_pane
+        while not pane.jobs:
+            await pilot.pause(0.05)
+        [job] = pane.jobs.values()
+        jobs_list = pane.query_one("#research-jobs")
+        jobs_list.focus()
+        while not job.done:
+            await pilot.pause(0.05)
+        await settle(pilot)
+        assert job.chat_id == main.chat_id and "Researching…" not in main.view.turns[-1].answer
+        assert app.focused is jobs_list

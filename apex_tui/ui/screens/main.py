@@ -369,8 +369,10 @@ class MainScreen(Screen[None]):
         self.open_chat_id(event.chat_id)
 
     def open_chat_id(self, chat_id: str, *, restoring: bool = False) -> None:
-        """Show a chat (the open one is reloaded from the server); the prompt takes the focus.
-        ``restoring``: the chat open last time, which may have been deleted meanwhile."""
+        """Show a chat (the open one is reloaded from the server). Another chat gives the
+        prompt the focus; reloading the open one (a research job's turn arrived) leaves the
+        focus where the user is. ``restoring``: the chat open last time, which may have been
+        deleted meanwhile."""
         if chat_id != self.chat.chat_id:
             self.stash_draft()
             self.chat.open(chat_id)
@@ -378,7 +380,7 @@ class MainScreen(Screen[None]):
             self.view.clear()
             self.drafts.show()
             self.chat_settings.show()
-        self.prompt_bar.input.focus()
+            self.prompt_bar.input.focus()
         self.load_chat(chat_id, restoring)
 
     def adopt_chat(self, chat_id: str) -> None:

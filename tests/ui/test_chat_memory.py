@@ -140,3 +140,16 @@ def test_the_memory_file_round_trips(tmp_path: Path) -> None:
     assert again.unsent_settings("c2", ChatSettings()) is None
     (tmp_path / "broken.json").write_text("{", encoding="utf-8")
     assert ChatMemory(tmp_path / "broken.json").load_error
+
+
+async def test_a_damaged_chats_file_is_reported_at_start(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "chats.json").write_text("{ not json", encoding="utf-8")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        said = [n for n in notices(app) if "chats.json could not be read" in n]
+        assert said and "starts afresh" in said[0]

@@ -223,6 +223,8 @@ class MainScreen(Screen[None]):
         self.drafts.show()
         self.prompt_bar.input.focus()
         self.panes.layout()
+        if self.chat.memory.load_error:  # the last chat and unsent settings are lost
+            self.notify(self.chat.memory.load_error, severity="warning", timeout=10)
         last = self.chat.memory.last_chat(self.chat.chat_type)
         if last is not None:  # the app starts on the chat the user was in
             self.query_one("#welcome").display = False

@@ -190,13 +190,15 @@ class SidePanes:
 
     # --- showing and focusing ----------------------------------------------------------------
 
-    def show(self, pane: Widget, show: bool = True) -> None:
-        """Show (and focus) or hide ``pane``; hiding it gives its focus back to the prompt."""
+    def show(self, pane: Widget, show: bool = True, *, focus: bool = True) -> None:
+        """Show (and focus, unless ``focus`` is False) or hide ``pane``; hiding it gives its
+        focus back to the prompt."""
         pane.display = show
         self.layout()
         focused = self.screen.focused
         if show:
-            pane.focus() if pane.can_focus else self.focus_inside(pane)
+            if focus:
+                pane.focus() if pane.can_focus else self.focus_inside(pane)
             return
         if pane is self.research_pane:
             self._restore_mode()
@@ -253,8 +255,7 @@ class SidePanes:
             if pane.display and (focused_inside or focused is self.prompt_bar.input):
                 self.show(pane, False)  # the prompt is where F5 put the cursor
             else:
-                pane.display = True
-                self.layout()
+                self.show(pane, True, focus=False)
                 self._ask_for_research()
             return
         if not pane.display:

@@ -102,8 +102,7 @@ class ResearchLog(RichLog):
         return selection.extract(text), "\n"
 
     def selection_updated(self, selection: Selection | None) -> None:
-        self._line_cache.clear()
-        self.refresh()
+        self.refresh()  # the highlight goes on after RichLog's line cache: it stays valid
 
     def selected_markdown(self, selection: Selection) -> str:
         """The Markdown of every written piece the selection touches."""

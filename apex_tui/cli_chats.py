@@ -129,10 +129,11 @@ async def _recover(conn: Any, config: Config) -> int:
     from apex_tui.services.recovery import RecoveryStore, restore_unsaved
 
     store = RecoveryStore()
-    if not store.pending():
+    pending = store.pending()
+    if not pending:
         note("no unsaved answers are kept here; nothing to recover")
         return 0
-    report = await restore_unsaved(conn.client, store)
+    report = await restore_unsaved(conn.client, store, pending)
     for answer in report.restored:
         note(f"restored the answer of completion {answer.completion_id} in chat {answer.chat_id}")
     for answer, reason in report.kept:

@@ -18,14 +18,14 @@ from typing import Any
 __all__ = ["read_json_file", "write_atomically"]
 
 
-def read_json_file(path: Path) -> tuple[Any, str]:
+def read_json_file(path: Path, *, errors: str = "strict") -> tuple[Any, str]:
     """What a kept JSON file holds, and why it could not be read ("" when it could).
 
     No file is no data and no error (``(None, "")``): nothing was kept yet. A file that cannot
     be read or is not JSON gives ``(None, reason)`` for the caller to say what it starts without.
     """
     try:
-        return json.loads(path.read_text(encoding="utf-8")), ""
+        return json.loads(path.read_text(encoding="utf-8", errors=errors)), ""
     except FileNotFoundError:
         return None, ""
     except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError included

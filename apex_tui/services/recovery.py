@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apex_tui.api.errors import ApexError
-from apex_tui.services.atomic_file import write_atomically
+from apex_tui.services.atomic_file import read_json_file, write_atomically
 from apex_tui.services.paths import state_dir
 
 if TYPE_CHECKING:
@@ -86,10 +86,7 @@ class RecoveryStore:
         except OSError:
             return []
         for path in paths:
-            try:
-                data = json.loads(path.read_text(encoding="utf-8", errors="surrogatepass"))
-            except (OSError, ValueError):
-                continue
+            data, _ = read_json_file(path, errors="surrogatepass")  # unreadable: left alone
             answer = UnsavedAnswer.from_json(data) if isinstance(data, dict) else None
             if answer is not None:
                 found.append(answer)
@@ -108,10 +105,13 @@ class RestoreReport:
     """Set when the server could not be asked at all (everything stays kept)."""
 
 
-async def restore_unsaved(client: ApexClient, store: RecoveryStore) -> RestoreReport:
-    """Write every kept answer back to its completion (see the module docstring)."""
+async def restore_unsaved(
+    client: ApexClient, store: RecoveryStore, pending: list[UnsavedAnswer] | None = None
+) -> RestoreReport:
+    """Write every kept answer back to its completion (see the module docstring); ``pending``:
+    ``store.pending()`` when the caller has just read it."""
     report = RestoreReport()
-    pending = store.pending()
+    pending = store.pending() if pending is None else pending
     for index, answer in enumerate(pending):
         try:
             stored = await client.get_chat_completion(answer.completion_id)
@@ -120,14 +120,26 @@ async def restore_unsaved(client: ApexClient, store: RecoveryStore) -> RestoreRe
                 report.unreachable = exc
                 report.kept += [(a, exc.message) for a in pending[index:]]
                 return report
-            report.kept.append((answer, "this server has no such completion (another server?)"))
+            report.kept.append(
+                (
+                    answer,
+                    "this server has no such completion: connect to the server it was asked on,"
+                    " or copy the answer from its file and delete the file",
+                )
+            )
             continue
         current = stored.completion_text
         # An equal non-empty text: the write went through (text and metadata are one call).
         # Both empty (only reasoning arrived): the metadata may not have; write it again.
         if current != answer.answer or not current:
             if current and not answer.answer.startswith(current):
-                report.kept.append((answer, "the stored answer changed since; not overwritten"))
+                report.kept.append(
+                    (
+                        answer,
+                        "the stored answer changed since, so it was not overwritten: copy what"
+                        " you need from its file, then delete the file",
+                    )
+                )
                 continue
             try:
                 await client.update_completion_attributes(

@@ -56,9 +56,10 @@ class UnsavedAnswers:
 
     async def restore(self) -> None:
         store = self.sync.recovery
-        if not await asyncio.to_thread(store.pending):
+        pending = await asyncio.to_thread(store.pending)
+        if not pending:
             return
-        report = await restore_unsaved(self.sync.client, store)
+        report = await restore_unsaved(self.sync.client, store, pending)
         if report.restored:
             self.screen.notify(
                 f"{_plural(len(report.restored), 'answer')} the server had not saved "

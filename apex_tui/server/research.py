@@ -82,7 +82,7 @@ class _Step:
     hits: list[Hit] = field(default_factory=list)
 
 
-def _plan(prompt: str, findings: Findings, rng: random.Random) -> list[_Step]:
+def _plan(findings: Findings, rng: random.Random) -> list[_Step]:
     """Up to three sub-questions, each a whole question of its own: the questions of the
     topics that fit (the corpus's own wording), then follow-ups on the first while it has
     facts left; one "what does the corpus hold" question when nothing fits."""
@@ -91,12 +91,17 @@ def _plan(prompt: str, findings: Findings, rng: random.Random) -> list[_Step]:
         subject = " ".join(findings.missing) if few else "this question"  # quoted above
         return [_Step(f"What does the offline corpus hold on {subject}?", None)]
     pool = {f.text: f for f in findings.facts}
-    steps: list[_Step] = []
-    for topic in dict.fromkeys(f.topic for f in findings.facts):
+
+    def take(topic: Topic) -> list[str]:
+        """The topic's next facts, no longer in the pool."""
         facts = [t for t, f in pool.items() if f.topic == topic][:FACTS_PER_STEP]
-        steps.append(_Step(topic.question, topic, facts))
         for text in facts:
             del pool[text]
+        return facts
+
+    steps: list[_Step] = []
+    for topic in dict.fromkeys(f.topic for f in findings.facts):
+        steps.append(_Step(topic.question, topic, take(topic)))
         if len(steps) == 3:
             return steps
     main = steps[0].topic
@@ -104,12 +109,10 @@ def _plan(prompt: str, findings: Findings, rng: random.Random) -> list[_Step]:
     facets = list(FACETS)
     rng.shuffle(facets)
     for facet in facets:
-        facts = [t for t, f in pool.items() if f.topic == main][:FACTS_PER_STEP]
+        facts = take(main)
         if not facts or len(steps) == 3:
             break
         steps.append(_Step(facet.format(name=main.name), main, facts))
-        for text in facts:
-            del pool[text]
     return steps
 
 
@@ -129,7 +132,7 @@ def plan_steps(request: m.ChatCompletionRequest, seed: int) -> list[str]:
     prompt = next((x.content for x in reversed(request.messages) if x.role == "user"), "")
     rng = random.Random(f"research\x00{seed}\x00{prompt}")
     findings = find(prompt)
-    plan = _plan(prompt, findings, rng)
+    plan = _plan(findings, rng)
     chunks = [
         "## Generating Research Plan\n",
         "## Research Plan\n\n"

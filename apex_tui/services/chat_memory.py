@@ -38,9 +38,13 @@ MAX_STORED_SYSTEM_PROMPT = 8000
 a longer one stays on this machine only, rather than risk the answer's final write)."""
 
 
+def _every_setting(settings: ChatSettings) -> dict[str, Any]:
+    return {name: getattr(settings, name) for name in KEPT_SETTINGS}
+
+
 def settings_record(settings: ChatSettings) -> tuple[dict[str, Any], bool]:
     """(the settings as an answer's metadata stores them, whether that holds all of them)."""
-    record: dict[str, Any] = {name: getattr(settings, name) for name in KEPT_SETTINGS}
+    record = _every_setting(settings)
     complete = len(settings.system_prompt) <= MAX_STORED_SYSTEM_PROMPT
     if not complete:
         del record["system_prompt"]
@@ -117,7 +121,7 @@ class ChatMemory:
         return apply_settings(base, record) if record is not None else None
 
     def keep_settings(self, key: str, settings: ChatSettings) -> None:
-        record = {name: getattr(settings, name) for name in KEPT_SETTINGS}
+        record = _every_setting(settings)  # on this machine, the system prompt whole
         if self._settings.get(key) != record:
             self._settings[key] = record
             self._dirty = True

@@ -153,3 +153,22 @@ async def test_a_damaged_chats_file_is_reported_at_start(
         await settle(pilot)
         said = [n for n in notices(app) if "chats.json could not be read" in n]
         assert said and "starts afresh" in said[0]
+
+
+async def test_switching_chat_type_returns_to_that_types_last_chat(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_of(app)
+        await send(pilot, "an apex question")
+        await settle(pilot)
+        apex_chat = main.chat_id
+        assert apex_chat is not None
+        await pilot.press("ctrl+g")  # gravity: none open before, so a new chat
+        await settle(pilot)
+        assert main.chat_type == "gravity" and main.chat_id is None and not main.view.turns
+        await pilot.press("ctrl+g")  # back to apex: its chat again, with its turn
+        await settle(pilot)
+        assert main.chat_type == "apex" and main.chat_id == apex_chat
+        assert [t.prompt for t in main.view.turns] == ["an apex question"]
+        assert app.focused is main.prompt_bar.input

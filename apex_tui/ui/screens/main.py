@@ -331,9 +331,10 @@ class MainScreen(Screen[None]):
         self.sessions.action_clear_filter()
         self.sessions.set_sessions([], chat_type)
         last = self.chat.memory.last_chat(chat_type)  # that type's chat open last, if any
-        self.action_new_chat()
         if last is not None:
             self.open_chat_id(last, restoring=True)
+        else:
+            self.action_new_chat()
         self.load_sessions()
 
     def action_focus_filter(self) -> None:

@@ -91,7 +91,6 @@ class ApexClient:
             key_configured=key_configured,
         )
         self.limits = limits
-        self.stream_timeout = limits.stream_timeout
 
     @property
     def base_url(self) -> str:
@@ -124,7 +123,7 @@ class ApexClient:
         """One-shot answer (the live service reported this broken; prefer the stream)."""
         request = request.model_copy(update={"stream": False})
         return await self._transport.unary(
-            "ChatCompletion", request, ChatCompletionResponse, timeout=self.stream_timeout
+            "ChatCompletion", request, ChatCompletionResponse, timeout=self.limits.stream_timeout
         )
 
     def chat_completion_stream(
@@ -136,7 +135,7 @@ class ApexClient:
             "ChatCompletionStream",
             request,
             ChatCompletionChunkResponse,
-            timeout=timeout or self.stream_timeout,
+            timeout=timeout,  # None: the stream guard takes limits.stream_timeout
             text_of=lambda chunk: chunk.text,
         )
 

@@ -156,26 +156,19 @@ class ConnectTransport:
         base_url: str,
         api_key: str,
         *,
-        timeout: float | None = None,
         retry: RetryPolicy | None = None,
         extra_headers: dict[str, str] | None = None,
-        max_message_bytes: int | None = None,
         limits: ClientLimits | None = None,
         route: Route | None = None,
         key_configured: bool = True,
     ) -> None:
-        """``timeout`` and ``max_message_bytes`` override ``limits.call_timeout`` and
-        ``limits.max_reply_bytes``."""
+        """``limits``: the deadlines and size caps (``ApexClient`` applies its overrides)."""
         self.base_url = normalize_base_url(base_url)
         self.key_sent = bool(api_key) and key_configured
         """Whether requests carry a key the user configured (a refusal then means that key)."""
         self.route = route or Route()
-        self.limits = (limits or ClientLimits()).with_values(
-            call_timeout=timeout, max_reply_bytes=max_message_bytes
-        )
-        self.timeout = self.limits.call_timeout
+        self.limits = limits or ClientLimits()
         self.retry = retry or RetryPolicy()
-        self.max_message_bytes = self.limits.max_reply_bytes
         headers = {
             "Connect-Protocol-Version": PROTOCOL_VERSION,
             "x-client-id": CLIENT_ID,
@@ -321,7 +314,7 @@ class ConnectTransport:
                 raise ApexProtocolError(
                     f"{method}: expected a Connect stream, got content type {ctype or 'none'!r}"
                 )
-            decoder = EnvelopeDecoder(self.max_message_bytes)
+            decoder = EnvelopeDecoder(self.limits.max_reply_bytes)
             async with aclosing(guard.chunks(reply.aiter_bytes())) as received:
                 async for data in received:
                     for envelope in decoder.feed(data):

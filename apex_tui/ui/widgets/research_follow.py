@@ -81,8 +81,20 @@ class JobFollower:
         *,
         exclusive: bool = False,
     ) -> Worker[None]:
-        """A worker on the owner, as ``@work(group=..., exclusive=...)`` would start it."""
-        return self._owner.run_worker(work, name=name, group=group, exclusive=exclusive)
+        """A worker on the owner, as ``@work(group=..., exclusive=...)`` would start it.
+
+        When the app quits, the pane's children go before its workers are cancelled: a worker
+        that resumes in between finds no job list to draw on, and that is no error (it made
+        a window closed with Ctrl+Q exit with status 1 now and then)."""
+
+        async def run() -> None:
+            try:
+                await work()
+            except NoMatches:
+                if self._owner.app.return_code is None:  # not quitting: a real fault
+                    raise
+
+        return self._owner.run_worker(run, name=name, group=group, exclusive=exclusive)
 
     # --- starting and following ----------------------------------------------------------
 

@@ -85,3 +85,15 @@ async def test_quitting_while_the_side_panes_mount_is_clean(make_app: AppFactory
             if delay:
                 await pilot.pause(delay)
             app.exit()
+
+
+async def test_the_delayed_pane_mount_after_a_quit_is_clean(make_app: AppFactory) -> None:
+    """A quit that comes before the panes' delayed mount (Ctrl+Q within the first second): the
+    mount that fires while the app is exiting does nothing instead of raising MountError."""
+    app = make_app()
+    async with app.run_test(size=SIZE):
+        main = app.main_screen
+        app.exit()
+        main.panes.mount()  # what the timer or the chat list's arrival does then
+        assert not main.panes.ready
+    assert app.return_code in (0, None)

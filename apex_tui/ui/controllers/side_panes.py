@@ -83,6 +83,8 @@ class SidePanes:
             side = self.screen.query_one("#side")
         except NoMatches:  # not composed yet
             return
+        if not side.is_attached:  # the app is exiting (a quit before the delayed mount)
+            return
         from apex_tui.services.research import ResearchTracker
         from apex_tui.ui.widgets.research_pane import ResearchPane
         from apex_tui.ui.widgets.search_pane import SearchPane

@@ -51,6 +51,10 @@ if TYPE_CHECKING:
     from apex_tui.services.attachment import Attachment
 
 FALLBACK_THEME = "apex-dark"
+DISCOVERY_DELAY = 1.0
+"""Seconds after mounting before a first run looks for local model servers: after the first
+frame and the chat list (its 16 probes and their client cost ~50 ms of CPU that the start
+would otherwise wait for); nothing it finds is needed sooner."""
 
 
 class ApexApp(App[int]):
@@ -125,7 +129,7 @@ class ApexApp(App[int]):
         elif isinstance(self.connection.embedded, LocalServerProcess):
             self.run_worker(self._check_local_server(self.connection.embedded), group="server")
         if self.discovery.applies(self._first_run):
-            self.discovery.start()
+            self.set_timer(DISCOVERY_DELAY, self.discovery.start)
         for problem in [*self.theme_errors, self.drafts.load_error, keymap_note]:
             if problem:
                 self.notify(problem, severity="warning", timeout=10)

@@ -14,6 +14,10 @@ imported; ``server`` the per-user server found or started (``EarlyLocalServer.st
 ``app-mount`` ``ApexApp.on_mount``; ``screen-mount`` ``MainScreen.on_mount`` returned;
 ``first-frame`` the first frame painted; ``sessions-reply`` the chat list reply parsed;
 ``sessions-frame`` the first frame painted after the chat list was filled.
+
+``APEX_BENCH_PROFILE=FILE:FROM:TO`` also runs cProfile from mark ``FROM`` to mark ``TO`` (e.g.
+``python:ui-import``, ``app-mount:sessions-frame``) and writes its stats to ``FILE``: a
+profile of one phase without the profiler's cost on the others.
 """
 
 from __future__ import annotations
@@ -32,13 +36,34 @@ from typing import Any  # noqa: E402
 
 _OUT = os.environ.get("APEX_BENCH_MARKS")
 _seen: set[str] = set()
+_PROFILE = os.environ.get("APEX_BENCH_PROFILE", "").rsplit(":", 2)
+_profiler: Any = None
+
+
+def _profile_at(name: str) -> None:
+    """Start or stop the phase profile (``APEX_BENCH_PROFILE``) at mark ``name``."""
+    global _profiler
+    if len(_PROFILE) != 3:
+        return
+    path, begin, end = _PROFILE
+    if name == begin and _profiler is None:
+        import cProfile
+
+        _profiler = cProfile.Profile()
+        _profiler.enable()
+    elif name == end and _profiler is not None:
+        _profiler.disable()
+        _profiler.dump_stats(path)
 
 
 def mark(name: str, moment: float | None = None) -> None:
     """Note the first time a start passes ``name``."""
-    if name in _seen or not _OUT:
+    if name in _seen:
         return
     _seen.add(name)
+    _profile_at(name)
+    if not _OUT:
+        return
     with open(_OUT, "a", encoding="utf-8") as out:
         out.write(f"{name} {time.perf_counter() if moment is None else moment:.6f}\n")
 

@@ -26,6 +26,10 @@ throw-away ``HOME``/XDG tree, until its first screen is drawn (the "Welcome to E
 the same frame as its prompt and history list); prints its start and the ratio of apex-tui's
 warm start to it, per round. Without the flag (or if PATH does not exist) no peer runs.
 
+Each round also starts the **floor** (``_floor_app.py``: the smallest Textual app shaped like a
+chat app, no app code) to its first frame, and prints apex-tui's warm start minus it: the part
+of the start that is apex-tui's own, the only part apex-tui can cut.
+
 Also timed: ``apex-tui --version`` and ``apex-tui ask --help`` (these must not import Textual).
 Every server and app is stopped at the end (and on SIGTERM).
 """
@@ -56,6 +60,8 @@ from apex_tui.server.storage import Storage
 from apex_tui.services.connection import LOCAL_KEY
 
 PROBE = Path(__file__).with_name("_start_probe.py")
+FLOOR = Path(__file__).with_name("_floor_app.py")
+FLOOR_MARKER = b"floor app ready"
 PHASES = (
     ("python", "Python + site"),
     ("cli", "apex_tui.cli import"),
@@ -214,6 +220,13 @@ def start_elia(elia: Path, home: Path) -> float:
     return time_to_marker([str(elia)], env, ELIA_MARKER)[1]
 
 
+def start_floor(home: Path) -> float:
+    """The floor app's start to its first frame (``_floor_app.py``)."""
+    env = environment(home)
+    env.pop("PYTHONPATH", None)
+    return time_to_marker([sys.executable, str(FLOOR)], env, FLOOR_MARKER)[1]
+
+
 def wall(args: list[str]) -> float:
     began = time.perf_counter()
     subprocess.run(command() + args, check=True, capture_output=True)
@@ -231,6 +244,7 @@ def compile_bytecode(tree: Path | None) -> None:
     else:
         compileall.compile_dir(tree / "apex_tui", quiet=1)
     compileall.compile_file(PROBE, quiet=1)
+    compileall.compile_file(FLOOR, quiet=1)
 
 
 def args_of(flag: str) -> list[str]:
@@ -288,10 +302,14 @@ def main() -> None:
             variants.append(Variant(str(tree) if tree else "this tree", tree, home))
         elia_home = root / "elia-home"
         elia_times: list[float] = []
+        floor_home = root / "floor-home"
+        floor_home.mkdir()
+        floor_times: list[float] = []
         ratios: dict[str, list[float]] = {v.label: [] for v in variants}
         try:
             for variant in variants:
                 start_app(variant, chats)  # warm-up (page cache, .pyc)
+            start_floor(floor_home)  # warm-up
             if elia is not None:
                 start_elia(elia, elia_home)  # its first run creates its database
             for round_number in range(runs):
@@ -302,6 +320,7 @@ def main() -> None:
                     stop_server(variant)
                     variant.marks["cold"].append(start_app(variant, chats, probe=True)[1])
                     variant.marks["warm"].append(start_app(variant, chats, probe=True)[1])
+                floor_times.append(start_floor(floor_home))
                 if elia is not None:
                     elia_times.append(start_elia(elia, elia_home))
                     for variant in variants:
@@ -321,8 +340,14 @@ def main() -> None:
             summary("start warm / Elia", ratios[variant.label], "x", "<= 0.4")
         breakdown(variant, "warm")
         breakdown(variant, "cold")
+    summary("start floor: bare Textual app (first frame)", as_ms(floor_times), "ms", "-")
+    for variant in variants:
+        over = [w - f for w, f in zip(variant.warm, floor_times, strict=True)]
+        summary(f"  {variant.label} warm minus floor", as_ms(over), "ms", "-")
     if elia is not None:
         summary("start Elia (first screen)", as_ms(elia_times), "ms", "-")
+        floor_ratio = [f / e for f, e in zip(floor_times, elia_times, strict=True)]
+        summary("  floor / Elia", floor_ratio, "x", "-")
     figure("start done", 0, "", load())
 
 

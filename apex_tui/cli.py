@@ -62,8 +62,8 @@ def _endpoint_options() -> argparse.ArgumentParser:
     group.add_argument(
         "--base-url",
         default=argparse.SUPPRESS,
-        help="Apex server (host or URL); default: $MACROCOSMOS_BASE_URL, the config, then the "
-        "public host if a key is set, else a local server",
+        help="Apex server (host or URL); default: $MACROCOSMOS_BASE_URL, the config, else "
+        "your local server",
     )
     group.add_argument(
         "--api-key",
@@ -367,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # load; run_interactive adopts it once the config is validated (local_plan).
         from apex_tui.services.local_plan import EarlyLocalServer
 
-        early = EarlyLocalServer.start(args.config_file, args.base_url, args.api_key)
+        early = EarlyLocalServer.start(args.config_file, args.base_url)
     else:
         early = None
 

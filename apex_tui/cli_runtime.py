@@ -128,7 +128,9 @@ def run_connected(
             open_connection, config, base_url=args.base_url, api_key=args.api_key
         )
         if conn.embedded is not None or conn.local is not None:
-            note(f"Using the {conn.description} (no API key or base URL configured).")
+            note(f"Using the {conn.description} (no base URL configured).")
+        if conn.notice:
+            note(conn.notice)
         if conn.local is not None and conn.local.mismatch:
             note(f"Note: {conn.local.mismatch}.")
         attachment = None

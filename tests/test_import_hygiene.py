@@ -75,7 +75,7 @@ def test_the_app_loads_markdown_on_first_use() -> None:
 EARLY_CONNECT_PROBE = """
 import sys
 from apex_tui.services.local_plan import EarlyLocalServer
-early = EarlyLocalServer.start(None, None, None)
+early = EarlyLocalServer.start(None, None)
 heavy = sorted(
     m for m in sys.modules if m.split(".")[0] in ("pydantic", "httpx", "textual", "http")
 )

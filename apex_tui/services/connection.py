@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LOCAL_KEY",
-    "PUBLIC_HOST",
     "Connection",
     "EndpointOrigins",
     "PendingConnection",
@@ -46,8 +45,6 @@ __all__ = [
     "open_connection",
     "resolve_endpoint",
 ]
-
-PUBLIC_HOST = "constellation.api.cloud.macrocosmos.ai"
 
 _TRUE = ("true", "1", "yes", "y", "on")
 
@@ -72,6 +69,8 @@ class Connection:
     """The per-user local server in use (shared: never stopped by ``close_connection``)."""
     origins: EndpointOrigins = EndpointOrigins()
     """Where its base URL and key came from (the settings screen says so)."""
+    notice: str = ""
+    """Something about this connection a person should be told once (a key left unused)."""
 
 
 def _env_flag_https(env: Mapping[str, str]) -> bool | None:
@@ -92,7 +91,7 @@ def resolve_endpoint(
 
     Key: flag > ``APEX_API_KEY`` > ``MACROCOSMOS_API_KEY`` > config. Base URL: flag >
     ``MACROCOSMOS_BASE_URL`` (host or URL; ``MACROCOSMOS_USE_HTTPS`` picks the scheme of a bare
-    host) > config. The public host is the caller's default when only a key is set.
+    host) > config. With no base URL the caller uses the local server, whatever the key.
     """
     key = next(
         (
@@ -243,6 +242,7 @@ class PendingConnection:
     key_configured: bool = True
     """False when ``key`` is the local stand-in (or empty): nobody configured a key."""
     origins: EndpointOrigins = EndpointOrigins()
+    notice: str = ""
 
     def finish(self, *, wait: bool = True) -> Connection:
         """Build the client. With ``wait`` (the CLI commands), first wait until a local server
@@ -266,7 +266,11 @@ class PendingConnection:
                 **options,
             )
             return Connection(
-                client=client, description=local.description, local=local, origins=self.origins
+                client=client,
+                description=local.description,
+                local=local,
+                origins=self.origins,
+                notice=self.notice,
             )
         if local is not None:
             try:
@@ -277,7 +281,11 @@ class PendingConnection:
                 url, self.key, key_configured=self.key_configured, **self.client_options
             )
             return Connection(
-                client=client, description=self.description, embedded=local, origins=self.origins
+                client=client,
+                description=self.description,
+                embedded=local,
+                origins=self.origins,
+                notice=self.notice,
             )
         assert self.url is not None
         client = ApexClient(
@@ -292,6 +300,17 @@ class PendingConnection:
             self.local.stop()
 
 
+def unused_key_notice(origin: str) -> str:
+    """What to say when a key is set but no base URL: the public Apex service closed for good
+    (late 2025), so no remote server is implied; the local server is used and the key is not."""
+    where = f" (from {origin})" if origin else ""
+    return (
+        f"The API key{where} is not used: no base URL is set, and the public Apex service "
+        "has closed, so apex-tui uses its local server. To use a remote apex-tui server "
+        "with that key, set a base URL (--base-url, MACROCOSMOS_BASE_URL or base_url)."
+    )
+
+
 def begin_connection(
     config: Config,
     *,
@@ -301,22 +320,19 @@ def begin_connection(
     early: EarlyLocalServer | None = None,
     **client_options: Any,
 ) -> PendingConnection:
-    """Resolve the endpoint; when neither a key nor a base URL is configured anywhere, find or
-    start the per-user local server now (a new one starts in parallel with whatever the caller
+    """Resolve the endpoint; when no base URL is configured anywhere, find or start the
+    per-user local server now (a new one starts in parallel with whatever the caller
     does next), or adopt ``early`` (``EarlyLocalServer.start``) if it has these settings."""
     env = os.environ if env is None else env
     client_options = {**config.client.client_options(), **client_options}  # [client] limits
     url, key = resolve_endpoint(base_url, api_key, env, config)
     origins = endpoint_origins(base_url, api_key, env, config)
-    if url is None and key is None:
-        server, description = _local_server(config, env, early)
-        return PendingConnection(
-            None, LOCAL_KEY, description, server, client_options, False, origins
-        )
     if url is None:
-        from apex_tui.api.transport import normalize_base_url
-
-        url = normalize_base_url(PUBLIC_HOST)
+        server, description = _local_server(config, env, early)
+        notice = unused_key_notice(origins.api_key) if key is not None else ""
+        return PendingConnection(
+            None, LOCAL_KEY, description, server, client_options, False, origins, notice
+        )
     configured = key is not None
     if key is None and _is_loopback_host(url):
         key = LOCAL_KEY
@@ -332,8 +348,8 @@ def open_connection(
     env: Mapping[str, str] | None = None,
     **client_options: Any,
 ) -> Connection:
-    """A client for the configured endpoint, or for the per-user local server when neither a
-    key nor a base URL is configured anywhere."""
+    """A client for the configured endpoint, or for the per-user local server when no base
+    URL is configured anywhere."""
     pending = begin_connection(
         config, base_url=base_url, api_key=api_key, env=env, **client_options
     )

@@ -2,7 +2,7 @@
 
 The interactive command connects to the local server before pydantic (~0.2 s of imports)
 loads: :meth:`EarlyLocalServer.start` reads the config file with ``tomllib`` alone and, when no
-key or base URL is set anywhere, finds the running per-user server for the raw ``[server]``
+base URL is set anywhere, finds the running per-user server for the raw ``[server]``
 values, or starts it (``user_server.connect``: a file read and a connect when it runs). Once
 the config is validated, ``connection.begin_connection`` adopts that server if the validated
 settings give the same plan, and asks again otherwise, so the early path can only make the
@@ -24,27 +24,13 @@ from apex_tui.services.paths import config_path
 from apex_tui.services.server_plan import LocalServerPlan, plan_local_server
 from apex_tui.services.user_server import UserServer, connect
 
-__all__ = ["EarlyLocalServer", "LocalServerPlan", "nothing_configured", "plan_local_server"]
+__all__ = ["EarlyLocalServer", "LocalServerPlan", "no_base_url", "plan_local_server"]
 
 
-def nothing_configured(
-    flag_base_url: str | None,
-    flag_api_key: str | None,
-    env: Mapping[str, str],
-    config_api_key: Any,
-    config_base_url: Any,
-) -> bool:
-    """No key and no base URL anywhere (flag, environment, config): the local server's case.
-    The same rule as ``connection.resolve_endpoint`` returning ``(None, None)``."""
-    values = (
-        flag_api_key,
-        env.get("APEX_API_KEY"),
-        env.get("MACROCOSMOS_API_KEY"),
-        config_api_key,
-        flag_base_url,
-        env.get("MACROCOSMOS_BASE_URL"),
-        config_base_url,
-    )
+def no_base_url(flag_base_url: str | None, env: Mapping[str, str], config_base_url: Any) -> bool:
+    """No base URL anywhere (flag, environment, config): the local server's case, whatever the
+    key. The same rule as ``connection.resolve_endpoint`` returning no URL."""
+    values = (flag_base_url, env.get("MACROCOSMOS_BASE_URL"), config_base_url)
     return not any(isinstance(v, str) and v.strip() for v in values)
 
 
@@ -60,7 +46,6 @@ class EarlyLocalServer:
         cls,
         config_file: str | None,
         flag_base_url: str | None,
-        flag_api_key: str | None,
         env: Mapping[str, str] | None = None,
     ) -> EarlyLocalServer | None:
         """Connect to (or start) the per-user server if the config file (read raw) leaves the
@@ -83,7 +68,7 @@ class EarlyLocalServer:
             v is None or isinstance(v, str) for v in (api_key, base_url)
         ):
             return None
-        if not nothing_configured(flag_base_url, flag_api_key, env, api_key, base_url):
+        if not no_base_url(flag_base_url, env, base_url):
             return None
         try:
             plan = plan_local_server(section)

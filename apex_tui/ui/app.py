@@ -130,7 +130,8 @@ class ApexApp(App[int]):
             self.run_worker(self._check_local_server(self.connection.embedded), group="server")
         if self.discovery.applies(self._first_run):
             self.set_timer(DISCOVERY_DELAY, self.discovery.start)
-        for problem in [*self.theme_errors, self.drafts.load_error, keymap_note]:
+        notes = [*self.theme_errors, self.drafts.load_error, keymap_note, self.connection.notice]
+        for problem in notes:
             if problem:
                 self.notify(problem, severity="warning", timeout=10)
         self._watch_hangup(True)

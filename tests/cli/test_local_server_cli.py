@@ -199,3 +199,17 @@ def test_server_status_stop_and_logs() -> None:
     _configure(research_step_seconds="0.05")  # other settings: the next start uses them
     followed = _run("research", "status", job_id, "--follow", "--poll-interval", "0.2")
     assert followed.returncode == 0 and f"job {job_id} completed" in followed.stderr
+
+
+def test_a_key_without_a_base_url_asks_the_local_server_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An SDK user's MACROCOSMOS_API_KEY in the environment, no base URL: the public Apex
+    service is gone, so the question goes to the local server and the key is named unused."""
+    _configure()
+    monkeypatch.setenv("MACROCOSMOS_API_KEY", "a-key-from-the-sdk")
+    result = _run("ask", "What is Bittensor?", "--no-store")
+    assert result.returncode == 0, result.stderr
+    assert "Bittensor" in result.stdout
+    assert "The API key (from MACROCOSMOS_API_KEY) is not used" in result.stderr
+    assert "set a base URL" in result.stderr

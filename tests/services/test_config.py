@@ -16,7 +16,7 @@ from apex_tui.services.config import (
     set_value,
     unset_value,
 )
-from apex_tui.services.connection import PUBLIC_HOST, resolve_endpoint
+from apex_tui.services.connection import resolve_endpoint
 
 
 def test_config_path_follows_xdg(tmp_path: Path) -> None:
@@ -120,4 +120,4 @@ def test_base_url_precedence_and_https_rule() -> None:
     assert resolve_endpoint(None, None, {}, Config(base_url="localhost:8080"))[0] == (
         "http://localhost:8080"
     )
-    assert PUBLIC_HOST == "constellation.api.cloud.macrocosmos.ai"
+    assert resolve_endpoint(None, None, {"APEX_API_KEY": "k"}, Config()) == (None, "k")

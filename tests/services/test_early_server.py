@@ -17,9 +17,9 @@ import user_servers
 from test_local_server import _alive
 
 from apex_tui import cli
-from apex_tui.services.config import Config, ServerSection
+from apex_tui.services.config import Config, ServerSection, load_config
 from apex_tui.services.connection import begin_connection, close_connection, resolve_endpoint
-from apex_tui.services.local_plan import EarlyLocalServer, nothing_configured, plan_local_server
+from apex_tui.services.local_plan import EarlyLocalServer, no_base_url, plan_local_server
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process checks use /proc")
 
@@ -46,8 +46,8 @@ def test_the_raw_rule_is_resolve_endpoints_rule() -> None:
         env = {"APEX_API_KEY": env_key, "MACROCOSMOS_BASE_URL": env_url}
         env = {k: v for k, v in env.items() if v is not None}
         config = Config(api_key=cfg_key, base_url=cfg_url)
-        local = resolve_endpoint(flag_url, flag_key, env, config) == (None, None)
-        assert nothing_configured(flag_url, flag_key, env, cfg_key, cfg_url) is local
+        local = resolve_endpoint(flag_url, flag_key, env, config)[0] is None
+        assert no_base_url(flag_url, env, cfg_url) is local
 
 
 def test_a_raw_table_and_its_validated_section_make_the_same_plan() -> None:
@@ -59,7 +59,7 @@ def test_a_raw_table_and_its_validated_section_make_the_same_plan() -> None:
 
 def test_the_early_server_is_adopted_when_the_config_agrees(tmp_path: Path) -> None:
     path = _config_file(tmp_path, "[server]\ntokens_per_second = 0\n")
-    early = EarlyLocalServer.start(path, None, None, env={})
+    early = EarlyLocalServer.start(path, None, env={})
     assert early is not None
     pid = early.server.pid
     assert _alive(pid) and early.server.starting is not None  # this process started it
@@ -72,12 +72,12 @@ def test_the_early_server_is_adopted_when_the_config_agrees(tmp_path: Path) -> N
     finally:
         close_connection(conn)
     assert _alive(pid)  # shared: it stays for the next process
-    again = EarlyLocalServer.start(path, None, None, env={})
+    again = EarlyLocalServer.start(path, None, env={})
     assert again is not None and again.server.pid == pid and again.server.starting is None
 
 
 def test_the_early_server_is_replaced_when_the_validated_config_differs(tmp_path: Path) -> None:
-    early = EarlyLocalServer.start(_config_file(tmp_path, ""), None, None, env={})
+    early = EarlyLocalServer.start(_config_file(tmp_path, ""), None, env={})
     assert early is not None
     early_pid = early.server.pid
     early.server.wait_ready()
@@ -93,37 +93,63 @@ def test_the_early_server_is_replaced_when_the_validated_config_differs(tmp_path
 
 
 def test_a_running_server_of_another_plan_is_left_to_the_normal_path(tmp_path: Path) -> None:
-    first = EarlyLocalServer.start(_config_file(tmp_path, ""), None, None, env={})
+    first = EarlyLocalServer.start(_config_file(tmp_path, ""), None, env={})
     assert first is not None
     other = _config_file(tmp_path, "[server]\ntokens_per_second = 5\n")
-    assert EarlyLocalServer.start(other, None, None, env={}) is None
+    assert EarlyLocalServer.start(other, None, env={}) is None
     assert _alive(first.server.pid)
 
 
-def test_the_early_server_is_not_used_when_a_key_is_configured_after_all(tmp_path: Path) -> None:
-    early = EarlyLocalServer.start(_config_file(tmp_path, ""), None, None, env={})
+def test_the_early_server_is_not_used_when_a_base_url_is_configured_after_all(
+    tmp_path: Path,
+) -> None:
+    early = EarlyLocalServer.start(_config_file(tmp_path, ""), None, env={})
     assert early is not None
-    pending = begin_connection(Config(), env={"APEX_API_KEY": "k"}, early=early)
-    assert pending.local is None and pending.url is not None
+    pending = begin_connection(Config(), env={"MACROCOSMOS_BASE_URL": "127.0.0.1:9"}, early=early)
+    assert pending.local is None and pending.url == "http://127.0.0.1:9"
 
 
 @pytest.mark.parametrize(
-    ("text", "flags", "env"),
+    ("text", "env", "origin"),
     [
-        ('api_key = "k"\n', (None, None), {}),
-        ('base_url = "http://127.0.0.1:9"\n', (None, None), {}),
-        ("", ("http://127.0.0.1:9", None), {}),
-        ("", (None, None), {"MACROCOSMOS_API_KEY": "k"}),
-        ("this is = = not toml\n", (None, None), {}),
-        ("api_key = 5\n", (None, None), {}),
-        ("[server]\ntokens_per_second = 'fast'\n", (None, None), {}),
+        ('api_key = "k"\n', {}, "the config file"),
+        ("", {"MACROCOSMOS_API_KEY": "k"}, "MACROCOSMOS_API_KEY"),
+    ],
+)
+def test_a_key_without_a_base_url_uses_the_local_server_and_says_the_key_is_unused(
+    tmp_path: Path, text: str, env: dict[str, str], origin: str
+) -> None:
+    """The public Apex service has closed: a key alone (an SDK user's MACROCOSMOS_API_KEY)
+    means no remote server, so the local one serves, early too, and the key is not sent."""
+    path = _config_file(tmp_path, text)
+    early = EarlyLocalServer.start(path, None, env=env)
+    assert early is not None
+    conn = begin_connection(load_config(Path(path)), env=env, early=early).finish()
+    try:
+        assert conn.local is not None and conn.local.pid == early.server.pid
+        assert asyncio.run(conn.client.get_chat_sessions("apex")) == []  # its own key works
+        assert f"The API key (from {origin}) is not used" in conn.notice
+        assert "base URL" in conn.notice
+    finally:
+        close_connection(conn)
+
+
+@pytest.mark.parametrize(
+    ("text", "flag_base_url", "env"),
+    [
+        ('base_url = "http://127.0.0.1:9"\n', None, {}),
+        ("", "http://127.0.0.1:9", {}),
+        ("", None, {"MACROCOSMOS_BASE_URL": "127.0.0.1:9"}),
+        ("this is = = not toml\n", None, {}),
+        ("api_key = 5\n", None, {}),
+        ("[server]\ntokens_per_second = 'fast'\n", None, {}),
     ],
 )
 def test_nothing_starts_early_unless_the_local_server_is_clearly_wanted(
-    tmp_path: Path, text: str, flags: tuple[str | None, str | None], env: dict[str, str]
+    tmp_path: Path, text: str, flag_base_url: str | None, env: dict[str, str]
 ) -> None:
     before = _children()
-    early = EarlyLocalServer.start(_config_file(tmp_path, text), *flags, env=env)
+    early = EarlyLocalServer.start(_config_file(tmp_path, text), flag_base_url, env=env)
     assert early is None
     assert _children() == before
     assert user_servers.record() is None

@@ -146,3 +146,23 @@ async def test_a_stopped_server_is_restarted_by_the_window_with_the_current_sett
             assert any("stop requested" in n and "a new one runs now" in n for n in notes), notes
     finally:
         await aclose_connection(conn)
+
+
+async def test_a_key_without_a_base_url_opens_on_the_local_server_and_says_so(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "MACROCOSMOS_API_KEY": "a-key-from-the-sdk"}
+    env.pop("MACROCOSMOS_BASE_URL", None)
+    config = Config(server=ServerSection(tokens_per_second=0))
+    conn = begin_connection(config, env=env).finish(wait=False)
+    assert conn.local is not None
+    app = ApexApp(conn, config, config_file=tmp_path / "c.toml", state_path=tmp_path / "state")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            messages = [n.message for n in app._notifications]
+            assert any("(from MACROCOSMOS_API_KEY) is not used" in m for m in messages), messages
+            line = app.screen.query_one(StatusLine)
+            assert "local server, offline engine" in line.render().plain
+    finally:
+        await aclose_connection(conn)

@@ -100,3 +100,15 @@ async def test_a_flag_overriding_the_file_is_named(make_app: AppFactory) -> None
         shown = labels(screen)
         assert any(t.startswith("Base URL") and "in use from --base-url" in t for t in shown)
         assert any(t.startswith("API key") and "in use from APEX_API_KEY" in t for t in shown)
+
+
+def test_the_local_server_in_use_names_a_key_it_does_not_use() -> None:
+    plain = InUse("local server, offline engine", "", local=True).summary()
+    assert "no base URL is set" in plain and "not used" not in plain
+    keyed = InUse(
+        "local server, offline engine",
+        "",
+        EndpointOrigins(api_key="MACROCOSMOS_API_KEY"),
+        local=True,
+    ).summary()
+    assert "the key from MACROCOSMOS_API_KEY is not used" in keyed

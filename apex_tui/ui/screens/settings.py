@@ -49,7 +49,7 @@ GROUPS: list[tuple[str, str, list[Field]]] = [
         "server",
         "Server",
         [
-            Field("base_url", "base_url", "Base URL (empty: Apex if a key is set, else local)"),
+            Field("base_url", "base_url", "Base URL (empty: your local server)"),
             Field("api_key", "api_key", "API key", "password"),
             Field("engine", "server.engine", "Local server engine", "select"),
             Field("upstream_url", "server.upstream_url", "Upstream URL (openai engine)"),
@@ -121,9 +121,12 @@ class InUse:
 
     def summary(self) -> str:
         if self.local:
+            unused = (
+                f"; the key from {self.origins.api_key} is not used" if self.origins.api_key else ""
+            )
             return (
-                f"In use: {self.description} (apex-tui's own: no base URL or key is set by a "
-                "flag, the environment or this file)."
+                f"In use: {self.description} (apex-tui's own: no base URL is set by a flag, "
+                f"the environment or this file{unused})."
             )
         origins = self.origins
         if not origins.base_url and not origins.api_key:

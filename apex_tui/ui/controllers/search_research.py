@@ -55,7 +55,6 @@ class SearchResearchController:
         self._open_chat = open_chat
         self._adopt_chat = adopt_chat
         self.attached: list[WebSearchResult] = []
-        self._started_from_new: list[str] = []
         """Questions of jobs started from the new chat, whose chat is not known yet."""
 
     @property
@@ -120,8 +119,6 @@ class SearchResearchController:
             history = [sources_message(sources), *history]
             self.clear_attached()
         chat_id, chat_type = self.chat.chat_id, self.chat.chat_type
-        if chat_id is None:
-            self._started_from_new.append(question)
         shown = self.chat.turns  # the job's turn follows the end of the branch shown
         branch = self.chat.tree.place_after(shown[-1].completion_id if shown else None).metadata()
         panes = self.panes
@@ -141,12 +138,9 @@ class SearchResearchController:
     def research_started(self, job: JobView) -> None:
         """The job's turn is in its chat: the list shows it at once, the open chat shows it."""
         self._reload_chats()
-        from_new = job.title in self._started_from_new
-        if from_new:
-            self._started_from_new.remove(job.title)
         if not job.chat_id or self._is_streaming():
             return
-        if from_new and self.chat.chat_id is None:
+        if job.started_in_new_chat and self.chat.chat_id is None:
             self._adopt_chat(job.chat_id)
         elif job.chat_id == self.chat.chat_id:
             self._open_chat(job.chat_id)  # reloaded: the question and "Researching…"

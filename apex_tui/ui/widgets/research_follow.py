@@ -148,6 +148,7 @@ class JobFollower:
         if watched is not None:
             view = JobView.from_watched(watched)
             view.loaded = True
+        view.started_in_new_chat = link_chat and chat_id is None
         self.jobs[job_id] = view
         self.past.pop(job_id, None)
         self._display.select(job_id)

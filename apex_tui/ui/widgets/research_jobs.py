@@ -74,6 +74,9 @@ class JobView:
     """Known only from a stored completion (GetCompletionsWithDeepResearcherEntry)."""
     chat_id: str = ""
     """The chat whose turn links the job (its report is written there), if any."""
+    started_in_new_chat: bool = False
+    """Submitted by this window from a new chat, which the job's turn makes: the window moves
+    into that chat once the job is linked (only this window's submission says so)."""
 
     @property
     def done(self) -> bool:

@@ -94,7 +94,7 @@ def transport_error(exc: httpx.HTTPError, where: str, *, hint: str | None = None
         "unavailable",
         f"cannot reach {where}: {transport_cause(exc)}",
         hint=hint
-        or "Check the base URL and the network, or run without a key and base URL to use "
-        "the local server",
+        or "Check the base URL and the network, or run without a base URL to use your "
+        "local server",
         transport=True,
     )

@@ -14,6 +14,7 @@ from apex_tui.api.protocol import dumps
 from apex_tui.server.codec import wire_timestamp
 from apex_tui.server.storage import Storage
 from apex_tui.server.storage.chats import _sql_timestamp
+from apex_tui.server.storage.store import SESSIONS_CACHED
 
 from .conftest import ok
 
@@ -83,3 +84,28 @@ def test_empty_and_listed_replies_over_http(client: httpx.Client) -> None:
     parsed = m.GetChatSessionsResponse.from_wire({"chatSessions": sessions}).chat_sessions
     assert [s.title for s in parsed] == ['a "b"']
     assert parsed[0].created_at is not None and parsed[0].updated_at is not None
+
+
+def test_a_kept_list_is_served_only_until_the_next_write(tmp_path: Path) -> None:
+    """The list is kept between calls (an app's start asks for all of it) and written again
+    after any committed change: a new chat, a rename, a delete, a research job's progress."""
+    storage = Storage(tmp_path / "apex.db")
+    try:
+        chat, _ = storage.create_chat_and_completion("owner", "p", "apex", "basic", "first")
+        first = storage.chat_sessions_json("owner", "apex", '"u"')
+        assert storage.chat_sessions_json("owner", "apex", '"u"') is first  # kept
+        assert storage.chat_sessions_json("owner", "apex", '"other"') != first  # its own key
+        storage.update_chat("owner", chat.id, "renamed", None)
+        renamed = storage.chat_sessions_json("owner", "apex", '"u"')
+        assert '"title":"renamed"' in renamed and renamed is not first
+        storage.create_chat_and_completion("owner", "q", "apex", "basic", "second")
+        assert '"title":"second"' in storage.chat_sessions_json("owner", "apex", '"u"')
+        storage.create_job("owner", {"messages": []}, 1)  # any write: the list is read again
+        assert storage.chat_sessions_json("owner", "apex", '"u"') is not renamed
+        storage.delete_chats("owner", [chat.id])
+        assert '"title":"renamed"' not in storage.chat_sessions_json("owner", "apex", '"u"')
+        for n in range(SESSIONS_CACHED + 3):  # a bounded number of lists is kept
+            storage.chat_sessions_json(f"owner {n}", "", '"u"')
+        assert len(storage._sessions) == SESSIONS_CACHED
+    finally:
+        storage.close()

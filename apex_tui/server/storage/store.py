@@ -9,6 +9,7 @@ import asyncio
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +24,8 @@ from apex_tui.server.storage.schema import connect
 __all__ = ["Storage"]
 
 T = TypeVar("T")
+SESSIONS_CACHED = 8
+"""Chat lists (owner, chat type) kept as JSON text; 10,000 chats are ~1.5 MB."""
 
 
 class Storage:
@@ -33,6 +36,9 @@ class Storage:
         self._db = connect(self.path)
         self._lock = threading.Lock()
         self._last_us = 0
+        self._writes = 0
+        """Transactions committed: what a cached reply was read at (see chat_sessions_json)."""
+        self._sessions: OrderedDict[tuple[str, str, str], tuple[int, str]] = OrderedDict()
 
     def close(self) -> None:
         with self._lock:
@@ -57,6 +63,7 @@ class Storage:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            self._writes += 1
             return result
 
     def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -95,8 +102,20 @@ class Storage:
     def chat_sessions_json(self, owner: str, chat_type: str, user_id_json: str) -> str:
         """The chats as comma-separated canonical proto3 JSON ``ChatSession`` objects, newest
         first ("" for none), written by SQLite in one step (see
-        :func:`~apex_tui.server.storage.chats.chat_sessions_json`)."""
-        return self._read(lambda db: chats.chat_sessions_json(db, owner, chat_type, user_id_json))
+        :func:`~apex_tui.server.storage.chats.chat_sessions_json`), or the same text kept
+        from the last call when nothing was written since (any committed transaction counts):
+        an app's start, and every list reload after it, asks for the whole list again."""
+        key = (owner, chat_type, user_id_json)
+        with self._lock:  # reads and writes take the lock: no write can come in between
+            cached = self._sessions.get(key)
+            if cached is not None and cached[0] == self._writes:
+                self._sessions.move_to_end(key)
+                return cached[1]
+            text = chats.chat_sessions_json(self._db, owner, chat_type, user_id_json)
+            self._sessions[key] = (self._writes, text)
+            if len(self._sessions) > SESSIONS_CACHED:
+                self._sessions.popitem(last=False)
+            return text
 
     def get_chat(self, owner: str, chat_id: str) -> ChatRow | None:
         return self._read(lambda db: chats.get_chat(db, owner, chat_id))

@@ -94,7 +94,6 @@ def transport_error(exc: httpx.HTTPError, where: str, *, hint: str | None = None
         "unavailable",
         f"cannot reach {where}: {transport_cause(exc)}",
         hint=hint
-        or "Check the base URL and the network, or run without a base URL to use your "
-        "local server",
+        or "Check the base URL and the network, or run without a base URL to use your local server",
         transport=True,
     )

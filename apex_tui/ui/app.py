@@ -32,7 +32,6 @@ from apex_tui.services.user_server import UserServer
 from apex_tui.ui import key_pressure
 from apex_tui.ui.clipboard import Clipboard, CopyFunction, pyperclip_copy
 from apex_tui.ui.commands import ApexCommands
-from apex_tui.ui.controllers.chat_list import SessionsPrefetch
 from apex_tui.ui.controllers.model_discovery import SWITCH_KEY, ModelDiscovery
 from apex_tui.ui.controllers.selection import SELECTION_BINDINGS
 from apex_tui.ui.drafts import DraftStore
@@ -52,10 +51,6 @@ if TYPE_CHECKING:
     from apex_tui.services.attachment import Attachment
 
 FALLBACK_THEME = "apex-dark"
-FIRST_FRAME_WAIT = 0.15
-"""Seconds the first frame may wait for the chat list from a server that already ran (it
-answers 10,000 chats in ~0.1 s, mostly while the screen mounts): one paint, with the list,
-instead of an empty list painted and then the list."""
 DISCOVERY_DELAY = 1.0
 """Seconds after mounting before a first run looks for local model servers: after the first
 frame and the chat list (its 16 probes and their client cost ~50 ms of CPU that the start
@@ -126,7 +121,7 @@ class ApexApp(App[int]):
             self.drafts,
             self.connection.description,
             state_path=self.state_path,
-            sessions_prefetch=SessionsPrefetch(chat_type, prefetch, self._first_frame_wait()),
+            sessions_prefetch=(chat_type, prefetch),
         )
         self.push_screen(main)
         if self.connection.local is not None:
@@ -140,15 +135,6 @@ class ApexApp(App[int]):
             if problem:
                 self.notify(problem, severity="warning", timeout=10)
         self._watch_hangup(True)
-
-    def _first_frame_wait(self) -> float:
-        """How long the first frame may wait for the chat list: none when this process is
-        starting the server (it answers only once up), else up to FIRST_FRAME_WAIT."""
-        local, embedded = self.connection.local, self.connection.embedded
-        starting = (local is not None and local.starting is not None) or isinstance(
-            embedded, LocalServerProcess
-        )
-        return 0.0 if starting else FIRST_FRAME_WAIT
 
     def _apply_keymap(self) -> str:
         """Remap the keys of ``[keymap]``, but none it cannot use; returns what it left out

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from textual.screen import Screen
@@ -25,17 +24,8 @@ from apex_tui.ui.widgets.sessions import SessionsPane
 from apex_tui.ui.widgets.status_line import StatusLine
 from apex_tui.ui.workers import start_worker
 
-
-@dataclass(frozen=True)
-class SessionsPrefetch:
-    """The chat list asked for before the screen mounted (the server answers while it does)."""
-
-    chat_type: str
-    reply: asyncio.Future[list[ChatSession]]
-    first_frame_wait: float = 0.0
-    """Seconds the first frame may wait for it, so that it is painted once, with the list,
-    instead of twice: worth it only with a server that already ran (one that is starting would
-    just hold the first frame back)."""
+SessionsPrefetch = tuple[str, asyncio.Future[list[ChatSession]]]
+"""(chat type, the server's answer) asked for before the screen mounted."""
 
 
 class ChatListController:
@@ -68,44 +58,26 @@ class ChatListController:
     def status(self) -> StatusLine:
         return self.screen.query_one(StatusLine)
 
-    async def show_prefetched(self) -> bool:
-        """Fill the list now from the chats asked for before the screen mounted, waiting up
-        to the prefetch's ``first_frame_wait`` for them; False (the list is then for
-        :meth:`load`) when they are not there by then, failed, or are of another chat type."""
-        prefetch = self._prefetch
-        if prefetch is None or prefetch.chat_type != self.chat.chat_type:
-            return False
-        reply = prefetch.reply
-        if not reply.done() and prefetch.first_frame_wait > 0:
-            await asyncio.wait({reply}, timeout=prefetch.first_frame_wait)
-        if not reply.done() or reply.cancelled() or reply.exception() is not None:
-            return False
-        self._prefetch = None
-        self._show(reply.result())
-        return True
-
-    def _show(self, sessions: list[ChatSession]) -> None:
-        self.status.activity = ""
-        self.sessions.set_sessions(sessions, self.chat.chat_type)
-        if self.chat.chat_id is not None:
-            self.sessions.highlight(self.chat.chat_id)
-
     async def load(self) -> None:
         """Fill the list with the chats of the open chat's type (errors become a toast)."""
         self.status.activity = "loading chats…"
         prefetch, self._prefetch = self._prefetch, None
         try:
-            if prefetch is not None and prefetch.chat_type == self.chat.chat_type:
-                sessions = await prefetch.reply
+            if prefetch is not None and prefetch[0] == self.chat.chat_type:
+                # Asked for when the app mounted: the server answers while this screen mounts.
+                sessions = await prefetch[1]
             else:
                 if prefetch is not None:
-                    prefetch.reply.cancel()
+                    prefetch[1].cancel()
                 sessions = await self.sync.client.get_chat_sessions(self.chat.chat_type)
         except ApexError as exc:
             self.status.activity = f"chats not loaded: {exc.message}"
             report(self.screen, "Could not load your chats", exc)
             return
-        self._show(sessions)
+        self.status.activity = ""
+        self.sessions.set_sessions(sessions, self.chat.chat_type)
+        if self.chat.chat_id is not None:
+            self.sessions.highlight(self.chat.chat_id)
 
     def search(self, term: str) -> None:
         """Show only the chats whose text mentions ``term`` (a newer search replaces it)."""

@@ -212,7 +212,7 @@ class MainScreen(Screen[None]):
                 yield PromptBar(self.config.defaults.completion_type, id="prompt-bar")
         yield KeyHints()
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
         status = self.status
         status.server = self.server_description
         status.chat_type = self.chat.chat_type
@@ -230,12 +230,7 @@ class MainScreen(Screen[None]):
             self.query_one("#welcome").display = False
             self.open_chat_id(last, restoring=True)
         self.chat_settings.show()
-        # The chat list asked for at the app's mount may be in (or nearly): the first frame
-        # then shows it (SessionsPrefetch.first_frame_wait), else the list loads as before.
-        if not await self.chat_list.show_prefetched():
-            self.load_sessions()
-        elif not self.panes.created:
-            self.set_timer(SIDE_PANES_AFTER_LIST, self.panes.mount)
+        self.load_sessions()
         self.unsaved.start()  # answers a server did not save last time go back now
         # The side panes are not in the first frame: they mount once the chat list is shown
         # (load_sessions), or after this delay if the list is slow, or when a key needs them.

@@ -296,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="apex-tui",
         parents=[parent],
         description="Terminal client for Macrocosmos Apex. With no command, opens the app. "
-        "With no key and no base URL configured it runs a local server (offline engine).",
+        "With no base URL configured it runs your local server (offline engine).",
     )
     parser.add_argument("--version", action="version", version=f"apex-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

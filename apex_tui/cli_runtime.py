@@ -112,7 +112,7 @@ def run_connected(
     unsaved_notice: bool = True,
     hold: bool = False,
 ) -> T:
-    """Open the connection (starting the local server if nothing is configured), run
+    """Open the connection (starting the local server if no base URL is configured), run
     ``body`` in an event loop, and always close both. Ctrl-C cancels ``body`` cleanly and
     surfaces as KeyboardInterrupt once it has tidied up.
 

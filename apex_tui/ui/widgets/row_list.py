@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.segment import Segment
+from rich.style import Style as RichStyle
+from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
@@ -216,13 +219,37 @@ class RowList(ScrollView, can_focus=True):
         return strip
 
     def _render_row(self, row_id: str, style: Style, width: int) -> Strip:
-        visual = visualize(self, self.row_prompt(row_id), markup=False)
+        prompt = self.row_prompt(row_id)
+        if isinstance(prompt, Text) and "\n" not in prompt.plain:
+            strip = self._text_row(prompt, style, width)
+        else:
+            strip = self._visual_row(prompt, style, width)
+        return strip.apply_meta({"row": row_id})
+
+    def _text_row(self, prompt: Text, style: Style, width: int) -> Strip:
+        """One line of Rich text, padded and cropped as the option style says: the segments
+        directly (~5x cheaper than :meth:`_visual_row`, which builds a visual and its layout),
+        so the 30 rows of the first frame cost ~1 ms instead of ~6."""
+        padding = self.get_component_styles("option-list--option").padding
+        own = prompt.style
+        base = style.rich_style + (RichStyle.parse(own) if isinstance(own, str) else own)
+        room = max(0, width - padding.left - padding.right)
+        line = prompt.copy()
+        line.truncate(room, overflow=prompt.overflow or "ellipsis")
+        segments = [Segment(" " * padding.left, base)] if padding.left else []
+        for segment in line.render(self.app.console):
+            styled = style.rich_style + segment.style if segment.style else base
+            segments.append(Segment(segment.text, styled))
+        return Strip(segments).extend_cell_length(width, style.rich_style).crop(0, width)
+
+    def _visual_row(self, prompt: VisualType, style: Style, width: int) -> Strip:
+        visual = visualize(self, prompt, markup=False)
         padding = self.get_component_styles("option-list--option").padding
         if padding:
             visual = Padding(visual, padding)
         strips = visual.to_strips(self, visual, width, None, style)
         strip = strips[0] if strips else Strip.blank(width, style.rich_style)
-        return strip.extend_cell_length(width, style.rich_style).apply_meta({"row": row_id})
+        return strip.extend_cell_length(width, style.rich_style)
 
     # --- highlight and keys ------------------------------------------------------------------
 

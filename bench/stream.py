@@ -20,7 +20,9 @@ def figures(record: StreamRecord) -> dict[str, float]:
     total = len(record.stored)
     first_arrival, _ = record.arrivals[0]
     last_byte, _ = record.arrivals[-1]
-    drawn_all = [start + secs for start, secs, drawn, _ in record.flushes if drawn >= total]
+    drawn_all = [
+        start + secs for start, secs, drawn, _, whole in record.flushes if drawn >= total and whole
+    ]
     if record.finish is not None:
         drawn_all.append(sum(record.finish))
     on_screen = record.meter.first_after(min(drawn_all))
@@ -29,7 +31,7 @@ def figures(record: StreamRecord) -> dict[str, float]:
     frames = [s for end, s in record.meter.frames if first_arrival <= end <= on_screen]
     # a flush (view re-render) and the frame painted after it form one update on screen
     updates: list[tuple[int, float, int]] = []
-    for start, secs, drawn, chunks in record.flushes:
+    for start, secs, drawn, chunks, _ in record.flushes:
         paint = next((s for end, s in record.meter.frames if end - s >= start + secs), 0.0)
         updates.append((drawn, secs + paint, chunks))
     early = [cost for drawn, cost, _ in updates if drawn <= total * 0.1]

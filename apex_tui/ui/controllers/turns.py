@@ -26,6 +26,7 @@ from apex_tui.api.errors import ApexError
 from apex_tui.api.models import WebSearchResult
 from apex_tui.services.chat_sync import (
     AnswerDelta,
+    AnswerEnded,
     ChatSettings,
     ChatSync,
     ReasoningDelta,
@@ -253,6 +254,8 @@ class TurnController:
                                 # frames through instead of parsing them all in one go
                                 await asyncio.sleep(YIELD_PAUSE)
                                 yielded_at = monotonic()
+                        elif isinstance(event, AnswerEnded):
+                            self.view.draw_now()  # not after the store's round trip
                         elif isinstance(event, TurnFinished):
                             finished = True
                             self._turn_finished(event.turn, key, parent)

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from apex_tui.ui.stream_pacing import DRAW_SHARE, MAX_INTERVAL, NORMAL_INTERVAL, DrawPacer
+from apex_tui.ui.stream_pacing import (
+    DRAW_SHARE,
+    MAX_INTERVAL,
+    NORMAL_INTERVAL,
+    WINDOW,
+    DrawPacer,
+)
 
 SCREEN = 60
-"""Rows the view shows at a time (a screenful a second is two rows a frame)."""
+"""Rows the view shows at a time (a screenful and a half a second is three rows a frame)."""
+SUSTAINED = int(WINDOW / NORMAL_INTERVAL) + 2
+"""Draws a frame apart that span more than the window."""
 
 
 def draws(pacer: DrawPacer, start: float, gap: float, rows_per_draw: int, count: int) -> float:
@@ -48,7 +56,7 @@ def test_a_flood_spaces_draws_by_their_cost_and_never_beyond_the_bound() -> None
     pacer = DrawPacer()
     pacer.painted(0.003)
     # 20 rows a frame = 600 rows a second = 10 screenfuls a second
-    last = draws(pacer, 0.0, NORMAL_INTERVAL, 20, 3)
+    last = draws(pacer, 0.0, NORMAL_INTERVAL, 20, SUSTAINED)
     assert pacer.flooding
     cost = 0.004 + 0.003  # the work since the last draw and the last paint
     assert pacer.interval == pytest.approx(min(MAX_INTERVAL, cost / DRAW_SHARE))
@@ -74,21 +82,32 @@ def test_one_burst_is_not_a_flood() -> None:
 
 def test_every_frame_again_as_soon_as_the_text_slows_or_pauses() -> None:
     pacer = DrawPacer()
-    last = draws(pacer, 0.0, NORMAL_INTERVAL, 20, 4)
+    last = draws(pacer, 0.0, NORMAL_INTERVAL, 20, SUSTAINED)
     assert pacer.flooding
     last = draws(pacer, last, MAX_INTERVAL, 2, 1)  # 10 rows a second now
     assert not pacer.flooding and pacer.delay(last) == NORMAL_INTERVAL
     last = draws(pacer, last, NORMAL_INTERVAL, 20, 3)
-    assert pacer.flooding
+    assert pacer.flooding  # the last half second is still a flood
     # a pause: text after it is drawn at the next frame, then the rate is measured anew
     assert pacer.delay(last + 5.0) == NORMAL_INTERVAL
-    draws(pacer, last + 5.0, NORMAL_INTERVAL, 20, 1)
-    assert not pacer.flooding
+    draws(pacer, last + 5.0, NORMAL_INTERVAL, 20, 2)
+    assert not pacer.flooding  # two fast draws after a pause: not yet half a second of them
+
+
+def test_a_slow_stream_with_fast_steps_does_not_flood() -> None:
+    """Rows come in steps: a few lines of a table or a code block in two frames, then none
+    for a while. Under a screenful a second over half a second, that is not a flood."""
+    pacer = DrawPacer()
+    last = 0.0
+    for step in range(200):
+        fast = step % 10 < 2  # two frames of 4 rows (over a screenful and a half a second)
+        last = draws(pacer, last, NORMAL_INTERVAL, 4 if fast else 0, 1)
+        assert not pacer.flooding
 
 
 def test_the_end_of_a_stream_resets_the_pace() -> None:
     pacer = DrawPacer()
-    last = draws(pacer, 0.0, NORMAL_INTERVAL, 20, 4)
+    last = draws(pacer, 0.0, NORMAL_INTERVAL, 20, SUSTAINED)
     assert pacer.flooding
     pacer.reset()
     assert not pacer.flooding and pacer.delay(last) == NORMAL_INTERVAL
@@ -100,7 +119,7 @@ def test_a_taller_screen_floods_later() -> None:
     short, tall = DrawPacer(), DrawPacer()
     for pacer, screen in ((short, 10), (tall, 200)):
         at = 0.0
-        for rows in range(5, 30, 5):  # 150 rows a second
+        for rows in range(5, 5 * SUSTAINED, 5):  # 150 rows a second
             at += NORMAL_INTERVAL
             pacer.worked(0.004)
             pacer.drew(at, rows, screen)

@@ -53,6 +53,7 @@ def figures(record: StreamRecord) -> dict[str, float]:
         "chars": total,
         "chunks": len(record.arrivals),
         "updates": len(updates),
+        "frames": len(frames),
         "frame_median": ms(median(frames)),
         "frame_p95": ms(pct(frames, 95)),
         "update_p95": ms(pct([c for _, c, _ in updates], 95)),
@@ -74,6 +75,7 @@ def show(f: dict[str, float], note: str) -> None:
         f"over {f['stream_s']:.1f} s, drawn in {f['updates']:.0f} updates; {note}",
         flush=True,
     )
+    figure("stream frames", f["frames"], "", "painted from the first chunk to the last on screen")
     figure("stream frame median", f["frame_median"], "ms")
     figure("stream frame p95", f["frame_p95"], "ms", "target <= 50")
     figure("stream update p95 (render+frame)", f["update_p95"], "ms")
@@ -105,6 +107,8 @@ async def main() -> None:
     if runs > 1:
         print(f"# summary over {runs} runs, {load()}")
         for key, name, unit, target in (
+            ("frames", "stream frames", "", "-"),
+            ("updates", "stream view updates", "", "-"),
             ("frame_median", "stream frame median", "ms", "-"),
             ("frame_p95", "stream frame p95", "ms", "<= 50"),
             ("early", "stream per-chunk first 10%", "ms", "-"),

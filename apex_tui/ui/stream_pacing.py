@@ -101,6 +101,11 @@ class DrawPacer:
             return NORMAL_INTERVAL
         return min(self.interval, max(NORMAL_INTERVAL, self._last_at + self.interval - now))
 
+    def overdue(self, now: float) -> bool:
+        """Nothing has been shown for twice :data:`MAX_INTERVAL`: rendering ahead cannot keep
+        up (a slow machine), so the view shows what it has rendered, as when not flooding."""
+        return self._last_at is not None and now - self._last_at > 2 * MAX_INTERVAL
+
     def reset(self) -> None:
         """The stream ended (or the view shows other turns): the next one starts at every frame."""
         self._last_at, self._last_rows, self._over_before = None, 0, False

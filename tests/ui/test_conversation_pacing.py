@@ -96,6 +96,30 @@ async def test_flooding_renders_ahead_and_shows_only_whole_draws(
         assert not pacer.flooding  # the end of the stream resets the pace
 
 
+async def test_a_flood_rendering_cannot_keep_up_with_is_shown_in_slices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Long without a draw (rendering ahead falls behind), a slice shows what it rendered."""
+    answer = long_answer(12)
+    app = ViewApp()
+    async with app.run_test(size=SIZE):
+        view = app.query_one(ConversationView)
+        view.add_turn(TurnView(key="t", prompt="Explain", status="streaming"))
+        view.append_answer("t", answer[:200])
+        view.flush()
+        view, pacer = flooding_view(app)
+        monkeypatch.setattr(pacer, "overdue", lambda now: True)
+        monkeypatch.setattr(StreamingTail, "deadline", classmethod(lambda cls: 0.0))
+        shown = view._index.cached("t")
+        view.append_answer("t", answer[200:])
+        view.flush()  # out of time at once, yet shown: what was rendered, as when not flooding
+        assert view._index.cached("t") is not shown and view._index.behind("t")
+        monkeypatch.undo()
+        drain(view)
+        view.finish_answer("t")
+        assert answer_lines(view, "t") == one_shot(view, answer)
+
+
 async def test_the_end_of_a_stream_is_drawn_at_once() -> None:
     answer = long_answer(4)
     app = ViewApp()

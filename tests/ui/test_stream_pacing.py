@@ -124,3 +124,13 @@ def test_a_taller_screen_floods_later() -> None:
             pacer.worked(0.004)
             pacer.drew(at, rows, screen)
     assert short.flooding and not tall.flooding
+
+
+def test_a_flood_that_rendering_cannot_keep_up_with_is_shown_anyway() -> None:
+    """Rendering ahead shows nothing until it is done; if it falls behind (a slow machine),
+    after twice the longest interval without a draw the view shows what it has."""
+    pacer = DrawPacer()
+    assert not pacer.overdue(100.0)  # nothing drawn yet: nothing is late
+    last = draws(pacer, 0.0, NORMAL_INTERVAL, 20, SUSTAINED)
+    assert not pacer.overdue(last + MAX_INTERVAL)
+    assert pacer.overdue(last + 2 * MAX_INTERVAL + 0.01)

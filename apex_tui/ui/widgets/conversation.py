@@ -279,7 +279,11 @@ class ConversationView(ScrollView, can_focus=True):
         for key in pending:
             if self._index.position(key) is None:
                 continue
-            if pacer.flooding and not self._index.render_ahead(key, self._tail.deadline()):
+            if (
+                pacer.flooding
+                and not pacer.overdue(began)
+                and not self._index.render_ahead(key, self._tail.deadline())
+            ):
                 self._tail.again(key)  # flooding: shown once its finished blocks are rendered
                 continue
             self._rerender(key, streamed=True)

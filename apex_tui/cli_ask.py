@@ -149,7 +149,13 @@ def _after_break(turn: Turn | None, chat_id: str | None, cancelled: bool) -> str
 async def _ask_stored(
     conn: Any, config: Config, args: argparse.Namespace, prompt: str, out: _AskOutput
 ) -> int:
-    from apex_tui.services.chat_sync import ChatSync, TurnFinished, TurnStarted
+    from apex_tui.services.chat_sync import (
+        AnswerDelta,
+        ChatSync,
+        ReasoningDelta,
+        TurnFinished,
+        TurnStarted,
+    )
 
     settings = _settings(args, config)
     sync = ChatSync(conn.client, chat_type=config.defaults.chat_type)
@@ -169,7 +175,7 @@ async def _ask_stored(
                     note(f"chat {event.chat.id}")
                 elif isinstance(event, TurnFinished):
                     result.update(_finished(event.turn))
-                else:
+                elif isinstance(event, AnswerDelta | ReasoningDelta):
                     out.take(event)
     except (asyncio.CancelledError, Exception) as exc:
         out.end_line()

@@ -7,6 +7,9 @@ It is typed into the prompt bar and sent with Enter, like a person would.
 The server streams at ``--rate`` tokens/s (0: the offline writer's fastest; stream.py's
 default, keys.py's is 2,000 as the issue's target says).
 
+The prompt is sent once the app's deferred start-up work is done (the side panes, mounted ~0.1 s
+after the chat list: not part of a stream's cost).
+
 Instrumentation (instance-level wrappers, nothing in the app changes):
 * ``ConversationView.append_answer`` — arrival time and size of every streamed chunk;
 * ``ConversationView.flush`` / ``finish_answer`` — when and how long the view re-renders;
@@ -47,8 +50,10 @@ MAX_TOKENS = 20_000
 class StreamRecord:
     arrivals: list[tuple[float, int]] = field(default_factory=list)
     """(time, answer length after it) per chunk handed to the view."""
-    flushes: list[tuple[float, float, int, int]] = field(default_factory=list)
-    """(start, seconds, answer length drawn, chunks since the previous flush)."""
+    flushes: list[tuple[float, float, int, int, bool]] = field(default_factory=list)
+    """(start, seconds, answer length drawn, chunks since the previous flush, whether the
+    view showed all of that length afterwards: a draw that ran out of time, or rendered
+    ahead without showing, did not)."""
     finish: tuple[float, float] | None = None
     meter: FrameMeter = field(default_factory=FrameMeter)
     answer: str = ""
@@ -70,28 +75,41 @@ class StreamRecord:
 
 def instrument(view: Any, record: StreamRecord) -> None:
     append, flush, finish = view.append_answer, view.flush, view.finish_answer
+    draw_now = getattr(view, "draw_now", None)  # older trees have none
     pending = [0]
+
+    def shown_whole(keys: set[str]) -> bool:
+        """The view shows all of these turns' text (older trees: assumed)."""
+        behind = getattr(getattr(view, "_index", None), "behind", None)
+        waiting = view._tail.pending if hasattr(view, "_tail") else set()
+        return not (keys & waiting) and not (behind and any(behind(k) for k in keys))
+
+    def timed(draw: Any) -> Any:
+        def timed_draw() -> None:
+            chunks, pending[0] = pending[0], 0
+            keys = set(view._tail.pending if hasattr(view, "_tail") else view._pending)
+            drawn = max((len(view._turn(k).answer) for k in keys), default=-1)
+            began = time.perf_counter()
+            draw()
+            if drawn >= 0:
+                seconds = time.perf_counter() - began
+                record.flushes.append((began, seconds, drawn, chunks, shown_whole(keys)))
+
+        return timed_draw
 
     def timed_append(key: str, text: str) -> None:
         append(key, text)
         pending[0] += 1
         record.arrivals.append((time.perf_counter(), len(view._turn(key).answer)))
 
-    def timed_flush() -> None:
-        chunks, pending[0] = pending[0], 0
-        keys = view._tail.pending if hasattr(view, "_tail") else view._pending  # older trees
-        drawn = max((len(view._turn(k).answer) for k in keys), default=-1)
-        began = time.perf_counter()
-        flush()
-        if drawn >= 0:
-            record.flushes.append((began, time.perf_counter() - began, drawn, chunks))
-
     def timed_finish(key: str, **kwargs: Any) -> None:
         began = time.perf_counter()
         finish(key, **kwargs)
         record.finish = (began, time.perf_counter() - began)
 
-    view.append_answer, view.flush, view.finish_answer = timed_append, timed_flush, timed_finish
+    view.append_answer, view.flush, view.finish_answer = timed_append, timed(flush), timed_finish
+    if draw_now is not None:
+        view.draw_now = timed(draw_now)
 
 
 async def stream_once(
@@ -110,6 +128,12 @@ async def stream_once(
             async with app.run_test(size=(120, 36)) as pilot:
                 await settle(pilot)
                 main = app.main_screen
+                # the app's own deferred start-up (the side panes mount ~0.1 s after the chat
+                # list) is done before the prompt is sent, as for anyone typing one
+                panes = getattr(main, "panes", None)
+                if panes is not None and hasattr(panes, "ready"):
+                    await wait_for(pilot, lambda: panes.ready)
+                    await settle(pilot)
                 view = main.view
                 instrument(view, record)
                 main.prompt_bar.load_draft(PROMPT)

@@ -9,7 +9,8 @@ A key is posted to the app's message queue the way a terminal driver does (``eve
 ~25 keys a second with jitter so presses land anywhere in the frame cycle. Its latency is from
 posting to the end of the first painted frame that started after the key took effect (the prompt's
 text changed, or the conversation's scroll offset moved). Typing goes to the prompt bar; scrolling
-is page-up/page-down/up/down in the focused conversation view.
+is page-up/page-down/up/down in the focused conversation view (a key that cannot move it, up at
+the top or down at the bottom, is skipped: it would wait 2 s for a change that never comes).
 """
 
 from __future__ import annotations
@@ -47,6 +48,14 @@ async def press(pilot: Any, key: str, changed: list[float], record: StreamRecord
         await asyncio.sleep(0.001)
     PARTS.append((changed[0] - sent, shown - changed[0]))
     return shown - sent
+
+
+def can_move(view: Any, key: str) -> bool:
+    """A scroll key can move the view: not up at the top, nor down at the bottom (the pattern
+    climbs a page a round, and reaches the top of a short answer)."""
+    if key in ("up", "pageup"):
+        return round(view.scroll_y) > 0
+    return round(view.scroll_y) < view.max_scroll_y
 
 
 PARTS: list[tuple[float, float]] = []
@@ -95,6 +104,8 @@ def make_during(typing: list[float], scrolling: list[float], streaming: list[boo
             for key in SCROLL_KEYS:
                 if not main.streaming:
                     break
+                if not can_move(view, key):
+                    continue  # it would change nothing on screen (and wait 2 s to find out)
                 latency = await press(pilot, key, changed, record)
                 if latency is not None:
                     scrolling.append(latency)

@@ -20,7 +20,9 @@ def figures(record: StreamRecord) -> dict[str, float]:
     total = len(record.stored)
     first_arrival, _ = record.arrivals[0]
     last_byte, _ = record.arrivals[-1]
-    drawn_all = [start + secs for start, secs, drawn, _ in record.flushes if drawn >= total]
+    drawn_all = [
+        start + secs for start, secs, drawn, _, whole in record.flushes if drawn >= total and whole
+    ]
     if record.finish is not None:
         drawn_all.append(sum(record.finish))
     on_screen = record.meter.first_after(min(drawn_all))
@@ -29,7 +31,7 @@ def figures(record: StreamRecord) -> dict[str, float]:
     frames = [s for end, s in record.meter.frames if first_arrival <= end <= on_screen]
     # a flush (view re-render) and the frame painted after it form one update on screen
     updates: list[tuple[int, float, int]] = []
-    for start, secs, drawn, chunks in record.flushes:
+    for start, secs, drawn, chunks, _ in record.flushes:
         paint = next((s for end, s in record.meter.frames if end - s >= start + secs), 0.0)
         updates.append((drawn, secs + paint, chunks))
     early = [cost for drawn, cost, _ in updates if drawn <= total * 0.1]
@@ -51,6 +53,7 @@ def figures(record: StreamRecord) -> dict[str, float]:
         "chars": total,
         "chunks": len(record.arrivals),
         "updates": len(updates),
+        "frames": len(frames),
         "frame_median": ms(median(frames)),
         "frame_p95": ms(pct(frames, 95)),
         "update_p95": ms(pct([c for _, c, _ in updates], 95)),
@@ -72,6 +75,7 @@ def show(f: dict[str, float], note: str) -> None:
         f"over {f['stream_s']:.1f} s, drawn in {f['updates']:.0f} updates; {note}",
         flush=True,
     )
+    figure("stream frames", f["frames"], "", "painted from the first chunk to the last on screen")
     figure("stream frame median", f["frame_median"], "ms")
     figure("stream frame p95", f["frame_p95"], "ms", "target <= 50")
     figure("stream update p95 (render+frame)", f["update_p95"], "ms")
@@ -103,6 +107,8 @@ async def main() -> None:
     if runs > 1:
         print(f"# summary over {runs} runs, {load()}")
         for key, name, unit, target in (
+            ("frames", "stream frames", "", "-"),
+            ("updates", "stream view updates", "", "-"),
             ("frame_median", "stream frame median", "ms", "-"),
             ("frame_p95", "stream frame p95", "ms", "<= 50"),
             ("early", "stream per-chunk first 10%", "ms", "-"),

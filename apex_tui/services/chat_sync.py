@@ -48,12 +48,14 @@ from apex_tui.shorten import shorten
 
 __all__ = [
     "AnswerDelta",
+    "AnswerEnded",
     "ChatRef",
     "ChatSettings",
     "ChatSync",
     "ReasoningDelta",
     "StreamProgress",
     "Turn",
+    "TurnEvent",
     "TurnFinished",
     "TurnStarted",
     "branch_keys",
@@ -123,8 +125,18 @@ class TurnStarted:
 
 
 @dataclass
+class AnswerEnded:
+    """The whole answer has arrived; storing it comes next (:class:`TurnFinished` after it).
+    A screen draws what it holds now rather than after the store's round trip."""
+
+
+@dataclass
 class TurnFinished:
     turn: Turn
+
+
+TurnEvent = TurnStarted | AnswerDelta | ReasoningDelta | AnswerEnded | TurnFinished
+"""What :meth:`ChatSync.send` yields, in this order (deltas many times)."""
 
 
 def _json_bytes(text: str) -> int:
@@ -214,7 +226,7 @@ class ChatSync:
         context: list[WebSearchResult] | None = None,
         unary: bool = False,
         place: NewTurnPlace | None = None,
-    ) -> AsyncGenerator[TurnStarted | AnswerDelta | ReasoningDelta | TurnFinished, None]:
+    ) -> AsyncGenerator[TurnEvent, None]:
         """Store the prompt, stream the answer, store the answer (see the module docstring).
 
         ``place``: where the turn goes in the chat's tree (``BranchTree.place_after``);
@@ -284,6 +296,7 @@ class ChatSync:
             turn.interrupted, turn.error = True, "interrupted"
             await self._store(chat_id, turn, progress, settings)
             raise
+        yield AnswerEnded()
         turn.reasoning, turn.answer = progress.split()
         await self._store(chat_id, turn, progress, settings)
         yield TurnFinished(turn)
@@ -358,7 +371,7 @@ class ChatSync:
         history: list[Turn],
         settings: ChatSettings,
         place: NewTurnPlace | None = None,
-    ) -> AsyncGenerator[TurnStarted | AnswerDelta | ReasoningDelta | TurnFinished, None]:
+    ) -> AsyncGenerator[TurnEvent, None]:
         """Ask ``turn``'s prompt again as a new turn beside it (``place``: after ``turn``'s
         parent); ``turn`` stays, as the other branch. ``history`` excludes ``turn``."""
         return self.send(chat_id, turn.prompt, history, settings, place=place)

@@ -18,7 +18,13 @@ import httpx
 import pytest
 
 from apex_tui.api import models as m
-from apex_tui.server.coalesce import ChunkCoalescer, merge_chunks, text_piece
+from apex_tui.server.coalesce import (
+    BUSY_PIECES,
+    ChunkCoalescer,
+    merge_chunks,
+    text_piece,
+    wait_after,
+)
 from apex_tui.server.embedded import EmbeddedServer
 
 from .conftest import KEY, SERVICE, chat_body, envelope, stream
@@ -140,6 +146,42 @@ async def test_a_piece_after_a_pause_longer_than_the_spacing_is_written_at_once(
         await out.put(piece("b"))
         await turns()
         assert writer.texts == ["a", "b"]
+
+
+def test_the_wait_after_a_write_is_a_frame_only_when_pieces_came_fast() -> None:
+    assert wait_after(1, 0.01, 0.03) == 0.01
+    assert wait_after(BUSY_PIECES - 1, 0.01, 0.03) == 0.01
+    assert wait_after(BUSY_PIECES, 0.01, 0.03) == 0.03
+    assert wait_after(500, 0.01, 0.03) == 0.03
+
+
+async def test_after_a_busy_write_pieces_wait_longer_and_a_quiet_write_ends_that() -> None:
+    """Pieces that came fast (a write of several) make the next wait the busy one; a write of
+    one piece makes it the normal one again. The stream's end still cuts any wait short."""
+    writer = Writer()
+    async with ChunkCoalescer(writer, spacing=0, busy_spacing=3600) as out:
+        await out.put(piece("a", role="assistant"))
+        await turns()
+        assert writer.texts == ["a"]  # the first piece: at once
+        writer.hold()
+        await out.put(piece("b"))  # the writer takes it and waits
+        await writer.entered.wait()
+        for text in "cdef":
+            await out.put(piece(text))
+        writer.release()
+        await turns()
+        assert writer.texts == ["a", "b", "cdef"]  # four pieces came within one write
+        await out.put(piece("g"))
+        await turns()
+        assert writer.texts == ["a", "b", "cdef"]  # now pieces wait the busy spacing
+    assert writer.texts == ["a", "b", "cdef", "g"]  # the end did not wait the hour out
+    writer = Writer()
+    async with ChunkCoalescer(writer, spacing=0, busy_spacing=3600) as out:
+        await out.put(piece("a", role="assistant"))
+        await turns()
+        await out.put(piece("b"))
+        await turns()
+        assert writer.texts == ["a", "b"]  # one piece a write: no busy wait
 
 
 async def test_chunks_that_are_not_plain_text_keep_their_place_and_boundaries() -> None:

@@ -13,6 +13,7 @@ from apex_tui.api.client import ApexClient
 from apex_tui.api.errors import ApexStreamError
 from apex_tui.services.chat_sync import (
     AnswerDelta,
+    AnswerEnded,
     ChatSettings,
     ChatSync,
     TurnFinished,
@@ -71,6 +72,9 @@ async def test_three_turns_stored_with_history(client: ApexClient) -> None:
     streamed = "".join(e.text for e in events if isinstance(e, AnswerDelta))
     finished = events[-1]
     assert isinstance(finished, TurnFinished) and finished.turn.answer == streamed
+    # the end of the answer is told before it is stored: once, after the last piece
+    ended = [i for i, e in enumerate(events) if isinstance(e, AnswerEnded)]
+    assert ended == [len(events) - 2]
     await _send(sync, chat_id, "And how does it rank?", completion_type="reasoning")
     third = await _send(sync, chat_id, "Summarise our conversation")
     assert isinstance(third[0], TurnStarted) and not third[0].chat.is_new
@@ -129,6 +133,7 @@ async def test_broken_stream_is_stored_marked_and_reraised(
     finished = events[-1]
     assert isinstance(finished, TurnFinished)
     assert finished.turn.interrupted and "stream" in finished.turn.error
+    assert not [e for e in events if isinstance(e, AnswerEnded)]  # it broke: it did not end
     started = events[0]
     assert isinstance(started, TurnStarted)
     (turn,) = await sync.load_turns(started.chat.id)

@@ -32,6 +32,31 @@ async def test_new_chat_streams_and_syncs(make_app: AppFactory, apex_server: Any
         assert stored.user_prompt_text == "What is Bittensor subnet 1?"
 
 
+async def test_the_whole_answer_is_drawn_before_it_is_stored(
+    make_app: AppFactory, apex_server: Any
+) -> None:
+    """When the stream ends the view draws what arrived at once (``draw_now``), while the
+    answer is still being stored: not at its next paced draw, nor after the store's reply."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_of(app)
+        drawn: list[tuple[str, str]] = []
+        draw_now = main.view.draw_now
+
+        def recorded() -> None:
+            draw_now()
+            turn = main.view.turns[-1]
+            drawn.append((turn.status, turn.answer))
+
+        main.view.draw_now = recorded  # type: ignore[method-assign]
+        await send(pilot, "What is Bittensor subnet 1?")
+        await settle(pilot)
+        [turn] = main.view.turns
+        assert turn.status == "done"
+        assert drawn == [("streaming", turn.answer)]  # all of it, before the store finished
+
+
 async def test_continue_a_stored_chat(make_app: AppFactory, apex_server: Any) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -111,17 +111,9 @@ class AnswerLines:
         a fast stream costs one short slice a frame instead of one long stall. Without one,
         everything is rendered.
         """
-        self._inert += self._sanitizer.feed(raw_answer[len(self._raw) :])
-        self._raw = raw_answer
-        self._queue.extend(self._stream.update(self._inert))
-        while self._queue:
-            if deadline is not None and perf_counter() > deadline:
-                self.lines = self._stable_strips
-                return self.lines
-            block = self._queue.popleft()
-            self._stable_strips.extend(separator(self._last_stable, block, self._width))
-            self._stable_strips.extend(self._renderer.render_block(block, self._width))
-            self._last_stable = block
+        if not self.render_ahead(raw_answer, deadline):
+            self.lines = self._stable_strips
+            return self.lines
         tail = self._stream.tail
         if tail is None:
             self.lines = self._stable_strips
@@ -132,6 +124,22 @@ class AnswerLines:
             self._tail_strips += self._renderer.render_block(tail, self._width, cache=False)
         self.lines = self._stable_strips + self._tail_strips
         return self.lines
+
+    def render_ahead(self, raw_answer: str, deadline: float | None = None) -> bool:
+        """Take in the answer so far and render its newly finished blocks (until `deadline`),
+        without touching the lines shown; True when none is left waiting. `update` shows them."""
+        if len(raw_answer) != len(self._raw) or self._stream.tail is None:  # it only grows
+            self._inert += self._sanitizer.feed(raw_answer[len(self._raw) :])
+            self._raw = raw_answer
+            self._queue.extend(self._stream.update(self._inert))
+        while self._queue:
+            if deadline is not None and perf_counter() > deadline:
+                return False
+            block = self._queue.popleft()
+            self._stable_strips.extend(separator(self._last_stable, block, self._width))
+            self._stable_strips.extend(self._renderer.render_block(block, self._width))
+            self._last_stable = block
+        return True
 
     def can_finish(self, raw_answer: str) -> bool:
         """True when the incremental lines are exactly what a one-shot render would give.
@@ -223,6 +231,16 @@ class TurnLines:
         if answer is not None and answer.can_finish(turn.answer):
             return answer.update(turn.answer)
         return self.renderer.render_blocks(split_blocks(make_inert(turn.answer)), self.width)
+
+    def answer_ahead(self, turn: TurnView, deadline: float) -> bool:
+        """A streaming answer's newly finished blocks rendered until `deadline`, the lines
+        shown left as they are (`AnswerLines.render_ahead`); True when none is left waiting
+        (or the answer has not been drawn yet: its first draw renders it)."""
+        if turn.status != "streaming" or self._answer is None:
+            return True
+        if len(turn.answer) < self._answer_length:
+            return True  # it shrank: the next draw starts it again
+        return self._answer.render_ahead(turn.answer, deadline)
 
     def footer(self, turn: TurnView) -> list[Strip]:
         """Status line and sources, then the blank line that separates turns."""

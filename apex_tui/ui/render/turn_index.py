@@ -178,6 +178,12 @@ class TurnIndex:
         """The turn no longer streams: its next render starts from scratch."""
         self._live.pop(key, None)
 
+    def render_ahead(self, key: str, deadline: float) -> bool:
+        """Render a streaming turn's newly finished blocks until `deadline` without changing
+        its lines or height (`TurnLines.answer_ahead`); True when none is left waiting."""
+        live = self._live.get(key)
+        return live is None or live.answer_ahead(self.turn(key), deadline)
+
     def behind(self, key: str) -> bool:
         """A streaming turn still has finished blocks waiting to be rendered."""
         live = self._live.get(key)

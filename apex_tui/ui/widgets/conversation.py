@@ -18,6 +18,7 @@ rather than spread over helpers that would reach into it.
 
 from __future__ import annotations
 
+from time import perf_counter
 from typing import Any, ClassVar
 
 from textual import events
@@ -201,6 +202,7 @@ class ConversationView(ScrollView, can_focus=True):
             turn.answer = final_text
         turn.status, turn.error = status, error
         self._tail.discard(key)
+        self._tail.pacer.reset()
         self._rerender(key)
         self._index.end_stream(key)
 
@@ -271,14 +273,35 @@ class ConversationView(ScrollView, can_focus=True):
     def flush(self) -> None:
         """Draw pending streamed text now (the frame timer calls this; tests may too)."""
         pending = self._tail.take()
-        if not self._width:
+        if not self._width or not pending:
             return
+        pacer, began, shown = self._tail.pacer, perf_counter(), False
         for key in pending:
-            if self._index.position(key) is not None:
-                self._rerender(key, streamed=True)
-                if self._index.behind(key):  # the rest in the next slice
-                    self._tail.again(key)
+            if self._index.position(key) is None:
+                continue
+            if (
+                pacer.flooding
+                and not pacer.overdue(began)
+                and not self._index.render_ahead(key, self._tail.deadline())
+            ):
+                self._tail.again(key)  # flooding: shown once its finished blocks are rendered
+                continue
+            self._rerender(key, streamed=True)
+            shown = True
+            if self._index.behind(key):  # the rest in the next slice
+                self._tail.again(key)
+        end = perf_counter()
+        pacer.worked(end - began)
+        if shown:
+            height = self.scrollable_content_region.height or self.size.height
+            pacer.drew(end, self._layout.total, height)
         self._tail.catch_up()
+
+    def draw_now(self) -> None:
+        """The stream ended: draw its text now, not at the next paced draw nor once the answer
+        is stored (a backlog of finished blocks still goes in slices, keys first)."""
+        self._tail.pacer.reset()
+        self.flush()
 
     # ----------------------------------------------------------------- rendering
 
@@ -308,10 +331,12 @@ class ConversationView(ScrollView, can_focus=True):
         Textual finding the text under the pointer: only those carry selection offsets, so
         frames never pay for them (nor for looking the selection up on every line)."""
         self._painting, self._frame_selection = True, self.text_selection
+        began = perf_counter()
         try:
             return super().render_lines(crop)
         finally:
             self._painting = False
+            self._tail.pacer.painted(perf_counter() - began)
 
     def _lines_for(self, index: int) -> list[Strip]:
         lines, delta = self._index.lines(index, self._width)

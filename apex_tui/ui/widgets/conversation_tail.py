@@ -1,9 +1,11 @@
 """The streaming tail of the conversation: when streamed text is drawn, and how much at a time.
 
-Text handed to the view is drawn on the next frame tick (at most `FLUSH_INTERVAL` apart), never
-dropped. Each draw re-renders only the answer's growing tail block (`TurnLines` keeps the
-finished ones) and renders newly finished blocks for at most `STREAM_SLICE` (less right after
-a key, see `key_pressure`); what is left waits `CATCH_UP_INTERVAL` for the next slice.
+Text handed to the view is drawn on the next frame tick (a 30 Hz frame apart, or further apart
+while it floods the screen: `stream_pacing.DrawPacer`), never dropped. Each draw re-renders only
+the answer's growing tail block (`TurnLines` keeps the finished ones) and renders newly finished
+blocks for at most `STREAM_SLICE` (less right after a key, see `key_pressure`); what is left
+waits `CATCH_UP_INTERVAL` for the next slice. While the text floods, those slices render ahead
+without showing anything, and the draw comes once they are done.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING
 
 from apex_tui.ui import key_pressure
+from apex_tui.ui.stream_pacing import DrawPacer
 
 if TYPE_CHECKING:
     from textual.strip import Strip
@@ -25,8 +28,6 @@ __all__ = ["StreamingTail", "same_on_screen"]
 class StreamingTail:
     """Which answers have text waiting to be drawn, and the timer that draws them."""
 
-    FLUSH_INTERVAL = 1 / 30
-    """Streaming text is drawn at most this often (seconds); the last flush always happens."""
     STREAM_SLICE = 0.003
     """Longest a streaming re-render renders finished blocks (seconds) before yielding a frame."""
     CATCH_UP_INTERVAL = 1 / 120
@@ -38,6 +39,8 @@ class StreamingTail:
         self._draw = draw
         self._timer: Timer | None = None
         self._told_new_text = False
+        self.pacer = DrawPacer()
+        """When the next draw is due (the view tells it what each draw cost)."""
         self.pending: set[str] = set()
         """Keys of the turns whose streamed text is not drawn yet."""
 
@@ -45,7 +48,8 @@ class StreamingTail:
         """Text arrived for turn `key`: draw it on the next frame tick."""
         self.pending.add(key)
         if self._timer is None and self._owner.is_mounted:
-            self._timer = self._owner.set_timer(self.FLUSH_INTERVAL, self._on_timer)
+            delay = self.pacer.delay(perf_counter())
+            self._timer = self._owner.set_timer(delay, self._on_timer)
 
     def take(self) -> set[str]:
         """The keys to draw now (none pending afterwards); a tick waiting for them is cancelled."""
@@ -79,6 +83,7 @@ class StreamingTail:
 
     def clear(self) -> None:
         self.pending.clear()
+        self.pacer.reset()
 
     def first_text_below(self) -> bool:
         """True once per stretch of reading above the end: then the view says text arrived."""

@@ -56,6 +56,20 @@ def test_answer_lines_streamed_equal_one_shot(renderer: BlockRenderer, doc: str)
     assert lines.update(doc) == renderer.render(Markdown(doc), 60)
 
 
+@pytest.mark.parametrize("doc", DOCS)
+def test_answer_lines_rendered_ahead_show_nothing_until_updated(
+    renderer: BlockRenderer, doc: str
+) -> None:
+    """Rendering ahead (while a flood of text waits for its paced draw) changes no line shown;
+    the next update shows everything, the same as without it."""
+    ahead, plain = AnswerLines(renderer, 60), AnswerLines(renderer, 60)
+    shown = ahead.update(doc[:10])
+    for end in range(10, len(doc) + 7, 7):
+        assert ahead.render_ahead(doc[:end])  # no deadline: every finished block
+        assert ahead.lines is shown
+    assert ahead.update(doc) == plain.update(doc) == renderer.render(Markdown(doc), 60)
+
+
 def test_answer_lines_refuse_shortcut_for_reference_links(renderer: BlockRenderer) -> None:
     doc = "See [the docs][d].\n\n[d]: https://example.com\n"
     lines = AnswerLines(renderer, 60)

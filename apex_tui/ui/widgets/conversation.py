@@ -506,6 +506,20 @@ class ConversationView(ScrollView, can_focus=True):
     def action_page_down(self) -> None:
         self.scroll_page_down(animate=False)
 
+    def action_scroll_home(self) -> None:
+        self.scroll_to(y=0, animate=False, force=True, immediate=True)
+
+    def action_scroll_end(self) -> None:
+        """The real end, following again. Rows not drawn yet are only estimated, and an
+        animated scroll aims at the estimate: rows below it drawn meanwhile (a finished
+        answer the reader scrolled away from) left the view short of the end."""
+        last = len(self._index.turns) - 1
+        if last >= 0 and not self._layout.exact[last]:
+            self._index.render(last, self._width)
+        self._set_following(True)
+        self._sync_size()
+        self.refresh()
+
     def action_scroll_up(self) -> None:
         self.scroll_up(animate=False)
 

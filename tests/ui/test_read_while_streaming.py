@@ -13,7 +13,10 @@ from apex_pilot import SIZE, AppFactory, main_of, send, settle
 from apex_tui.server.embedded import EmbeddedServer, ServerOptions
 from apex_tui.ui.widgets.conversation import ConversationView
 
-QUESTION = "Write a long detailed guide to Bittensor subnets, validators, miners, staking and Apex with code examples"
+QUESTION = (
+    "Write a long detailed guide to Bittensor subnets, validators, miners, staking and Apex "
+    "with code examples"
+)
 
 
 async def _until(pilot: Any, condition: Any, what: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from time import monotonic
 
-__all__ = ["KEY_SLICE", "WINDOW", "note_key", "slice_for"]
+__all__ = ["KEY_SLICE", "WINDOW", "keys_arriving", "note_key", "slice_for"]
 
 WINDOW = 0.25
 """Seconds after a key during which background slices stay small."""
@@ -27,6 +27,11 @@ def note_key() -> None:
 
 def slice_for(normal: float) -> float:
     """How long a background slice may run now: ``normal``, or less right after a key."""
-    if monotonic() - _last_key < WINDOW:
+    if keys_arriving():
         return min(normal, KEY_SLICE)
     return normal
+
+
+def keys_arriving() -> bool:
+    """A key came within the last :data:`WINDOW` seconds (work that can wait should)."""
+    return monotonic() - _last_key < WINDOW

@@ -394,3 +394,24 @@ async def test_a_short_answer_leaves_no_streaming_cursor_on_screen() -> None:
         view.finish_answer("t", final_text="Hello.")
         await pilot.pause()
         assert "▍" not in app.export_screenshot()
+
+
+async def test_pre_rendering_waits_while_keys_arrive(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Turns near the viewport are rendered ahead while the reader idles, not between two
+    keys of someone paging (a slice and its repaint would hold the next key back)."""
+    from apex_tui.ui import key_pressure
+
+    app = ViewApp()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(ConversationView)
+        view.set_turns(make_turns(200))
+        await pilot.pause()
+        layout = view._index.layout
+        exact_before = sum(layout.exact)
+        monkeypatch.setattr(key_pressure, "_last_key", key_pressure.monotonic())  # a key, now
+        view._prerender._slice()
+        assert sum(layout.exact) == exact_before  # nothing rendered between keys
+        assert view._prerender._timer is not None  # it runs once the keys stop
+        monkeypatch.setattr(key_pressure, "_last_key", -1.0)  # no key for a long time
+        view._prerender._slice()
+        assert sum(layout.exact) > exact_before

@@ -3,7 +3,8 @@
 Opening a chat renders only what fills the screen; the rest have estimated heights. Soon after
 (and after each scroll settles) the turns up to `SCREENS_ABOVE` screens above the viewport and one
 below it are rendered, nearest first, in slices of at most `SLICE` seconds, so scrolling finds
-them ready and a key never waits behind a long render.
+them ready and a key never waits behind a long render; while keys arrive (someone paging) it
+waits until they stop, so no slice or repaint of its own sits between two keys.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from time import perf_counter
 from typing import TYPE_CHECKING
+
+from apex_tui.ui import key_pressure
 
 if TYPE_CHECKING:
     from textual.scroll_view import ScrollView
@@ -62,6 +65,12 @@ class Prerenderer:
             return
         if view.app.animator.is_being_animated(view, "scroll_y"):
             self.schedule()  # shifting the anchor now would stop the animation
+            return
+        if key_pressure.keys_arriving():
+            # Someone is paging: a slice (one turn can take 10-20 ms) and the repaint after it
+            # would hold the next key back; the turns a key brings into view render as it
+            # paints. Pre-render once the keys stop.
+            self.schedule(key_pressure.WINDOW)
             return
         height = view.scrollable_content_region.height or view.size.height
         top = round(view.scroll_y)

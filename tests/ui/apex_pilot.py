@@ -67,3 +67,15 @@ async def send(pilot: Pilot[Any], text: str, mode: str | None = None) -> None:
     main.prompt_bar.input.focus()
     main.prompt_bar.input.load_text(text)
     await pilot.press("enter")
+
+
+async def until(
+    pilot: Pilot[Any], condition: Callable[[], object], what: str, bound: int = 3000
+) -> None:
+    """Wait (in 10 ms pauses, at most ``bound`` of them: a bound, not a timed assertion) until
+    ``condition()`` holds; fail naming ``what`` otherwise."""
+    for _ in range(bound):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"never happened: {what}")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import user_servers
-from apex_pilot import SIZE, main_of, send, settle
+from apex_pilot import SIZE, main_of, send, settle, until
 from fakes.model_server import ModelServer
 from fakes.serve import serving
 from textual.widgets import Input, Select, Static
@@ -27,14 +27,6 @@ from apex_tui.ui.app import ApexApp
 from apex_tui.ui.screens.chat_settings import ChatSettingsScreen
 from apex_tui.ui.widgets.key_hints import KeyHints
 from apex_tui.ui.widgets.model_picker import ModelPicker
-
-
-async def until(pilot: Any, condition: Any, what: str) -> None:
-    for _ in range(2000):  # a bound on waiting, not a timed assertion
-        if condition():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError(f"never happened: {what}")
 
 
 async def test_first_run_offers_a_found_model_server_and_switches_to_it(

@@ -6,9 +6,8 @@ of the answer's last lines.)"""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from apex_pilot import SIZE, AppFactory, main_of, send, settle
+from apex_pilot import SIZE, AppFactory, main_of, send, settle, until
 
 from apex_tui.server.embedded import EmbeddedServer, ServerOptions
 from apex_tui.ui.widgets.conversation import ConversationView
@@ -17,14 +16,6 @@ QUESTION = (
     "Write a long detailed guide to Bittensor subnets, validators, miners, staking and Apex "
     "with code examples"
 )
-
-
-async def _until(pilot: Any, condition: Any, what: str) -> None:
-    for _ in range(3000):  # a bound on waiting, not a timed assertion
-        if condition():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError(f"never: {what}")
 
 
 async def test_end_after_reading_up_reaches_the_end_of_the_finished_answer(
@@ -39,13 +30,13 @@ async def test_end_after_reading_up_reaches_the_end_of_the_finished_answer(
             main = main_of(app)
             view = main.view
             await send(pilot, QUESTION)
-            await _until(pilot, lambda: view.max_scroll_y > 10, "more than a screenful")
+            await until(pilot, lambda: view.max_scroll_y > 10, "more than a screenful")
             assert main.streaming
             await pilot.click(ConversationView, offset=(40, 10))  # as a reader does: focus
             await pilot.press("pageup", "pageup")
             await pilot.pause()
             assert not view.following
-            await _until(pilot, lambda: not main.streaming, "the end of the answer")
+            await until(pilot, lambda: not main.streaming, "the end of the answer")
             await settle(pilot)
             await pilot.press("end")
             await pilot.pause()
